@@ -1,0 +1,90 @@
+"""One command line: python -m bot serve | socket | console | migrate."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from bot import logs
+from bot.settings import Settings
+
+log = logging.getLogger("bot")
+
+
+def serve(settings: Settings) -> None:
+    """Production HTTP: gunicorn (threaded workers) running Bolt's WSGI adapter on $PORT."""
+    from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+    from bot.app import build_slack
+    from bot.slack.web import GunicornServer, web_app
+    from bot.store.db import Store
+
+    settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    Store.from_url(settings.database_url).migrate()
+
+    def load():
+        logs.configure(settings.log_level, secrets(settings))
+        bot = build_slack(settings)
+        return web_app(SlackRequestHandler(bot.app), bot.services.store)
+
+    options = {
+        "bind": f"0.0.0.0:{settings.port}",
+        "worker_class": "gthread",
+        "workers": settings.web_workers,
+        "threads": settings.web_threads,
+        "loglevel": settings.log_level.lower(),
+        "accesslog": None,
+        "timeout": 30,
+    }
+    log.info("serving POST /slack/events and GET /healthz on port %s", settings.port)
+    GunicornServer(load, options).run()
+
+
+def socket(settings: Settings) -> None:
+    """Socket Mode: no public URL needed, for development."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.app import build_slack
+    from bot.store.db import Store
+
+    settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN")
+    Store.from_url(settings.database_url).migrate()
+    SocketModeHandler(build_slack(settings).app, settings.slack_app_token).start()
+
+
+def migrate(settings: Settings) -> None:
+    from bot.store.db import Store
+
+    Store.from_url(settings.database_url).migrate()
+    log.info("database is up to date")
+
+
+def console(settings: Settings) -> None:
+    from bot.console import run
+
+    run(settings)
+
+
+def secrets(settings: Settings) -> tuple[str, ...]:
+    return tuple(s for s in (settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token) if s)
+
+
+COMMANDS = {"serve": serve, "socket": socket, "console": console, "migrate": migrate}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Small Changes: a bot for thanks and ideas.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="run the HTTP server (production) on $PORT")
+    sub.add_parser("socket", help="run in Slack Socket Mode (development, no public URL)")
+    sub.add_parser("console", help="try the bot in this terminal with a sample team; no Slack account needed")
+    sub.add_parser("migrate", help="bring the database schema up to date")
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    logs.configure(settings.log_level if args.command != "console" else "WARNING", secrets(settings))
+    COMMANDS[args.command](settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,247 @@
+"""A stand-in for Slack's Web API on loopback: a real HTTP server that answers the methods the bot uses
+in Slack's documented shapes and records every call. The console plays against it; tests assert on it."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlparse
+
+
+@dataclass
+class Call:
+    method: str  # a Web API method such as "chat.postMessage", or "response_url"
+    params: dict
+    path: str = ""
+    token: str | None = None
+    result: dict = field(default_factory=dict)  # what the fake answered
+
+    def text(self) -> str:
+        """Everything a person would read in this message: text plus the text inside its blocks."""
+        return "\n".join([self.params.get("text") or ""] + list(_block_texts(self.params.get("blocks") or [])))
+
+
+def _block_texts(value) -> list[str]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return [value]
+    found: list[str] = []
+    if isinstance(value, dict):
+        if isinstance(value.get("text"), str):
+            found.append(value["text"])
+        for key, item in value.items():
+            if key != "text" or not isinstance(item, str):
+                found += _block_texts(item) if isinstance(item, dict | list) else []
+    elif isinstance(value, list):
+        for item in value:
+            found += _block_texts(item)
+    return found
+
+
+def user(user_id: str, name: str, *, tz: str = "Europe/London", **extra) -> dict:
+    """A users.info `user` object."""
+    base = {
+        "id": user_id,
+        "team_id": "T0SAMPLE",
+        "name": name.lower().split()[0],
+        "real_name": name,
+        "deleted": False,
+        "is_bot": False,
+        "is_admin": False,
+        "is_owner": False,
+        "tz": tz,
+        "profile": {"display_name": name.split()[0], "real_name": name},
+    }
+    base.update(extra)
+    return base
+
+
+@dataclass
+class Failure:
+    error: str
+    status: int = 200
+    retry_after: int | None = None
+    times: int = 1
+
+
+@dataclass
+class FakeSlack:
+    team_id: str = "T0SAMPLE"
+    bot_user_id: str = "U0BOT"
+    users: dict[str, dict] = field(default_factory=dict)
+    not_in: set[str] = field(default_factory=set)  # channels where chat.postMessage answers not_in_channel
+
+    def __post_init__(self) -> None:
+        self.calls: list[Call] = []
+        self._failures: dict[str, list[Failure]] = {}
+        self._changed = threading.Condition()
+        self._ts = itertools.count(1)
+        self._server: ThreadingHTTPServer | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------------------------
+    def start(self) -> FakeSlack:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                self._handle()
+
+            def do_POST(self) -> None:
+                self._handle()
+
+            def _handle(self) -> None:
+                url = urlparse(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode() if length else ""
+                params = dict(parse_qsl(url.query))
+                if "json" in (self.headers.get("Content-Type") or ""):
+                    params.update(json.loads(raw or "{}"))
+                elif raw:
+                    params.update(parse_qsl(raw))
+                token = (self.headers.get("Authorization") or "").removeprefix("Bearer ") or params.get("token")
+                status, headers, body = fake._answer(url.path, params, token)
+                data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def __enter__(self) -> FakeSlack:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        assert self._server, "start() the fake first"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def api_url(self) -> str:
+        return self.url + "/api/"
+
+    def response_url(self, name: str = "cmd") -> str:
+        return f"{self.url}/response/{name}"
+
+    # -- scripting ------------------------------------------------------------------------------------------------
+    def add_user(self, user_object: dict) -> dict:
+        self.users[user_object["id"]] = user_object
+        return user_object
+
+    def fail(self, method: str, error: str, *, status: int = 200, retry_after: int | None = None, times: int = 1):
+        """The next `times` calls to `method` fail (a 429 with Retry-After, a 5xx, or an `ok: false`)."""
+        self._failures.setdefault(method, []).append(Failure(error, status, retry_after, times))
+
+    # -- reading what happened -------------------------------------------------------------------------------------
+    def calls_to(self, method: str) -> list[Call]:
+        with self._changed:
+            return [c for c in self.calls if c.method == method]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
+        """Wait until `method` has been called `count` times; returns those calls."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while len(found := [c for c in self.calls if c.method == method]) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"expected {count} call(s) to {method}, saw {len(found)}: {self.calls}")
+                self._changed.wait(left)
+            return found
+
+    def clear(self) -> None:
+        with self._changed:
+            self.calls.clear()
+
+    # -- answering ------------------------------------------------------------------------------------------------
+    def _record(self, call: Call) -> None:
+        with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+
+    def _answer(self, path: str, params: dict, token: str | None) -> tuple[int, dict, dict | str]:
+        if path.startswith("/response/"):
+            self._record(Call("response_url", params, path))
+            return 200, {"Content-Type": "text/plain"}, "ok"
+        method = path.removeprefix("/api/")
+        failures = self._failures.get(method)
+        if failures:
+            failure = failures[0]
+            failure.times -= 1
+            if failure.times <= 0:
+                failures.pop(0)
+            self._record(Call(method, params | {"_failed": failure.error}, path, token))
+            headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+            return failure.status, headers, {"ok": False, "error": failure.error}
+        if not token:
+            return 200, {}, {"ok": False, "error": "not_authed"}
+        result = self._result(method, params)
+        self._record(Call(method, params, path, token, result))
+        return 200, {"Content-Type": "application/json"}, result
+
+    def _result(self, method: str, params: dict) -> dict:
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://sample.slack.com/",
+                "team": "Sample team",
+                "user": "smallchanges",
+                "team_id": self.team_id,
+                "user_id": self.bot_user_id,
+                "bot_id": "B0BOT",
+            }
+        if method == "users.info":
+            found = self.users.get(params.get("user", ""))
+            return {"ok": True, "user": found} if found else {"ok": False, "error": "user_not_found"}
+        if method == "users.list":
+            members = list(self.users.values())
+            start = int(params.get("cursor") or 0)
+            limit = int(params.get("limit") or 200)
+            page = members[start : start + limit]
+            cursor = str(start + limit) if start + limit < len(members) else ""
+            return {"ok": True, "members": page, "response_metadata": {"next_cursor": cursor}}
+        if method in ("chat.postMessage", "chat.update"):
+            channel = params.get("channel", "")
+            if channel in self.not_in:
+                return {"ok": False, "error": "not_in_channel"}
+            if channel.startswith(("U", "W")):
+                channel = "D" + channel[1:]
+            ts = params.get("ts") or f"{1700000000 + next(self._ts)}.000100"
+            return {
+                "ok": True,
+                "channel": channel,
+                "ts": ts,
+                "message": {"text": params.get("text", ""), "blocks": params.get("blocks", []), "ts": ts},
+            }
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": f"{1700000000 + next(self._ts)}.000200"}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": "D" + str(params.get("users", "X"))[1:]}}
+        if method in ("views.open", "views.update", "views.push", "views.publish"):
+            view = params.get("view")
+            view = json.loads(view) if isinstance(view, str) else view
+            return {"ok": True, "view": (view or {}) | {"id": f"V{next(self._ts)}"}}
+        return {"ok": False, "error": "unknown_method"}

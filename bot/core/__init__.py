@@ -1,0 +1,1 @@
+"""Platform-neutral rules. Nothing here imports a chat platform's SDK."""

@@ -1,0 +1,257 @@
+"""Rules for small changes: suggesting, backing, owning and moving an idea through its statuses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from bot.core.errors import Refused
+from bot.core.ports import Directory, Team, utc_now
+from bot.settings import Defaults
+from bot.store.db import Store
+from bot.store.models import Backing, Change, ChangeEvent
+
+STATUSES = ("idea", "trying", "adopted", "parked", "dropped")
+OPEN_STATUSES = ("idea", "trying")
+STATUS_LABELS = {
+    "idea": "Idea",
+    "trying": "Trying it",
+    "adopted": "Adopted",
+    "parked": "Parked",
+    "dropped": "Dropped",
+}
+
+
+@dataclass(frozen=True)
+class ChangeView:
+    """A change as the stored counts show it, for rendering."""
+
+    id: int
+    text: str
+    obstacle: str | None
+    within_gift: bool | None
+    suggester_id: str | None
+    owner_id: str | None
+    status: str
+    backers: tuple[str, ...]
+    channel_id: str | None
+    message_ts: str | None
+
+    @classmethod
+    def of(cls, change: Change) -> ChangeView:
+        return cls(
+            id=change.id,
+            text=change.text,
+            obstacle=change.obstacle,
+            within_gift=change.within_gift,
+            suggester_id=change.suggester_id,
+            owner_id=change.owner_id,
+            status=change.status,
+            backers=tuple(b.user_id for b in sorted(change.backings, key=lambda b: b.id)),
+            channel_id=change.channel_id,
+            message_ts=change.message_ts,
+        )
+
+
+class ChangeService:
+    def __init__(
+        self,
+        store: Store,
+        directory: Directory,
+        defaults: Defaults,
+        admin_ids: Iterable[str] = (),
+        now: Callable[[], datetime] = utc_now,
+    ):
+        self.store, self.directory, self.defaults, self.now = store, directory, defaults, now
+        self.admin_ids = frozenset(admin_ids)
+
+    def suggest(
+        self,
+        team: Team,
+        suggester_id: str,
+        text: str,
+        *,
+        anonymous: bool = False,
+        obstacle: str | None = None,
+        within_gift: bool | None = None,
+        channel_id: str | None = None,
+    ) -> ChangeView:
+        """Record an idea. Anonymous ideas store no suggester at all."""
+        text = text.strip()
+        obstacle = (obstacle or "").strip() or None
+        limit = self.defaults.change_max_chars
+        if not text:
+            raise Refused(
+                "What's the small change? Describe it in a sentence, e.g. `/smallchange one shared visit diary`."
+            )
+        for label, value in (("The idea", text), ("What gets in the way", obstacle or "")):
+            if len(value) > limit:
+                raise Refused(f"{label} is {len(value):,} characters; the limit is {limit:,}. Please shorten it.")
+        workspace_id = self.store.workspace_id(team.platform, team.external_id)
+        now = self.now()
+        with self.store.session() as session:
+            change = Change(
+                workspace_id=workspace_id,
+                text=text,
+                obstacle=obstacle,
+                within_gift=within_gift,
+                suggester_id=None if anonymous else suggester_id,
+                status="idea",
+                channel_id=channel_id,
+                created_at=now,
+                updated_at=now,
+                backings=[],
+            )
+            session.add(change)
+            session.flush()
+            self._event(session, change, None if anonymous else suggester_id, "created", None, "idea")
+            return ChangeView.of(change)
+
+    def place_card(self, team: Team, change_id: int, channel_id: str, message_ts: str) -> None:
+        """Remember where the idea card is so it can be updated in place."""
+        with self.store.session() as session:
+            change = self._get(session, team, change_id)
+            change.channel_id, change.message_ts = channel_id, message_ts
+
+    def get(self, team: Team, change_id: int) -> ChangeView:
+        with self.store.session() as session:
+            return ChangeView.of(self._get(session, team, change_id))
+
+    def toggle_backing(self, team: Team, change_id: int, user_id: str) -> tuple[ChangeView, bool]:
+        """Back the change, or withdraw an earlier backing. Returns the change and whether it is now backed."""
+        try:
+            with self.store.session() as session:
+                change = self._get(session, team, change_id)
+                mine = next((b for b in change.backings if b.user_id == user_id), None)
+                if mine is not None:
+                    change.backings.remove(mine)
+                    backed = False
+                else:
+                    change.backings.append(
+                        Backing(workspace_id=change.workspace_id, user_id=user_id, created_at=self.now())
+                    )
+                    backed = True
+                session.flush()
+                return ChangeView.of(change), backed
+        except IntegrityError:
+            # A simultaneous click by the same person backed it first; one backing stands.
+            return self.get(team, change_id), True
+
+    def take_on(self, team: Team, change_id: int, user_id: str) -> ChangeView:
+        with self.store.session() as session:
+            change = self._get(session, team, change_id)
+            if change.owner_id == user_id:
+                raise Refused("You already own this change.")
+            if change.owner_id is not None:
+                owner = self._name(team, change.owner_id)
+                raise Refused(
+                    f"{owner} already owns this change. Ask them to hand it back if you'd like to take it on."
+                )
+            self._event(session, change, user_id, "owner", None, user_id)
+            change.owner_id = user_id
+            change.updated_at = self.now()
+            session.flush()
+            return ChangeView.of(change)
+
+    def hand_back(self, team: Team, change_id: int, user_id: str) -> ChangeView:
+        with self.store.session() as session:
+            change = self._get(session, team, change_id)
+            if change.owner_id != user_id:
+                owner = self._name(team, change.owner_id) if change.owner_id else "nobody"
+                raise Refused(f"Only the owner can hand this change back, and that's {owner}.")
+            self._event(session, change, user_id, "owner", user_id, None)
+            change.owner_id = None
+            change.updated_at = self.now()
+            session.flush()
+            return ChangeView.of(change)
+
+    def set_status(self, team: Team, change_id: int, actor_id: str, status: str) -> ChangeView:
+        """Only the owner, the suggester or an admin may move a change."""
+        if status not in STATUSES:
+            raise Refused(f"Unknown status {status!r}.")
+        with self.store.session() as session:
+            change = self._get(session, team, change_id)
+            if actor_id not in (change.owner_id, change.suggester_id) and not self.is_admin(team, actor_id):
+                raise Refused(self._who_can_change(team, change))
+            if change.status != status:
+                self._event(session, change, actor_id, "status", change.status, status)
+                change.status = status
+                change.updated_at = self.now()
+                session.flush()
+            return ChangeView.of(change)
+
+    def open_changes(self, team: Team, limit: int = 20) -> list[ChangeView]:
+        """The workspace's open ideas, most-backed first."""
+        workspace_id = self.store.workspace_id(team.platform, team.external_id)
+        backers = func.count(Backing.id)
+        query = (
+            select(Change)
+            .outerjoin(Backing, Backing.change_id == Change.id)
+            .where(Change.workspace_id == workspace_id, Change.status.in_(OPEN_STATUSES))
+            .group_by(Change.id)
+            .order_by(backers.desc(), Change.created_at.desc(), Change.id.desc())
+            .limit(limit)
+        )
+        with self.store.session() as session:
+            return [ChangeView.of(c) for c in session.scalars(query)]
+
+    def mine(self, team: Team, user_id: str, limit: int = 20) -> list[ChangeView]:
+        """Changes this person suggested (by name), owns or backs."""
+        workspace_id = self.store.workspace_id(team.platform, team.external_id)
+        backed = select(Backing.change_id).where(Backing.user_id == user_id)
+        query = (
+            select(Change)
+            .where(
+                Change.workspace_id == workspace_id,
+                or_(Change.suggester_id == user_id, Change.owner_id == user_id, Change.id.in_(backed)),
+            )
+            .order_by(Change.updated_at.desc(), Change.id.desc())
+            .limit(limit)
+        )
+        with self.store.session() as session:
+            return [ChangeView.of(c) for c in session.scalars(query)]
+
+    def is_admin(self, team: Team, user_id: str) -> bool:
+        if user_id in self.admin_ids:
+            return True
+        person = self.directory.person(team, user_id)
+        return bool(person and person.is_admin)
+
+    def _who_can_change(self, team: Team, change: Change) -> str:
+        who = []
+        if change.owner_id:
+            who.append(f"its owner ({self._name(team, change.owner_id)})")
+        if change.suggester_id:
+            who.append(f"the person who suggested it ({self._name(team, change.suggester_id)})")
+        who.append("a workspace admin")
+        hint = "" if change.owner_id else " Take it on first if you'd like to move it along."
+        return f"Only {', '.join(who[:-1]) + ' or ' if len(who) > 1 else ''}{who[-1]} can change this.{hint}"
+
+    def _name(self, team: Team, user_id: str) -> str:
+        person = self.directory.person(team, user_id)
+        return person.name if person else "a former colleague"
+
+    def _get(self, session, team: Team, change_id: int) -> Change:
+        workspace_id = self.store.workspace_id(team.platform, team.external_id)
+        change = session.get(Change, change_id)
+        if change is None or change.workspace_id != workspace_id:
+            raise Refused("That change no longer exists.")
+        return change
+
+    @staticmethod
+    def _event(session, change: Change, actor_id, kind: str, old, new) -> None:
+        session.add(
+            ChangeEvent(
+                workspace_id=change.workspace_id,
+                change_id=change.id,
+                actor_id=actor_id,
+                kind=kind,
+                old=old,
+                new=new,
+                at=change.updated_at,
+            )
+        )

@@ -1,0 +1,18 @@
+"""The services an adapter can call, built once by bot.app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.core.changes import ChangeService
+from bot.core.thanks import ThanksService
+from bot.settings import Settings
+from bot.store.db import Store
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    store: Store
+    thanks: ThanksService
+    changes: ChangeService

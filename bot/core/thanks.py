@@ -1,0 +1,156 @@
+"""Rules for giving thanks: who can be thanked, the daily cap, values, and recording it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from bot.core.errors import Refused
+from bot.core.ports import Directory, Person, Team, utc_now
+from bot.settings import Defaults
+from bot.store.db import Store
+from bot.store.models import Thanks, ThanksRecipient, ThanksValue
+
+TAG = re.compile(r"#([\w-]+)")
+
+
+def value_key(text: str) -> str:
+    """`#Open-To-New-Ideas`, `#opentonewideas` and "open to new ideas" all match."""
+    return re.sub(r"[\W_]+", "", text.lower())
+
+
+def tagged_values(reason: str, values: Iterable[str]) -> tuple[str, ...]:
+    """The configured values the reason tags, in the order they were written; unknown tags are ignored."""
+    by_key = {value_key(v): v for v in values}
+    found: list[str] = []
+    for tag in TAG.findall(reason):
+        value = by_key.get(value_key(tag))
+        if value and value not in found:
+            found.append(value)
+    return tuple(found)
+
+
+def zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+@dataclass(frozen=True)
+class ThanksRequest:
+    giver_id: str
+    recipient_ids: tuple[str, ...]
+    reason: str
+    private: bool = False
+    channel_id: str | None = None
+    unresolved_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GivenThanks:
+    id: int
+    giver: Person
+    recipients: tuple[Person, ...]
+    reason: str
+    values: tuple[str, ...]
+    private: bool
+
+
+def _until(delta: timedelta) -> str:
+    minutes = max(1, round(delta.total_seconds() / 60))
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
+class ThanksService:
+    def __init__(self, store: Store, directory: Directory, defaults: Defaults, now: Callable[[], datetime] = utc_now):
+        self.store, self.directory, self.defaults, self.now = store, directory, defaults, now
+
+    def give(self, team: Team, request: ThanksRequest) -> GivenThanks:
+        """Check every rule, then record the thanks; raises Refused (nothing stored) or StoreUnavailable."""
+        limits = self.defaults
+        if request.unresolved_names:
+            names = ", ".join(request.unresolved_names)
+            raise Refused(f"I couldn't find {names}. Pick people from the @ list as you type their name.")
+        recipient_ids = tuple(dict.fromkeys(request.recipient_ids))
+        if not recipient_ids:
+            raise Refused("Who would you like to thank? Start with an @mention, e.g. `@bob for covering my visit`.")
+        if request.giver_id in recipient_ids:
+            raise Refused("You can't thank yourself, though it sounds like you did something worth thanking!")
+        if len(recipient_ids) > limits.max_recipients:
+            raise Refused(f"A thank-you can go to at most {limits.max_recipients} people at once.")
+        reason = request.reason.strip()
+        if not reason:
+            raise Refused("What are you thanking them for? Add a reason after the names, e.g. `for covering my visit`.")
+        if len(reason) > limits.reason_max_chars:
+            raise Refused(
+                f"That reason is {len(reason):,} characters; the limit is {limits.reason_max_chars:,}. "
+                "Please shorten it and try again."
+            )
+        recipients = tuple(self._thankable(team, user_id) for user_id in recipient_ids)
+        giver = self.directory.person(team, request.giver_id) or Person(request.giver_id, "you")
+        values = tagged_values(reason, limits.values)
+        thanks_id = self._record(team, giver, recipients, reason, values, request)
+        return GivenThanks(thanks_id, giver, recipients, reason, values, request.private)
+
+    def _thankable(self, team: Team, user_id: str) -> Person:
+        person = self.directory.person(team, user_id)
+        if person is None:
+            raise Refused("I couldn't find one of the people you mentioned. Pick them from the @ list.")
+        if person.is_bot:
+            raise Refused(f"{person.name} is a bot, so there's no one to thank there. Thank a person instead.")
+        if person.deleted:
+            raise Refused(f"{person.name}'s account has been deactivated, so they can't receive thanks.")
+        return person
+
+    def _record(self, team, giver: Person, recipients, reason, values, request: ThanksRequest) -> int:
+        workspace_id = self.store.workspace_id(team.platform, team.external_id)
+        now = self.now()
+        local = now.astimezone(zone(giver.tz))
+        cap = self.defaults.thanks_daily_cap
+        given_today = (
+            select(func.count())
+            .select_from(Thanks)
+            .where(Thanks.workspace_id == workspace_id, Thanks.giver_id == giver.id, Thanks.giver_day == local.date())
+        )
+        for _attempt in range(cap + 1):
+            try:
+                with self.store.session() as session:
+                    count = session.scalar(given_today) or 0
+                    if count >= cap:
+                        raise Refused(self._cap_message(cap, local))
+                    thanks = Thanks(
+                        workspace_id=workspace_id,
+                        giver_id=giver.id,
+                        reason=reason,
+                        private=request.private,
+                        channel_id=request.channel_id,
+                        created_at=now,
+                        giver_day=local.date(),
+                        daily_seq=count + 1,
+                    )
+                    thanks.recipients = [
+                        ThanksRecipient(workspace_id=workspace_id, recipient_id=p.id) for p in recipients
+                    ]
+                    thanks.values = [ThanksValue(workspace_id=workspace_id, value=v) for v in values]
+                    session.add(thanks)
+                    session.flush()
+                    return thanks.id
+            except IntegrityError:
+                continue  # another /thanks from the same giver took this slot first: count again
+        raise Refused("Too many thank-yous at once; please try again.")
+
+    @staticmethod
+    def _cap_message(cap: int, local: datetime) -> str:
+        midnight = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), local.tzinfo)
+        return (
+            f"You've given {cap} thank-yous today, the daily limit. It resets at midnight your time "
+            f"({local.tzinfo.key}), in {_until(midnight.astimezone(UTC) - local.astimezone(UTC))}. Nothing was posted."
+        )

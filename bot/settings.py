@@ -1,0 +1,89 @@
+"""Settings from the environment and a `.env` file, plus the defaults in config/."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+SLACK_API_URL = "https://slack.com/api/"
+
+
+class MissingSetting(SystemExit):
+    """Start-up stops with one line naming the setting, not a traceback."""
+
+    def __init__(self, name: str, why: str):
+        super().__init__(f"Missing setting {name}: {why}. Set it in the environment or in .env (see .env.example).")
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """Workspace defaults from config/defaults.toml."""
+
+    thanks_daily_cap: int = 10
+    reason_max_chars: int = 1000
+    max_recipients: int = 10
+    values: tuple[str, ...] = ("supportive", "creative", "honest", "innovative", "open to new ideas")
+    change_max_chars: int = 1000
+
+    @classmethod
+    def load(cls, path: Path = CONFIG_DIR / "defaults.toml") -> Defaults:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        thanks, changes = data.get("thanks", {}), data.get("changes", {})
+        return cls(
+            thanks_daily_cap=int(thanks.get("daily_cap", cls.thanks_daily_cap)),
+            reason_max_chars=int(thanks.get("reason_max_chars", cls.reason_max_chars)),
+            max_recipients=int(thanks.get("max_recipients", cls.max_recipients)),
+            values=tuple(thanks.get("values", cls.values)),
+            change_max_chars=int(changes.get("text_max_chars", cls.change_max_chars)),
+        )
+
+
+@dataclass(frozen=True)
+class Settings:
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    database_url: str = "sqlite:///smallchanges.db"
+    port: int = 3000
+    log_level: str = "INFO"
+    slack_api_url: str = SLACK_API_URL
+    admin_user_ids: frozenset[str] = frozenset()
+    web_workers: int = 2
+    web_threads: int = 8
+    defaults: Defaults = field(default_factory=Defaults)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        if env is None:
+            load_dotenv(Path.cwd() / ".env")
+            env = dict(os.environ)
+        api_url = env.get("SLACK_API_URL") or SLACK_API_URL
+        return cls(
+            slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
+            slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
+            slack_app_token=env.get("SLACK_APP_TOKEN") or None,
+            database_url=env.get("DATABASE_URL") or cls.database_url,
+            port=int(env.get("PORT") or cls.port),
+            log_level=(env.get("LOG_LEVEL") or cls.log_level).upper(),
+            slack_api_url=api_url if api_url.endswith("/") else api_url + "/",
+            admin_user_ids=frozenset(filter(None, (env.get("ADMIN_USER_IDS") or "").replace(",", " ").split())),
+            web_workers=int(env.get("WEB_CONCURRENCY") or cls.web_workers),
+            web_threads=int(env.get("WEB_THREADS") or cls.web_threads),
+            defaults=Defaults.load(),
+        )
+
+    def require(self, *names: str) -> None:
+        """Stop start-up naming the first missing setting."""
+        why = {
+            "SLACK_BOT_TOKEN": "the bot token (xoxb-…) from your Slack app's OAuth & Permissions page",
+            "SLACK_SIGNING_SECRET": "the signing secret from your Slack app's Basic Information page",
+            "SLACK_APP_TOKEN": "an app-level token (xapp-…) with connections:write, needed for Socket Mode",
+        }
+        for name in names:
+            if not getattr(self, name.lower()):
+                raise MissingSetting(name, why.get(name, "required"))

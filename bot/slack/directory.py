@@ -1,0 +1,57 @@
+"""People as Slack knows them (users.info), cached briefly so a busy channel costs few API calls."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.core.errors import PlatformUnavailable
+from bot.core.ports import Person, Team
+
+NOT_FOUND = ("user_not_found", "users_not_found")
+
+
+class SlackDirectory:
+    def __init__(self, client: WebClient, ttl_seconds: float = 300.0):
+        self.client = client
+        self.ttl = ttl_seconds
+        self._cache: dict[str, tuple[float, Person | None]] = {}
+        self._lock = threading.Lock()
+
+    def person(self, team: Team, user_id: str) -> Person | None:
+        key = f"{team.external_id}:{user_id}"
+        cached = self._cache.get(key)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        try:
+            user = self.client.users_info(user=user_id)["user"]
+        except SlackApiError as exc:
+            if exc.response.get("error") in NOT_FOUND:
+                self._remember(key, None)
+                return None
+            raise PlatformUnavailable(f"users.info failed: {exc.response.get('error')}") from exc
+        except OSError as exc:
+            raise PlatformUnavailable("users.info did not answer") from exc
+        person = self.from_user(user)
+        self._remember(key, person)
+        return person
+
+    def _remember(self, key: str, person: Person | None) -> None:
+        with self._lock:
+            self._cache[key] = (time.monotonic() + self.ttl, person)
+
+    @staticmethod
+    def from_user(user: dict) -> Person:
+        profile = user.get("profile") or {}
+        name = profile.get("display_name") or profile.get("real_name") or user.get("real_name") or user.get("name")
+        return Person(
+            id=user["id"],
+            name=name or user["id"],
+            is_bot=bool(user.get("is_bot")) or user["id"] == "USLACKBOT",
+            deleted=bool(user.get("deleted")),
+            is_admin=bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner")),
+            tz=user.get("tz") or "UTC",
+        )

@@ -1,0 +1,14 @@
+"""Bolt listeners, one module per kind; each has register(app, services)."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.core.services import Services
+from bot.slack.listeners import actions, commands, views
+
+
+def register(app: App, services: Services) -> None:
+    commands.register(app, services)
+    actions.register(app, services)
+    views.register(app, services)

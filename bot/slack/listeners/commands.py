@@ -1,0 +1,140 @@
+"""/thanks and /smallchange. Each acks at once; the work and the reply follow through response_url."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.core.errors import PlatformUnavailable, Refused, StoreUnavailable
+from bot.core.ports import Team
+from bot.core.services import Services
+from bot.core.thanks import ThanksRequest
+from bot.slack import blocks
+from bot.slack.listeners.cards import post_card
+from bot.slack.listeners.replies import not_saved
+from bot.slack.text import escape, parse_thanks, plain
+
+log = logging.getLogger(__name__)
+FAILURES = (StoreUnavailable, PlatformUnavailable)
+
+THANKS_USAGE = (
+    "*Thank a colleague:* `/thanks @name for what they did`, for example\n"
+    "`/thanks @bob @carol for covering my home visit #supportive`\n"
+    "• `/thanks private @bob for …`: only you and Bob see it.\n"
+    "• Tag a value with `#{values}`."
+)
+CHANGE_HELP = (
+    "*Suggest a small change:* `/smallchange the idea`, for example\n"
+    "`/smallchange one shared template for visit notes`\n"
+    "• `/smallchange` on its own opens a form (what gets in the way, whose gift it is).\n"
+    "• `/smallchange anon the idea` posts it with no name attached; your name is not stored.\n"
+    "• `/smallchange list`: the team's open ideas, most backed first.\n"
+    "• `/smallchange mine`: ideas you suggested, own or back.\n"
+    "On each card: *Back this*, *I'll take this on*, and a status menu (idea → trying → adopted, or parked / dropped)."
+)
+
+
+def register(app: App, services: Services) -> None:
+    defaults = services.settings.defaults
+
+    @app.command("/thanks")
+    def thanks_command(ack: Ack, command: dict, respond: Respond, client: WebClient) -> None:
+        text = (command.get("text") or "").strip()
+        if not text or text.lower() == "help":
+            ack(THANKS_USAGE.format(values=", #".join(v.replace(" ", "-") for v in defaults.values)))
+            return
+        ack()
+        team = Team("slack", command["team_id"])
+        parsed = parse_thanks(text)
+        if parsed.groups:
+            respond(
+                f"Thanks go to people, not to {', '.join(escape(g) for g in parsed.groups)}. "
+                "Mention each person you'd like to thank. Nothing was posted."
+            )
+            return
+        request = ThanksRequest(
+            giver_id=command["user_id"],
+            recipient_ids=parsed.recipient_ids,
+            reason=parsed.reason,
+            private=parsed.private,
+            channel_id=command.get("channel_id"),
+            unresolved_names=parsed.unresolved_names,
+        )
+        try:
+            given = services.thanks.give(team, request)
+        except Refused as refusal:
+            respond(escape(refusal.message))
+            return
+        except Exception as exc:
+            if not isinstance(exc, FAILURES):
+                log.exception("/thanks failed before saving")
+            respond(not_saved("thank-you", exc) + f"\nWhat you wrote:\n```/thanks {escape(plain(text))}```")
+            return
+        if not given.private:
+            headline, post = blocks.thanks_post(given)
+            respond(text=headline, blocks=post, response_type="in_channel")
+        else:
+            respond(blocks.thanks_private_receipt(given))
+        headline, note = blocks.thanks_dm(given, request.channel_id)
+        for recipient in given.recipients:
+            try:
+                client.chat_postMessage(channel=recipient.id, text=headline, blocks=note)
+            except SlackApiError as exc:
+                log.warning("thank-you DM to a recipient failed: %s", exc.response.get("error"))
+
+    @app.command("/smallchange")
+    def smallchange_command(ack: Ack, command: dict, respond: Respond, client: WebClient) -> None:
+        text = (command.get("text") or "").strip()
+        word, _, rest = text.partition(" ")
+        word = word.lower()
+        team = Team("slack", command["team_id"])
+        user_id = command["user_id"]
+        if not text:
+            ack()
+            client.views_open(
+                trigger_id=command["trigger_id"],
+                view=blocks.change_modal(command.get("channel_id") or "", defaults.change_max_chars),
+            )
+            return
+        if word == "help":
+            ack(CHANGE_HELP)
+            return
+        ack()
+        if word in ("list", "mine") and not rest.strip():
+            try:
+                if word == "list":
+                    title = "Open small changes, most backed first"
+                    changes = services.changes.open_changes(team)
+                    empty = "No open ideas yet. Suggest one with `/smallchange your idea`."
+                else:
+                    title = "Your small changes"
+                    changes = services.changes.mine(team, user_id)
+                    empty = "You haven't suggested, owned or backed a change yet."
+            except FAILURES:
+                respond(":warning: I couldn't load the list just now: the database isn't answering. Please try again.")
+                return
+            headline, listing = blocks.change_list(title, changes, empty)
+            respond(text=headline, blocks=listing)
+            return
+        anonymous = word in ("anon", "anonymous")
+        idea = plain(rest if anonymous else text)
+        try:
+            change = services.changes.suggest(
+                team, user_id, idea, anonymous=anonymous, channel_id=command.get("channel_id")
+            )
+        except Refused as refusal:
+            respond(escape(refusal.message))
+            return
+        except Exception as exc:
+            if not isinstance(exc, FAILURES):
+                log.exception("/smallchange failed before saving")
+            respond(not_saved("idea", exc) + f"\nWhat you wrote:\n```{escape(idea)}```")
+            return
+        post_card(services, client, team, change, command.get("channel_id"), user_id, respond)
+        if anonymous:
+            respond(
+                ":detective: Posted anonymously. Your name isn't stored with this idea, so nobody can see it was you."
+            )

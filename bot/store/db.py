@@ -1,0 +1,114 @@
+"""Engine, sessions and migrations. Connection failures surface as StoreUnavailable."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, event, select, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.core.errors import StoreUnavailable
+from bot.store.models import Workspace
+
+log = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def normalise_url(url: str) -> str:
+    """Let `postgres://` and `postgresql://` URLs (as hosts hand them out) use psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    url = normalise_url(url)
+    if make_url(url).get_backend_name() == "sqlite":
+        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 5})
+        engine = create_engine(url, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record) -> None:
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.close()
+
+        return engine
+    kwargs.setdefault("connect_args", {"connect_timeout": 3})
+    kwargs.setdefault("pool_size", 10)
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+class Store:
+    """One database: sessions that commit or roll back as a unit, and workspace lookup."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._workspace_ids: dict[tuple[str, str], int] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs) -> Store:
+        return cls(make_engine(url, **kwargs))
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A transaction: committed when the block ends, rolled back if it raises."""
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except (OperationalError, InterfaceError) as exc:
+            log.warning("database unavailable: %s", type(exc.orig).__name__ if exc.orig else exc)
+            raise StoreUnavailable() from exc
+
+    def ping(self) -> bool:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return True
+        except (OperationalError, InterfaceError):
+            return False
+
+    def workspace_id(self, platform: str, external_id: str) -> int:
+        """The workspace's row id, created on first sight (safe when two requests race)."""
+        key = (platform, external_id)
+        if key in self._workspace_ids:
+            return self._workspace_ids[key]
+        query = select(Workspace.id).where(Workspace.platform == platform, Workspace.external_id == external_id)
+        with self.session() as session:
+            found = session.scalar(query)
+        if found is None:
+            try:
+                with self.session() as session:
+                    ws = Workspace(platform=platform, external_id=external_id, created_at=datetime.now(UTC))
+                    session.add(ws)
+                    session.flush()
+                    found = ws.id
+            except IntegrityError:
+                with self.session() as session:
+                    found = session.scalar(query)
+        with self._lock:
+            self._workspace_ids[key] = found
+        return found
+
+    def migrate(self) -> None:
+        """Bring the schema up to date (Alembic); safe to run from several processes at once."""
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(74201)"))
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
