@@ -138,3 +138,24 @@ def slack(fake_slack, store, clock, settings):
     yield SlackDriver(url, fake_slack, SIGNING_SECRET)
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def outage(database_url):
+    """A database that tests can take down (`with outage.down():`) and bring back."""
+    from tests.fakes.outage import Outage
+
+    outage = Outage(database_url)
+    yield outage
+    outage.close()
+
+
+@pytest.fixture
+def flaky_slack(fake_slack, outage, clock, settings):
+    """Like `slack`, but on the `outage` store, so a test can take the database down mid-conversation."""
+    bot = build_slack(settings, store=outage.store, process_before_response=True, now=clock)
+    url, server = serve(web_app(SlackRequestHandler(bot.app), outage.store))
+    fake_slack.clear()
+    yield SlackDriver(url, fake_slack, SIGNING_SECRET)
+    server.shutdown()
+    server.server_close()
