@@ -1,0 +1,280 @@
+"""The local console: try the bot with no Slack account.
+
+It runs the real Bolt app and its listeners against a fake Slack on loopback with a sample team. What
+you type is turned into the signed request Slack would send; what Slack would show each person is
+printed as text. Same handlers, same database (SQLite by default) as the real bot.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import secrets
+import sys
+from dataclasses import replace
+from typing import TextIO
+
+from slack_bolt import App
+from slack_bolt.request import BoltRequest
+
+from bot.console.fake_slack import Call, FakeSlack
+from bot.console.payloads import SlackRequests, modal_values
+from bot.console.team import ALICE, SAMPLE_TEAM
+from bot.core.changes import STATUSES
+from bot.settings import Settings
+
+CHANNELS = {"C0GENERAL": "general"}
+INTRO = """Small Changes console: you are in #general of a sample team. Type what a Slack user types:
+  /thanks @bob for covering my home visit #supportive     /thanks private @carol for …
+  /smallchange one shared template for visit notes        /smallchange anon …   /smallchange list | mine | help
+  /smallchange            (on its own: fills in the form)
+Cards show numbered buttons: type `1` or `back`, `2` or `take`, `status trying`; add `#N` for card N.
+  as bob                  act as someone else (people: {people})
+  help | quit"""
+
+
+class Console:
+    def __init__(self, app: App, fake: FakeSlack, requests: SlackRequests, out: TextIO):
+        self.app, self.fake, self.requests, self.out = app, fake, requests, out
+        self.people = {u["name"]: u for u in SAMPLE_TEAM if not u.get("is_bot") and u["id"] != "USLACKBOT"}
+        self.names = {u["id"]: u["profile"]["display_name"] for u in SAMPLE_TEAM}
+        self.user = ALICE
+        self.cards: dict[int, tuple[dict, str]] = {}  # change id -> (message as Slack holds it, channel)
+        self.last_card: int | None = None
+        self.seen = 0
+
+    def say(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    # -- input ---------------------------------------------------------------------------------------------------
+    def handle(self, line: str, ask=input) -> bool:
+        """Act on one line; False means quit."""
+        line = line.strip()
+        if not line:
+            return True
+        word, _, rest = line.partition(" ")
+        word = word.lower()
+        if word in ("quit", "exit"):
+            return False
+        if word in ("help", "?"):
+            self.say(INTRO.format(people=", ".join(self.people)))
+        elif word == "as":
+            self.switch(rest.strip().lstrip("@").lower())
+        elif word.startswith("/"):
+            self.command(word, rest, ask)
+        else:
+            self.press(line)
+        return True
+
+    def switch(self, name: str) -> None:
+        person = self.people.get(name)
+        if person is None:
+            self.say(f"No one called {name!r} here. People: {', '.join(self.people)}")
+            return
+        self.user = person["id"]
+        self.say(f"You are now {self.names[self.user]}.")
+
+    def to_slack(self, text: str) -> str:
+        """Text as Slack delivers it in a slash command (should_escape): escaped, mentions resolved."""
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+        def mention(match: re.Match[str]) -> str:
+            name = match.group(1).lower()
+            if name in ("channel", "here", "everyone"):
+                return f"<!{name}>"
+            person = self.people.get(name)
+            return f"<@{person['id']}|{name}>" if person else match.group(0)
+
+        return re.sub(r"@([\w.-]+)", mention, text)
+
+    def command(self, command: str, text: str, ask) -> None:
+        body = self.requests.command(command, self.to_slack(text.strip()), self.user)
+        self.dispatch(body)
+        if opened := [c for c in self.new_calls(peek=True) if c.method == "views.open"]:
+            self.show_new()
+            self.fill_form(opened[-1], ask)
+            return
+        self.show_new()
+
+    def fill_form(self, call: Call, ask) -> None:
+        view = call.params["view"]
+        view = json.loads(view) if isinstance(view, str) else view
+        self.say(f"-- form: {view['title']['text']} (press Enter to skip optional questions) --")
+        while True:
+            change = ask("The change: ")
+            obstacle = ask("What gets in the way today? ") or None
+            gift = {"y": "within", "n": "outside"}.get(ask("Within the team's gift? [y/n/Enter] ").strip().lower()[:1])
+            anon = ask("Post anonymously? [y/N] ").strip().lower().startswith("y")
+            values = modal_values(change, obstacle, gift, anon)
+            response = self.dispatch(self.requests.view_submission(view, values, self.user), show_body=False)
+            errors = json.loads(response.body).get("errors") if response.body else None
+            if not errors:
+                break
+            for block, message in errors.items():
+                self.say(f"  ! {block}: {message}")
+        self.show_new()
+
+    def press(self, line: str) -> None:
+        match = re.fullmatch(r"(\w+)(?:\s+(\w+))?(?:\s+#?(\d+))?", line.strip().lower())
+        if not match:
+            self.say("I didn't understand that. Type `help` for what you can do.")
+            return
+        what, choice, card = match.groups()
+        if what in STATUSES:
+            what, choice = "status", what
+        action_id = {
+            "1": "change_back",
+            "back": "change_back",
+            "2": "owner",
+            "take": "change_take",
+            "handback": "change_hand_back",
+            "3": "change_status",
+            "status": "change_status",
+        }.get(what)
+        key = int(card) if card else self.last_card
+        if action_id is None or key not in self.cards:
+            self.say("No such button or card. Cards are numbered #N; buttons 1 back, 2 take / hand back, 3 status.")
+            return
+        message, channel = self.cards[key]
+        elements = [e for b in message["blocks"] for e in b.get("elements", []) if "action_id" in e]
+        if action_id == "owner":
+            element = next(e for e in elements if e["action_id"] in ("change_take", "change_hand_back"))
+        else:
+            element = next((e for e in elements if e["action_id"] == action_id), None)
+            if element is None:
+                self.say("That button isn't on this card right now.")
+                return
+        if element["action_id"] == "change_status":
+            if choice not in STATUSES:
+                self.say(f"Choose a status: {' / '.join(STATUSES)}, e.g. `status trying`.")
+                return
+            element = element | {"_chosen": choice}
+        self.dispatch(self.requests.block_action(message, channel, element, self.user))
+        self.show_new()
+
+    def dispatch(self, body: str, show_body: bool = True):
+        response = self.app.dispatch(BoltRequest(body=body, headers=self.requests.sign(body)))
+        if show_body and response.body:
+            try:
+                text = json.loads(response.body).get("text", "")
+            except ValueError:
+                text = response.body
+            if text:
+                self.say(self.block("only you see this", text))
+        return response
+
+    # -- output --------------------------------------------------------------------------------------------------
+    def new_calls(self, peek: bool = False) -> list[Call]:
+        calls = self.fake.calls[self.seen :]
+        if not peek:
+            self.seen += len(calls)
+        return calls
+
+    def show_new(self) -> None:
+        for call in self.new_calls():
+            shown = self.render_call(call)
+            if shown:
+                self.say(shown)
+
+    def render_call(self, call: Call) -> str | None:
+        params = call.params
+        if call.method == "response_url":
+            if params.get("replace_original"):
+                return self.render_message("#general (updated)", params, call)
+            where = "#general" if params.get("response_type") == "in_channel" else "only you see this"
+            return self.render_message(where, params, call)
+        if call.method == "chat.postMessage":
+            channel = params.get("channel", "")
+            where = f"DM to {self.names.get(channel, channel)}" if channel[:1] in "UW" else self.channel(channel)
+            return self.render_message(where, params, call)
+        if call.method == "chat.update":
+            return self.render_message(f"{self.channel(params.get('channel', ''))} (updated)", params, call)
+        return None
+
+    def channel(self, channel_id: str) -> str:
+        return "#" + CHANNELS.get(channel_id, channel_id)
+
+    def render_message(self, where: str, params: dict, call: Call) -> str:
+        blocks = params.get("blocks") or []
+        blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+        if not blocks:
+            return self.block(where, params.get("text", ""))
+        lines: list[str] = []
+        for block in blocks:
+            if block["type"] in ("section", "header"):
+                lines.append(block["text"]["text"])
+            elif block["type"] == "context":
+                lines += [e.get("text", "") for e in block["elements"]]
+            elif block["type"] == "actions":
+                lines.append(self.remember_card(block, blocks, params, call))
+        return self.block(where, "\n".join(lines))
+
+    def remember_card(self, block: dict, blocks: list, params: dict, call: Call) -> str:
+        change_id = int(block["block_id"].removeprefix("change_"))
+        channel = call.result.get("channel") or params.get("channel") or "C0GENERAL"
+        ts = call.result.get("ts") or params.get("ts") or self.cards.get(change_id, ({}, ""))[0].get("ts", "")
+        self.cards[change_id] = ({"type": "message", "ts": ts, "blocks": blocks}, channel)
+        self.last_card = change_id
+        buttons = []
+        for n, element in enumerate(block["elements"], start=1):
+            if element["type"] == "button":
+                buttons.append(f"[{n}] {element['text']['text']}")
+            else:
+                current = element.get("initial_option", {}).get("text", {}).get("text", "?")
+                buttons.append(f"[{n}] Status: {current} ▾")
+        return f"card #{change_id}:  " + "   ".join(buttons)
+
+    def block(self, where: str, text: str) -> str:
+        text = re.sub(r"<@(\w+)>", lambda m: "@" + self.names.get(m.group(1), m.group(1)), text)
+        text = re.sub(r"<#(\w+)>", lambda m: self.channel(m.group(1)), text)
+        body = "\n".join("    " + line for line in html.unescape(text).splitlines())
+        return f"[{where}]\n{body}"
+
+
+def run(settings: Settings, lines: TextIO = sys.stdin, out: TextIO = sys.stdout) -> None:
+    """Start the fake Slack and the real app, then read lines until EOF or `quit`."""
+    from bot.app import build_slack
+    from bot.store.db import Store
+
+    store = Store.from_url(settings.database_url)
+    store.migrate()
+    with FakeSlack(team_id="T0SAMPLE") as fake:
+        for person in SAMPLE_TEAM:
+            fake.add_user(dict(person))
+        local = replace(
+            settings,
+            slack_bot_token="xoxb-local-console",
+            slack_signing_secret=secrets.token_hex(16),
+            slack_api_url=fake.api_url,
+        )
+        bot = build_slack(local, store=store, process_before_response=True)
+        console = Console(
+            bot.app, fake, SlackRequests(local.slack_signing_secret, fake.team_id, fake.url + "/response/"), out
+        )
+        console.new_calls()  # start-up's auth.test is not for the person at the keyboard
+        interactive = lines.isatty()
+        console.say(INTRO.format(people=", ".join(console.people)))
+        console.say(f"(database: {settings.database_url})")
+
+        def ask(prompt: str) -> str:
+            if interactive:
+                return input(prompt)
+            console.say(prompt.rstrip())
+            return lines.readline().rstrip("\n")
+
+        while True:
+            prompt = f"{console.names[console.user]}> "
+            if interactive:
+                try:
+                    line = input(prompt)
+                except EOFError:
+                    break
+            else:
+                line = lines.readline()
+                if not line:
+                    break
+                console.say(prompt + line.rstrip("\n"))
+            if not console.handle(line, ask):
+                break
+    store.engine.dispose()

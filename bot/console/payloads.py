@@ -60,7 +60,12 @@ class SlackRequests:
     def block_action(self, message: dict, channel_id: str, action: dict, user_id: str) -> str:
         """A click on `action` (one element of the message's blocks) in a message in `channel_id`."""
         block_id = next(
-            (b.get("block_id") for b in message.get("blocks", []) if action in b.get("elements", [])), "actions"
+            (
+                b.get("block_id")
+                for b in message.get("blocks", [])
+                if any(e.get("action_id") == action["action_id"] for e in b.get("elements", []))
+            ),
+            "actions",
         )
         clicked = {"action_id": action["action_id"], "block_id": block_id, "action_ts": f"{time.time():.6f}"}
         if action["type"] == "button":
