@@ -21,10 +21,11 @@ class Response:
 
 
 class SlackDriver:
-    def __init__(self, base_url: str, fake: FakeSlack, signing_secret: str):
+    def __init__(self, base_url: str, fake: FakeSlack | None, signing_secret: str):
         self.base_url = base_url
         self.fake = fake
-        self.requests = SlackRequests(signing_secret, fake.team_id, fake.url + "/response/")
+        if fake is not None:
+            self.requests = SlackRequests(signing_secret, fake.team_id, fake.url + "/response/")
 
     def post(self, body: str, headers: dict[str, str], path: str = "/slack/events") -> Response:
         request = urllib.request.Request(self.base_url + path, data=body.encode(), headers=headers, method="POST")

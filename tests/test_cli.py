@@ -1,0 +1,167 @@
+"""The command line as an operator uses it: real processes, real gunicorn, real migrations."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from sqlalchemy import inspect
+
+from bot.console.team import ALICE, BOB
+from bot.store.db import Store, make_engine
+from tests.conftest import BOT_TOKEN, SIGNING_SECRET
+from tests.fakes.driver import SlackDriver
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def bot_env(tmp_path: Path, **values: str) -> dict[str, str]:
+    """A clean environment: nothing inherited from a developer's .env or shell."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "PORT"))}
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(values)
+    return env
+
+
+def run_bot(tmp_path: Path, *args: str, env: dict[str, str], stdin: str = "", timeout: float = 60):
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=tmp_path,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_missing_setting_stops_start_up_with_one_line_naming_it(tmp_path):
+    result = run_bot(tmp_path, "serve", env=bot_env(tmp_path))
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Missing setting SLACK_BOT_TOKEN:")
+
+    result = run_bot(tmp_path, "socket", env=bot_env(tmp_path, SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s"))
+    assert result.stderr.strip().startswith("Missing setting SLACK_APP_TOKEN:")
+
+
+def test_settings_can_come_from_a_dotenv_file(tmp_path):
+    (tmp_path / ".env").write_text("SLACK_BOT_TOKEN=xoxb-from-dotenv\n")
+    result = run_bot(tmp_path, "serve", env=bot_env(tmp_path))
+    assert result.stderr.strip().startswith("Missing setting SLACK_SIGNING_SECRET:")
+
+
+def test_migrate_creates_the_schema_and_is_safe_to_repeat(tmp_path, database_url):
+    env = bot_env(tmp_path, DATABASE_URL=database_url)
+    for _ in range(2):
+        result = run_bot(tmp_path, "migrate", env=env)
+        assert result.returncode == 0, result.stderr
+    tables = set(inspect(make_engine(database_url)).get_table_names())
+    assert {"workspaces", "thanks", "thanks_recipients", "changes", "backings", "alembic_version"} <= tables
+
+
+def test_without_database_url_the_bot_uses_smallchanges_db_here(tmp_path):
+    result = run_bot(tmp_path, "migrate", env=bot_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "smallchanges.db").exists()
+
+
+def test_the_migrations_match_the_models(store):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from bot.store.models import Base
+
+    store.migrate()
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
+def test_serve_answers_slack_through_gunicorn_and_logs_no_secrets(tmp_path, fake_slack, database_url):
+    port = free_port()
+    env = bot_env(
+        tmp_path,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=fake_slack.api_url,
+        DATABASE_URL=database_url,
+        PORT=str(port),
+        LOG_LEVEL="DEBUG",
+        WEB_CONCURRENCY="1",
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve"], cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=2) as reply:
+                    assert reply.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, "server did not start"
+                time.sleep(0.2)
+        slack = SlackDriver(base, fake_slack, SIGNING_SECRET)
+        started = time.monotonic()
+        response = slack.thanks(f"<@{BOB}|bob> for covering my home visit", ALICE)
+        acked_in = time.monotonic() - started
+        assert response.status == 200 and acked_in < 3
+        # Production mode acks first and finishes the work afterwards.
+        [dm] = fake_slack.wait_for("chat.postMessage")
+        assert dm.params["channel"] == BOB
+        [post] = fake_slack.wait_for("response_url")
+        assert post.params["response_type"] == "in_channel"
+    finally:
+        server.terminate()
+        logs = server.communicate(timeout=20)[1]
+    assert "gthread" in logs.lower() or "booting worker" in logs.lower(), logs[-2000:]
+    assert BOT_TOKEN not in logs and SIGNING_SECRET not in logs
+    assert "Traceback" not in logs
+
+
+def test_console_plays_a_whole_conversation(tmp_path):
+    script = "\n".join(
+        [
+            "/thanks @bob for covering my home visit #supportive",
+            "/thanks @alice for being me",
+            "/smallchange one shared template for visit notes",
+            "as bob",
+            "back",
+            "take",
+            "status trying",
+            "as carol",
+            "status adopted",
+            "/smallchange list",
+            "quit",
+        ]
+    )
+    result = run_bot(tmp_path, "console", env=bot_env(tmp_path), stdin=script)
+    out = result.stdout
+    assert result.returncode == 0, result.stderr
+    assert "[#general]\n    :sparkles: @Alice thanked @Bob\n    > covering my home visit #supportive" in out
+    assert "[DM to Bob]" in out and "Values: supportive" in out
+    assert "can't thank yourself" in out
+    assert "card #1:  [1] Back this (0)   [2] I'll take this on" in out
+    assert "[1] Back this (1)   [2] Hand it back   [3] Status: Trying it" in out
+    assert "Only its owner (Bob), the person who suggested it (Alice) or a workspace admin" in out
+    assert "Trying it · 1 backer · owner @Bob" in out
+    assert (tmp_path / "smallchanges.db").exists()
+    with Store.from_url(f"sqlite:///{tmp_path / 'smallchanges.db'}").session() as s:
+        from sqlalchemy import text
+
+        assert s.execute(text("SELECT count(*) FROM thanks")).scalar() == 1
