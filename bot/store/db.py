@@ -34,7 +34,7 @@ def normalise_url(url: str) -> str:
 def make_engine(url: str, **kwargs) -> Engine:
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
-        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 5})
+        kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 2})
         engine = create_engine(url, **kwargs)
 
         @event.listens_for(engine, "connect")
@@ -52,7 +52,7 @@ def make_engine(url: str, **kwargs) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    kwargs.setdefault("connect_args", {"connect_timeout": 3})
+    kwargs.setdefault("connect_args", {"connect_timeout": 2})
     kwargs.setdefault("pool_size", 10)
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
