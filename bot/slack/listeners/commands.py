@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
@@ -19,6 +21,7 @@ from bot.slack.text import escape, parse_thanks, plain
 
 log = logging.getLogger(__name__)
 FAILURES = (StoreUnavailable, PlatformUnavailable)
+T = TypeVar("T")
 
 THANKS_USAGE = (
     "*Thank a colleague:* `/thanks @name for what they did`, for example\n"
@@ -35,6 +38,19 @@ CHANGE_HELP = (
     "• `/smallchange mine`: ideas you suggested, own or back.\n"
     "On each card: *Back this*, *I'll take this on*, and a status menu (idea → trying → adopted, or parked / dropped)."
 )
+
+
+def save_or_explain(respond: Respond, what: str, typed: str, save: Callable[[], T]) -> T | None:
+    """Run a save. If it is refused or fails, tell the person why, echo what they typed, and return None."""
+    try:
+        return save()
+    except Refused as refusal:
+        respond(escape(refusal.message))
+    except Exception as exc:
+        if not isinstance(exc, FAILURES):
+            log.exception("saving a %s failed", what)
+        respond(not_saved(what, exc) + f"\nWhat you wrote:\n```{escape(typed)}```")
+    return None
 
 
 def register(app: App, services: Services) -> None:
@@ -63,15 +79,10 @@ def register(app: App, services: Services) -> None:
             channel_id=command.get("channel_id"),
             unresolved_names=parsed.unresolved_names,
         )
-        try:
-            given = services.thanks.give(team, request)
-        except Refused as refusal:
-            respond(escape(refusal.message))
-            return
-        except Exception as exc:
-            if not isinstance(exc, FAILURES):
-                log.exception("/thanks failed before saving")
-            respond(not_saved("thank-you", exc) + f"\nWhat you wrote:\n```/thanks {escape(plain(text))}```")
+        given = save_or_explain(
+            respond, "thank-you", f"/thanks {plain(text)}", lambda: services.thanks.give(team, request)
+        )
+        if given is None:
             return
         if not given.private:
             headline, post = blocks.thanks_post(given)
@@ -121,17 +132,15 @@ def register(app: App, services: Services) -> None:
             return
         anonymous = word in ("anon", "anonymous")
         idea = plain(rest if anonymous else text)
-        try:
-            change = services.changes.suggest(
+        change = save_or_explain(
+            respond,
+            "idea",
+            idea,
+            lambda: services.changes.suggest(
                 team, user_id, idea, anonymous=anonymous, channel_id=command.get("channel_id")
-            )
-        except Refused as refusal:
-            respond(escape(refusal.message))
-            return
-        except Exception as exc:
-            if not isinstance(exc, FAILURES):
-                log.exception("/smallchange failed before saving")
-            respond(not_saved("idea", exc) + f"\nWhat you wrote:\n```{escape(idea)}```")
+            ),
+        )
+        if change is None:
             return
         post_card(services, client, team, change, command.get("channel_id"), user_id, respond)
         if anonymous:
