@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from threading import Event
+
+from slack_sdk.errors import SlackApiError
 
 from bot import logs
 from bot.settings import Settings
@@ -21,6 +24,7 @@ def serve(settings: Settings) -> None:
     from bot.store.db import Store
 
     settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    check_bot_token(settings)
     Store.from_url(settings.database_url).migrate()
 
     def load():
@@ -49,8 +53,33 @@ def socket(settings: Settings) -> None:
     from bot.store.db import Store
 
     settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN")
+    check_bot_token(settings)
     Store.from_url(settings.database_url).migrate()
-    SocketModeHandler(build_slack(settings).app, settings.slack_app_token).start()
+    handler = SocketModeHandler(build_slack(settings).app, settings.slack_app_token)
+    try:
+        handler.connect()
+    except SlackApiError as exc:
+        raise SystemExit(
+            f"Slack refused SLACK_APP_TOKEN ({exc.response.get('error')}): it must be an app-level token "
+            "(xapp-…) with the connections:write scope, from Basic Information -> App-Level Tokens."
+        ) from None
+    log.info("connected to Slack in Socket Mode")
+    Event().wait()
+
+
+def check_bot_token(settings: Settings) -> None:
+    """Ask Slack about the bot token once, so a wrong one stops start-up with one clear line."""
+    from bot.app import slack_client
+
+    try:
+        slack_client(settings).auth_test()
+    except SlackApiError as exc:
+        raise SystemExit(
+            f"Slack refused SLACK_BOT_TOKEN ({exc.response.get('error')}): copy the Bot User OAuth Token "
+            "(xoxb-…) from OAuth & Permissions."
+        ) from None
+    except OSError as exc:
+        raise SystemExit(f"Could not reach Slack at {settings.slack_api_url}: {exc}") from None
 
 
 def migrate(settings: Settings) -> None:

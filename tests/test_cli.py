@@ -57,6 +57,16 @@ def test_a_missing_setting_stops_start_up_with_one_line_naming_it(tmp_path):
     assert result.stderr.strip().startswith("Missing setting SLACK_APP_TOKEN:")
 
 
+def test_a_bot_token_slack_refuses_stops_start_up_with_one_line(tmp_path, fake_slack):
+    fake_slack.fail("auth.test", "invalid_auth")
+    env = bot_env(tmp_path, SLACK_BOT_TOKEN="xoxb-revoked", SLACK_SIGNING_SECRET="s", SLACK_API_URL=fake_slack.api_url)
+    result = run_bot(tmp_path, "serve", env=env)
+    assert result.returncode != 0
+    assert result.stderr.strip() == (
+        "Slack refused SLACK_BOT_TOKEN (invalid_auth): copy the Bot User OAuth Token (xoxb-…) from OAuth & Permissions."
+    )
+
+
 def test_settings_can_come_from_a_dotenv_file(tmp_path):
     (tmp_path / ".env").write_text("SLACK_BOT_TOKEN=xoxb-from-dotenv\n")
     result = run_bot(tmp_path, "serve", env=bot_env(tmp_path))
@@ -102,9 +112,9 @@ def test_serve_answers_slack_through_gunicorn_and_logs_no_secrets(tmp_path, fake
         LOG_LEVEL="DEBUG",
         WEB_CONCURRENCY="1",
     )
-    server = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve"], cwd=tmp_path, env=env, stderr=subprocess.PIPE, text=True
-    )
+    log_path = tmp_path / "serve.log"
+    log_file = log_path.open("w")  # a file, not a pipe: debug output must never block the server
+    server = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=tmp_path, env=env, stderr=log_file)
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
@@ -128,7 +138,9 @@ def test_serve_answers_slack_through_gunicorn_and_logs_no_secrets(tmp_path, fake
         assert post.params["response_type"] == "in_channel"
     finally:
         server.terminate()
-        logs = server.communicate(timeout=20)[1]
+        server.wait(timeout=20)
+        log_file.close()
+    logs = log_path.read_text()
     assert "gthread" in logs.lower() or "booting worker" in logs.lower(), logs[-2000:]
     assert BOT_TOKEN not in logs and SIGNING_SECRET not in logs
     assert "Traceback" not in logs
