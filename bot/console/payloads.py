@@ -20,10 +20,13 @@ class SlackRequests:
 
     def __post_init__(self) -> None:
         self._serial = 0
+        self.channels: dict[str, str] = {}  # response_url -> the channel it answers into
 
-    def _next(self, kind: str) -> str:
+    def _next(self, kind: str, channel_id: str) -> str:
         self._serial += 1
-        return f"{self.response_base}{kind}-{self._serial}"
+        url = f"{self.response_base}{kind}-{self._serial}"
+        self.channels[url] = channel_id
+        return url
 
     def sign(self, body: str, timestamp: int | None = None) -> dict[str, str]:
         ts = str(int(time.time()) if timestamp is None else timestamp)
@@ -49,7 +52,7 @@ class SlackRequests:
                 "text": text,
                 "api_app_id": self.app_id,
                 "is_enterprise_install": "false",
-                "response_url": self._next("command"),
+                "response_url": self._next("command", channel_id),
                 "trigger_id": f"{self._serial}.trigger",
             }
         )
@@ -92,7 +95,7 @@ class SlackRequests:
                 "channel": {"id": channel_id, "name": channel_id.lower()},
                 "message": message,
                 "state": {"values": {}},
-                "response_url": self._next("action"),
+                "response_url": self._next("action", channel_id),
                 "actions": [clicked],
             }
         )

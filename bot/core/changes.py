@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.core.errors import Refused
@@ -128,46 +128,64 @@ class ChangeService:
                 change = self._get(session, team, change_id)
                 mine = next((b for b in change.backings if b.user_id == user_id), None)
                 if mine is not None:
-                    change.backings.remove(mine)
+                    # A statement, not an ORM delete: when the same person's double-click withdraws twice at
+                    # once, the second finds the row already gone, which is fine.
+                    session.execute(delete(Backing).where(Backing.id == mine.id))
                     backed = False
                 else:
-                    change.backings.append(
-                        Backing(workspace_id=change.workspace_id, user_id=user_id, created_at=self.now())
+                    session.add(
+                        Backing(
+                            workspace_id=change.workspace_id,
+                            change_id=change.id,
+                            user_id=user_id,
+                            created_at=self.now(),
+                        )
                     )
                     backed = True
                 session.flush()
+                session.refresh(change)  # the backers as stored now, including anyone who clicked meanwhile
                 return ChangeView.of(change), backed
         except IntegrityError:
             # A simultaneous click by the same person backed it first; one backing stands.
             return self.get(team, change_id), True
 
     def take_on(self, team: Team, change_id: int, user_id: str) -> ChangeView:
+        """Become the owner. Only one of several people clicking at once gets it; the others are told who did."""
         with self.store.session() as session:
             change = self._get(session, team, change_id)
-            if change.owner_id == user_id:
-                raise Refused("You already own this change.")
-            if change.owner_id is not None:
+            claimed = change.owner_id is None and self._set_owner(session, change, expected=None, owner=user_id)
+            if not claimed:
+                if change.owner_id == user_id:
+                    raise Refused("You already own this change.")
                 owner = self._name(team, change.owner_id)
                 raise Refused(
                     f"{owner} already owns this change. Ask them to hand it back if you'd like to take it on."
                 )
             self._event(session, change, user_id, "owner", None, user_id)
-            change.owner_id = user_id
-            change.updated_at = self.now()
-            session.flush()
             return ChangeView.of(change)
 
     def hand_back(self, team: Team, change_id: int, user_id: str) -> ChangeView:
         with self.store.session() as session:
             change = self._get(session, team, change_id)
-            if change.owner_id != user_id:
+            handed = change.owner_id == user_id and self._set_owner(session, change, expected=user_id, owner=None)
+            if not handed:
                 owner = self._name(team, change.owner_id) if change.owner_id else "nobody"
                 raise Refused(f"Only the owner can hand this change back, and that's {owner}.")
             self._event(session, change, user_id, "owner", user_id, None)
-            change.owner_id = None
-            change.updated_at = self.now()
-            session.flush()
             return ChangeView.of(change)
+
+    def _set_owner(self, session, change: Change, *, expected: str | None, owner: str | None) -> bool:
+        """Change the owner only if it is still `expected` when the row is written, so two people taking it
+        on at once cannot both win. Afterwards `change` shows what is stored, whoever won."""
+        still = Change.owner_id.is_(None) if expected is None else Change.owner_id == expected
+        written = session.execute(
+            update(Change)
+            .where(Change.id == change.id, still)
+            .values(owner_id=owner, updated_at=self.now())
+            .execution_options(synchronize_session=False)
+        )
+        session.refresh(change)
+        return written.rowcount == 1
 
     def set_status(self, team: Team, change_id: int, actor_id: str, status: str) -> ChangeView:
         """Only the owner, the suggester or an admin may move a change."""
@@ -178,9 +196,9 @@ class ChangeService:
             if actor_id not in (change.owner_id, change.suggester_id) and not self.is_admin(team, actor_id):
                 raise Refused(self._who_can_change(team, change))
             if change.status != status:
+                change.updated_at = self.now()
                 self._event(session, change, actor_id, "status", change.status, status)
                 change.status = status
-                change.updated_at = self.now()
                 session.flush()
             return ChangeView.of(change)
 

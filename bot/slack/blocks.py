@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 
 from slack_sdk.models.blocks import (
@@ -40,7 +41,7 @@ def thanks_post(given: GivenThanks) -> tuple[str, Blocks]:
     """The appreciation shown in the channel."""
     who = _people([p.id for p in given.recipients])
     headline = f":sparkles: <@{given.giver.id}> thanked {who}"
-    blocks = [SectionBlock(text=MarkdownTextObject(text=f"{headline}\n{quote(given.reason)}"))]
+    blocks = _sections(f"{headline}\n{quote(given.reason)}")
     if given.values:
         blocks += _values_line(given.values)
     return headline, [b.to_dict() for b in blocks]
@@ -53,7 +54,7 @@ def thanks_dm(given: GivenThanks, channel_id: str | None) -> tuple[str, Blocks]:
     others = len(given.recipients) - 1
     also = f" (and {others} other{'s' if others > 1 else ''})" if others else ""
     headline = f":sparkles: <@{given.giver.id}> {how}{also}{where}"
-    blocks = [SectionBlock(text=MarkdownTextObject(text=f"{headline}\n{quote(given.reason)}"))]
+    blocks = _sections(f"{headline}\n{quote(given.reason)}")
     if given.values:
         blocks += _values_line(given.values)
     return headline, [b.to_dict() for b in blocks]
@@ -62,6 +63,64 @@ def thanks_dm(given: GivenThanks, channel_id: str | None) -> tuple[str, Blocks]:
 def thanks_private_receipt(given: GivenThanks) -> str:
     who = _people([p.id for p in given.recipients])
     return f":lock: Sent privately to {who}. Only you and they can see it; nothing was posted in the channel."
+
+
+SECTION_MAX = 3000  # characters of text one section block holds, counted after escaping
+NOTIFICATION_MAX = 150
+ZWJ = "\u200d"
+
+
+def _joins_previous(char: str) -> bool:
+    """Characters drawn as part of the one before: emoji modifiers and selectors, accents, keycaps, tags."""
+    code = ord(char)
+    return (
+        char in (ZWJ, "\ufe0e", "\ufe0f", "\u20e3")
+        or 0x1F3FB <= code <= 0x1F3FF
+        or 0xE0020 <= code <= 0xE007F
+        or unicodedata.combining(char) != 0
+    )
+
+
+def _regional(char: str) -> bool:
+    return 0x1F1E6 <= ord(char) <= 0x1F1FF
+
+
+def _boundary(text: str, at: int) -> int:
+    """The nearest cut at or before `at` that keeps every emoji (with its skin tone, family or flag) whole."""
+    at = min(at, len(text))
+    while 0 < at < len(text) and (_joins_previous(text[at]) or text[at - 1] == ZWJ):
+        at -= 1
+    if 0 < at < len(text) and _regional(text[at]):
+        run = 0
+        while run < at and _regional(text[at - 1 - run]):
+            run += 1
+        at -= run % 2  # flags are pairs of regional indicators
+    return at
+
+
+def _notification(prefix: str, text: str) -> str:
+    """The message's top-level text (notifications, screen readers): escaped like the card, and short."""
+    room = NOTIFICATION_MAX - len(prefix)
+    if len(text) <= room:
+        return prefix + escape(text)
+    return prefix + escape(text[: _boundary(text, room - 1)].rstrip()) + "…"
+
+
+def _sections(mrkdwn: str) -> list[SectionBlock]:
+    """mrkdwn in as many sections as it needs, cut at a line break or a space where possible, never inside
+    an escape such as &amp; or inside an emoji."""
+    sections = []
+    while len(mrkdwn) > SECTION_MAX:
+        cut = mrkdwn.rfind("\n", SECTION_MAX // 2, SECTION_MAX) + 1 or mrkdwn.rfind(" ", 0, SECTION_MAX) + 1
+        if cut <= 0:
+            cut = _boundary(mrkdwn, SECTION_MAX)
+            entity = mrkdwn.rfind("&", max(0, cut - 5), cut)
+            if entity != -1 and ";" not in mrkdwn[entity:cut]:
+                cut = entity
+        sections.append(SectionBlock(text=MarkdownTextObject(text=mrkdwn[:cut])))
+        mrkdwn = mrkdwn[cut:]
+    sections.append(SectionBlock(text=MarkdownTextObject(text=mrkdwn)))
+    return sections
 
 
 def _card_context(change: ChangeView) -> str:
@@ -85,12 +144,11 @@ def _status_option(status: str) -> Option:
 
 def change_card(change: ChangeView) -> tuple[str, Blocks]:
     """The idea card: the idea, who suggested it, status, owner, backers, and the buttons."""
-    text = f":bulb: *Small change:* {escape(change.text)}"
-    blocks: list = [SectionBlock(text=MarkdownTextObject(text=text))]
+    # Escaping can make the text several times longer than was typed (& is &amp;), so it may need more than
+    # one section; Slack refuses a section over 3,000 characters.
+    blocks: list = _sections(f":bulb: *Small change:* {escape(change.text)}")
     if change.obstacle:
-        blocks.append(
-            SectionBlock(text=MarkdownTextObject(text="*What gets in the way today:*\n" + quote(change.obstacle)))
-        )
+        blocks += _sections("*What gets in the way today:*\n" + quote(change.obstacle))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_card_context(change))]))
     value = str(change.id)
     backers = len(change.backers)
@@ -114,22 +172,22 @@ def change_card(change: ChangeView) -> tuple[str, Blocks]:
             ],
         )
     )
-    return f"Small change: {change.text[:150]}", [b.to_dict() for b in blocks]
+    return _notification("Small change: ", change.text), [b.to_dict() for b in blocks]
 
 
 def change_list(title: str, changes: Sequence[ChangeView], empty: str) -> tuple[str, Blocks]:
-    """An ephemeral list of changes (at most 20, well inside the 50-block limit)."""
+    """An ephemeral list of changes (at most 20, each in at most two sections: inside the 50-block limit)."""
     blocks: list = [HeaderBlock(text=title)]
     if not changes:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=empty)))
     for change in changes:
         owner = f"owner <@{change.owner_id}>" if change.owner_id else "no owner yet"
         backers = len(change.backers)
-        line = (
-            f"*{escape(change.text)}*\n{STATUS_LABELS[change.status]} · "
-            f"{backers} backer{'' if backers == 1 else 's'} · {owner}"
-        )
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=line)))
+        idea = escape(change.text)
+        about = f"{STATUS_LABELS[change.status]} · {backers} backer{'' if backers == 1 else 's'} · {owner}"
+        if len(idea) + len(about) + 3 <= SECTION_MAX:
+            idea = f"*{idea}*"  # bold only where it stays in one section, so no stray asterisks show
+        blocks += _sections(f"{idea}\n{about}")
     return title, [b.to_dict() for b in blocks]
 
 

@@ -61,7 +61,8 @@ class SlackDriver:
             blocks = call.params.get("blocks") or []
             blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
             if any(e.get("action_id") == "change_back" for b in blocks for e in b.get("elements", [])):
-                channel = call.result.get("channel") or call.params.get("channel") or "C0GENERAL"
+                answered_into = self.requests.channels.get(self.fake.url + call.path)
+                channel = call.result.get("channel") or call.params.get("channel") or answered_into or "C0GENERAL"
                 ts = call.result.get("ts") or call.params.get("ts") or "1700000000.000100"
                 return {"type": "message", "ts": ts, "text": call.params.get("text", ""), "blocks": blocks}, channel
         raise AssertionError("no idea card has been posted")

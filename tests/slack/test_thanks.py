@@ -245,3 +245,12 @@ def test_the_cap_holds_when_thanks_arrive_at_once(slack, store):
     replies = [c.text() for c in slack.said()]
     assert sum("thanked" in r for r in replies) == 10
     assert sum("daily limit" in r for r in replies) == 4
+
+
+def test_a_reason_that_escaping_makes_long_is_still_shown_whole(slack, store):
+    # 1,000 ampersands become 5,000 characters of "&amp;": more than one section block can hold.
+    slack.thanks(f"{mention(BOB)} for " + "&amp;" * 1000, ALICE)
+    for call in (slack.said()[0], slack.fake.calls_to("chat.postMessage")[0]):
+        blocks = call.params["blocks"]
+        assert len(blocks) > 1 and all(len(b["text"]["text"]) <= 3000 for b in blocks if b["type"] == "section")
+        assert call.text().count("&amp;") == 1000

@@ -51,11 +51,24 @@ def register(app: App, services: Services) -> None:
                     replace_original=False,
                 )
                 return
-            update_card(client, change, channel_id, ts, respond)
+            show_latest(team, change, channel_id, ts, respond, client)
             if note:
                 respond(text=note, replace_original=False)
 
         return listener
+
+    def show_latest(team: Team, change: ChangeView, channel_id, ts, respond: Respond, client: WebClient) -> None:
+        """Re-render the card, then check it against the store: when several people click at once, an
+        earlier render can land after a later one, so whoever sees a newer state renders again."""
+        for _ in range(3):
+            update_card(client, change, channel_id, ts, respond)
+            try:
+                latest = changes.get(team, change.id)
+            except (Refused, StoreUnavailable):
+                return
+            if latest == change:
+                return
+            change = latest
 
     def back(team, change_id, user_id, _action):
         change, backed = changes.toggle_backing(team, change_id, user_id)

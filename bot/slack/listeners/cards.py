@@ -42,7 +42,9 @@ def post_card(
         channel=user_id, text="I couldn't post in that channel (invite me with /invite), so here's your idea card."
     )
     result = client.chat_postMessage(channel=user_id, text=text, blocks=card)
-    services.changes.place_card(team, change.id, result["channel"], result["ts"])
+    if change.suggester_id is not None:
+        # An anonymous idea keeps no trace of its author, and a DM's address would be one.
+        services.changes.place_card(team, change.id, result["channel"], result["ts"])
 
 
 def update_card(client: WebClient, change: ChangeView, channel_id: str | None, ts: str | None, respond) -> None:

@@ -105,10 +105,14 @@ def register(app: App, services: Services) -> None:
         user_id = command["user_id"]
         if not text:
             ack()
-            client.views_open(
-                trigger_id=command["trigger_id"],
-                view=blocks.change_modal(command.get("channel_id") or "", defaults.change_max_chars),
-            )
+            try:
+                client.views_open(
+                    trigger_id=command["trigger_id"],
+                    view=blocks.change_modal(command.get("channel_id") or "", defaults.change_max_chars),
+                )
+            except SlackApiError as exc:
+                log.warning("views.open failed: %s", exc.response.get("error"))
+                respond("I couldn't open the form just now. Try `/smallchange` again, or type the idea after it.")
             return
         if word == "help":
             ack(CHANGE_HELP)
