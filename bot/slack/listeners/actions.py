@@ -14,6 +14,7 @@ from bot.core.errors import PlatformUnavailable, Refused, StoreUnavailable
 from bot.core.ports import Team
 from bot.core.services import Services
 from bot.slack.listeners.cards import update_card
+from bot.slack.listeners.replies import why_not
 from bot.slack.text import escape
 
 log = logging.getLogger(__name__)
@@ -45,11 +46,8 @@ def register(app: App, services: Services) -> None:
                     with contextlib.suppress(Refused, StoreUnavailable):
                         update_card(client, changes.get(team, change_id), channel_id, ts, respond)
                 return
-            except (StoreUnavailable, PlatformUnavailable):
-                respond(
-                    text=":warning: That wasn't saved: the database isn't answering. Please try again in a minute.",
-                    replace_original=False,
-                )
+            except (StoreUnavailable, PlatformUnavailable) as exc:
+                respond(text=f":warning: That wasn't saved: {why_not(exc)}. Please try again.", replace_original=False)
                 return
             show_latest(team, change, channel_id, ts, respond, client)
             if note:

@@ -3,11 +3,13 @@
 from bot.core.errors import PlatformUnavailable, StoreUnavailable
 
 
-def not_saved(what: str, exc: Exception) -> str:
+def why_not(exc: Exception) -> str:
     if isinstance(exc, StoreUnavailable):
-        why = "the database isn't answering right now"
-    elif isinstance(exc, PlatformUnavailable):
-        why = "Slack didn't answer when I checked who's who"
-    else:
-        why = "something went wrong on my side"
-    return f":warning: Your {what} was *not* saved: {why}. Nothing was posted. Please try again in a minute."
+        return "the database isn't answering right now"
+    if isinstance(exc, PlatformUnavailable):
+        return "Slack didn't answer when I checked who's who"
+    return "something went wrong on my side"
+
+
+def not_saved(what: str, exc: Exception) -> str:
+    return f":warning: Your {what} was *not* saved: {why_not(exc)}. Nothing was posted. Please try again in a minute."
