@@ -20,7 +20,7 @@ def serve(settings: Settings) -> None:
     from slack_bolt.adapter.wsgi import SlackRequestHandler
 
     from bot.app import build_slack
-    from bot.slack.web import GunicornServer, web_app
+    from bot.slack.web import GunicornServer, gunicorn_options, web_app
     from bot.store.db import Store
 
     settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
@@ -32,17 +32,8 @@ def serve(settings: Settings) -> None:
         bot = build_slack(settings)
         return web_app(SlackRequestHandler(bot.app), bot.services.store)
 
-    options = {
-        "bind": f"0.0.0.0:{settings.port}",
-        "worker_class": "gthread",
-        "workers": settings.web_workers,
-        "threads": settings.web_threads,
-        "loglevel": settings.log_level.lower(),
-        "accesslog": None,
-        "timeout": 30,
-    }
     log.info("serving POST /slack/events and GET /healthz on port %s", settings.port)
-    GunicornServer(load, options).run()
+    GunicornServer(load, gunicorn_options(settings)).run()
 
 
 def socket(settings: Settings) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from gunicorn.app.base import BaseApplication
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
+from bot.settings import Settings
 from bot.store.db import Store
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
@@ -23,6 +24,19 @@ def web_app(slack: SlackRequestHandler, store: Store) -> WSGIApp:
         return slack(environ, start_response)
 
     return app
+
+
+def gunicorn_options(settings: Settings) -> dict:
+    """Threaded workers: Bolt acks, then finishes each request's work on a thread of the same worker."""
+    return {
+        "bind": f"0.0.0.0:{settings.port}",
+        "worker_class": "gthread",
+        "workers": settings.web_workers,
+        "threads": settings.web_threads,
+        "loglevel": settings.log_level.lower(),
+        "accesslog": None,
+        "timeout": 30,
+    }
 
 
 class GunicornServer(BaseApplication):
