@@ -23,11 +23,36 @@ class Person:
     deleted: bool = False
     is_admin: bool = False
     tz: str = "UTC"
+    is_guest: bool = False
+    status_text: str = ""
+    status_emoji: str = ""
 
 
 class Directory(Protocol):
     def person(self, team: Team, user_id: str) -> Person | None:
         """The person with this id, or None when the platform does not know them."""
+
+    def everyone(self, team: Team) -> list[Person]:
+        """Everyone in the workspace, bots and deactivated accounts included."""
+
+
+class SendFailed(Exception):
+    """A message did not go out. Permanent failures (the person is gone) are not retried."""
+
+    def __init__(self, error: str, permanent: bool):
+        super().__init__(error)
+        self.error, self.permanent = error, permanent
+
+
+class Notifier(Protocol):
+    def nudge(self, team: Team, user_id: str, prompt: str, send_id: int) -> None:
+        """DM one nudge with its buttons; raises SendFailed."""
+
+    def stop_check(self, team: Team, user_id: str, send_id: int) -> None:
+        """DM the one "shall I stop?" question; raises SendFailed."""
+
+    def unavailable(self, team: Team, user_id: str) -> str | None:
+        """Why not to disturb this person right now (away, do not disturb), from a fresh look; None if fine."""
 
 
 def utc_now() -> datetime:

@@ -163,3 +163,89 @@ class ChangeEvent(Base):
     old: Mapped[str | None] = mapped_column(String(64))
     new: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Person(Base):
+    """Someone in a workspace as the platform last told us, plus their own nudge choices."""
+
+    __tablename__ = "people"
+    __table_args__ = (UniqueConstraint("workspace_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    user_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    tz: Mapped[str] = mapped_column(String(64), default="UTC")
+    is_bot: Mapped[bool] = mapped_column(Boolean, default=False)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_guest: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    status_text: Mapped[str] = mapped_column(String(200), default="")
+    status_emoji: Mapped[str] = mapped_column(String(100), default="")
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The person's own choices
+    cadence: Mapped[str | None] = mapped_column(String(16))  # None: the workspace's
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    snoozed_until: Mapped[date | None] = mapped_column(Date)
+    alternate_day_off: Mapped[date | None] = mapped_column(Date)  # a day off, repeating every 14 days
+    unanswered: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WorkspaceSettings(Base):
+    """An admin's overrides of config/defaults.toml for one workspace, as JSON."""
+
+    __tablename__ = "workspace_settings"
+
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), primary_key=True)
+    overrides: Mapped[str] = mapped_column(Text, default="{}")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class SettingsChange(Base):
+    """Who changed which setting, when, from what to what."""
+
+    __tablename__ = "settings_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
+    actor_id: Mapped[str] = mapped_column(String(64))
+    setting: Mapped[str] = mapped_column(String(64))
+    old: Mapped[str | None] = mapped_column(Text)
+    new: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Send(Base):
+    """The exactly-once ledger of bot-initiated messages: one row per (person, kind, period), recorded before
+    the message goes out. A pending row is retried on a later tick; a sent row is never sent again."""
+
+    __tablename__ = "sends"
+    __table_args__ = (UniqueConstraint("workspace_id", "user_id", "kind", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    user_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # nudge | stop_check (digests later)
+    period: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(100))
+    arm: Mapped[str | None] = mapped_column(String(16))
+    prompt: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # when a clock started sending it
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+
+
+class NudgeResponse(Base):
+    """A click on a nudge's buttons."""
+
+    __tablename__ = "nudge_responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    send_id: Mapped[int] = mapped_column(ForeignKey("sends.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))  # suggest | thank | snooze | fewer | stop | resume
+    at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,394 @@
+"""The nudge clock's work: learn the team, decide who is due, and send exactly once through the ledger."""
+
+from __future__ import annotations
+
+import logging
+import time
+import zlib
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from bot.core.errors import Refused
+from bot.core.policy import (
+    SLOWER,
+    Decision,
+    PersonState,
+    arm_for,
+    decide,
+    next_period_start,
+    period_weeks,
+    unanswered,
+)
+from bot.core.ports import Directory, Notifier, SendFailed, Team, utc_now
+from bot.core.thanks import zone
+from bot.core.workspace import CADENCE_WEEKS, WorkspaceSettingsService
+from bot.store.db import Store
+from bot.store.models import Change, NudgeResponse, Person, Send, Thanks
+
+log = logging.getLogger(__name__)
+RESYNC_AFTER = timedelta(days=1)
+RECLAIM_AFTER = timedelta(minutes=10)  # a send claimed this long ago by a clock that died is tried again
+MAX_ATTEMPTS = 5
+
+
+@dataclass
+class TickReport:
+    """What one tick did (or, in a dry run, would do), person by person."""
+
+    outcomes: list[tuple[str, str, str]] = field(default_factory=list)  # (user id, name, reason)
+    sent: int = 0
+    failed: int = 0
+    skipped_locked: bool = False
+
+    @property
+    def counts(self) -> Counter:
+        return Counter(reason for _, _, reason in self.outcomes)
+
+
+@dataclass(frozen=True)
+class ArmReport:
+    arm: str
+    people: int
+    nudges: int
+    responded: int
+    snoozes: int
+    fewer: int
+    opt_outs: int
+    thanks: int
+    ideas: int
+
+    @property
+    def response_rate(self) -> float:
+        return self.responded / self.nudges if self.nudges else 0.0
+
+
+class NudgeService:
+    def __init__(
+        self,
+        store: Store,
+        directory: Directory,
+        notifier: Notifier,
+        settings: WorkspaceSettingsService,
+        now: Callable[[], datetime] = utc_now,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.store, self.directory, self.notifier = store, directory, notifier
+        self.settings, self.now, self.sleep = settings, now, sleep
+
+    # -- the team ------------------------------------------------------------------------------------------------
+    def sync_people(self, team: Team, force: bool = False) -> int:
+        """Refresh the people table from the platform once a day (or when forced)."""
+        workspace_id = self.store.workspace_id(team.platform, team.external_id)
+        now = self.now()
+        with self.store.session() as session:
+            oldest = session.scalar(select(func.min(Person.synced_at)).where(Person.workspace_id == workspace_id))
+        if oldest and not force and now - oldest < RESYNC_AFTER:
+            return 0
+        people = self.directory.everyone(team)
+        with self.store.session() as session:
+            known = {p.user_id: p for p in session.scalars(select(Person).where(Person.workspace_id == workspace_id))}
+            for info in people:
+                row = known.get(info.id) or Person(workspace_id=workspace_id, user_id=info.id, unanswered=0)
+                row.name, row.tz, row.is_bot, row.deleted = info.name, info.tz or "UTC", info.is_bot, info.deleted
+                row.is_guest, row.is_admin = info.is_guest, info.is_admin
+                row.status_text, row.status_emoji, row.synced_at = info.status_text, info.status_emoji, now
+                if info.id not in known:
+                    row.opted_out = False
+                    session.add(row)
+        return len(people)
+
+    # -- deciding ------------------------------------------------------------------------------------------------
+    def plan(self, team: Team, now: datetime | None = None) -> list[tuple[PersonState, Decision]]:
+        """Every known person with the decision for them now. Four queries, then pure decisions."""
+        now = now or self.now()
+        config = self.settings.get(team)
+        workspace_id = self.store.workspace_id(team.platform, team.external_id)
+        sent = Send.state == "sent"
+        ledger = (
+            select(
+                Send.user_id,
+                func.max(Send.sent_at).filter(sent, Send.kind == "nudge"),
+                func.count(Send.id).filter(sent, Send.sent_at >= now - timedelta(days=7)),
+                func.max(Send.sent_at).filter(sent, Send.kind == "stop_check"),
+            )
+            .where(Send.workspace_id == workspace_id)
+            .group_by(Send.user_id)
+        )
+        thanked = (
+            select(Thanks.giver_id, func.max(Thanks.created_at))
+            .where(Thanks.workspace_id == workspace_id)
+            .group_by(Thanks.giver_id)
+        )
+        suggested = (
+            select(Change.suggester_id, func.max(Change.created_at))
+            .where(Change.workspace_id == workspace_id, Change.suggester_id.is_not(None))
+            .group_by(Change.suggester_id)
+        )
+        with self.store.session() as session:
+            people = session.execute(
+                select(
+                    Person.user_id,
+                    Person.name,
+                    Person.tz,
+                    Person.is_bot,
+                    Person.deleted,
+                    Person.is_guest,
+                    Person.status_text,
+                    Person.status_emoji,
+                    Person.cadence,
+                    Person.opted_out,
+                    Person.snoozed_until,
+                    Person.alternate_day_off,
+                    Person.unanswered,
+                ).where(Person.workspace_id == workspace_id)
+            ).all()
+            sends = {row[0]: row[1:] for row in session.execute(ledger)}
+            active: dict[str, datetime] = {}
+            for user_id, at in [*session.execute(thanked), *session.execute(suggested)]:
+                active[user_id] = max(at, active.get(user_id, at))
+        local_now: dict[str, datetime] = {}
+        plans = []
+        for row in people:
+            last_nudge, recent, last_check = sends.get(row.user_id, (None, 0, None))
+            person = PersonState(
+                *row,
+                last_nudge_at=last_nudge,
+                sent_last_7_days=recent,
+                stop_check_sent=bool(last_check and last_nudge and last_check >= last_nudge),
+                active_at=active.get(row.user_id),
+            )
+            local = local_now.get(person.tz)
+            if local is None:
+                local = local_now[person.tz] = now.astimezone(zone(person.tz))
+            arm = arm_for(team.external_id, person.user_id, config.experiment)
+            plans.append((person, decide(config, person, local, arm)))
+        return plans
+
+    # -- sending -------------------------------------------------------------------------------------------------
+    def tick(self, team: Team, now: datetime | None = None, dry_run: bool = False) -> TickReport:
+        """One pass for one workspace. On PostgreSQL an advisory lock lets one clock at a time through."""
+        report = TickReport()
+        with self.store.engine.connect() as lock_conn:
+            if lock_conn.dialect.name == "postgresql" and not dry_run:
+                key = zlib.crc32(f"nudges:{team.platform}:{team.external_id}".encode())
+                if not lock_conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
+                    report.skipped_locked = True
+                    return report
+                try:
+                    self._tick(team, now or self.now(), dry_run, report)
+                finally:
+                    lock_conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                    lock_conn.commit()
+            else:
+                self._tick(team, now or self.now(), dry_run, report)
+        return report
+
+    def _tick(self, team: Team, now: datetime, dry_run: bool, report: TickReport) -> None:
+        self.sync_people(team)
+        config = self.settings.get(team)
+        gap = 1.0 / config.sends_per_second if config.sends_per_second > 0 else 0.0
+        for person, decision in self.plan(team, now):
+            if decision.kind is None:
+                report.outcomes.append((person.user_id, person.name, decision.reason))
+                continue
+            busy = self.notifier.unavailable(team, person.user_id)
+            if busy:
+                report.outcomes.append((person.user_id, person.name, busy))
+                continue
+            if dry_run:
+                report.outcomes.append((person.user_id, person.name, decision.reason))
+                continue
+            outcome = self._deliver(team, person, decision, config.prompts, now)
+            report.outcomes.append((person.user_id, person.name, outcome))
+            report.sent += outcome == "sent"
+            report.failed += outcome.startswith("failed")
+            if outcome == "sent" and gap:
+                self.sleep(gap)
+
+    def _deliver(self, team: Team, person: PersonState, decision: Decision, prompts, now: datetime) -> str:
+        """Record, claim, send, mark: a duplicate tick or a second clock finds the row and leaves it."""
+        workspace_id = self.store.workspace_id(team.platform, team.external_id)
+        prompt = prompts[(zlib.crc32(person.user_id.encode()) + hash_period(decision.period)) % len(prompts)]
+        try:
+            with self.store.session() as session:
+                row = Send(
+                    workspace_id=workspace_id,
+                    user_id=person.user_id,
+                    kind=decision.kind,
+                    period=decision.period,
+                    state="pending",
+                    attempts=0,
+                    arm=decision.arm,
+                    prompt=prompt,
+                    created_at=now,
+                )
+                session.add(row)
+                session.flush()
+                send_id = row.id
+        except IntegrityError:
+            with self.store.session() as session:
+                send_id = session.scalar(
+                    select(Send.id).where(
+                        Send.workspace_id == workspace_id,
+                        Send.user_id == person.user_id,
+                        Send.kind == decision.kind,
+                        Send.period == decision.period,
+                    )
+                )
+        with self.store.session() as session:
+            claimed = session.execute(
+                update(Send)
+                .where(
+                    Send.id == send_id,
+                    Send.attempts < MAX_ATTEMPTS,
+                    (Send.state == "pending") | ((Send.state == "sending") & (Send.claimed_at < now - RECLAIM_AFTER)),
+                )
+                .values(state="sending", claimed_at=now, attempts=Send.attempts + 1)
+            ).rowcount
+            prompt = session.scalar(select(Send.prompt).where(Send.id == send_id)) or prompt
+        if not claimed:
+            return "already sent or being sent"
+        try:
+            if decision.kind == "nudge":
+                self.notifier.nudge(team, person.user_id, prompt, send_id)
+            else:
+                self.notifier.stop_check(team, person.user_id, send_id)
+        except SendFailed as failure:
+            with self.store.session() as session:
+                session.execute(
+                    update(Send)
+                    .where(Send.id == send_id)
+                    .values(state="failed" if failure.permanent else "pending", error=failure.error[:100])
+                )
+            return f"failed: {failure.error}" + ("" if failure.permanent else " (will retry)")
+        with self.store.session() as session:
+            session.execute(update(Send).where(Send.id == send_id).values(state="sent", sent_at=now, error=None))
+            if decision.kind == "nudge":
+                session.execute(
+                    update(Person)
+                    .where(Person.workspace_id == workspace_id, Person.user_id == person.user_id)
+                    .values(unanswered=unanswered(person) + 1)
+                )
+        return "sent"
+
+    # -- answers -------------------------------------------------------------------------------------------------
+    def respond(self, team: Team, send_id: int, user_id: str, action: str) -> str:
+        """Record a click on a nudge and apply it; returns what to tell the person."""
+        workspace_id = self.store.workspace_id(team.platform, team.external_id)
+        now = self.now()
+        config = self.settings.get(team)
+        with self.store.session() as session:
+            send = session.get(Send, send_id)
+            if send is None or send.workspace_id != workspace_id or send.user_id != user_id:
+                raise Refused("That message isn't yours to answer.")
+            person = session.scalar(
+                select(Person).where(Person.workspace_id == workspace_id, Person.user_id == user_id)
+            )
+            if person is None:
+                raise Refused("I don't know you yet; try again tomorrow.")
+            session.add(
+                NudgeResponse(workspace_id=workspace_id, send_id=send_id, user_id=user_id, action=action, at=now)
+            )
+            person.unanswered = 0
+            local = now.astimezone(zone(person.tz))
+            if action == "snooze":
+                person.snoozed_until = next_period_start(local)
+                return f"No more nudges this week. I'll leave you be until {person.snoozed_until:%A %-d %B}."
+            if action == "fewer":
+                state = PersonState(user_id=user_id, cadence=person.cadence)
+                arm = arm_for(team.external_id, user_id, config.experiment)
+                weeks = period_weeks(config, state, arm) or 0
+                current = next((c for c, w in CADENCE_WEEKS.items() if w >= weeks), "monthly")
+                person.cadence = SLOWER.get(current, "off")
+                if person.cadence == "off":
+                    return "That's the last one: I won't nudge you again. Start again any time from the button below."
+                return f"Fewer it is: from now on, at most {person.cadence}."
+            if action in ("stop", "stop_yes"):
+                person.opted_out = True
+                return "Done: no more nudges from me. Changed your mind? Press *Start again*."
+            if action == "resume":
+                person.opted_out = False
+                return "Welcome back: nudges are on again, at most " + (person.cadence or config.cadence) + "."
+            if action == "stop_no":
+                return "Thanks for letting me know. I'll keep them coming, no more often than before."
+            return ""
+
+    # -- measuring -----------------------------------------------------------------------------------------------
+    def report(self, team: Team, since: datetime | None = None) -> list[ArmReport]:
+        """Per experiment arm (or one "everyone" arm): what nudges did, with counts."""
+        workspace_id = self.store.workspace_id(team.platform, team.external_id)
+        config = self.settings.get(team)
+        since = since or datetime(1970, 1, 1, tzinfo=self.now().tzinfo)
+        arms = config.experiment or ("everyone",)
+        with self.store.session() as session:
+            people = [
+                p
+                for p in session.scalars(
+                    select(Person.user_id).where(
+                        Person.workspace_id == workspace_id, Person.is_bot.is_(False), Person.deleted.is_(False)
+                    )
+                )
+            ]
+            sends = session.execute(
+                select(Send.id, Send.user_id, Send.sent_at, Send.arm).where(
+                    Send.workspace_id == workspace_id, Send.kind == "nudge", Send.state == "sent", Send.sent_at >= since
+                )
+            ).all()
+            responses = session.execute(
+                select(NudgeResponse.send_id, NudgeResponse.action, NudgeResponse.at).where(
+                    NudgeResponse.workspace_id == workspace_id
+                )
+            ).all()
+            thanks = session.execute(
+                select(Thanks.giver_id, Thanks.created_at).where(
+                    Thanks.workspace_id == workspace_id, Thanks.created_at >= since
+                )
+            ).all()
+            ideas = session.execute(
+                select(Change.suggester_id, Change.created_at).where(
+                    Change.workspace_id == workspace_id, Change.suggester_id.is_not(None), Change.created_at >= since
+                )
+            ).all()
+        arm_of = {u: (arm_for(team.external_id, u, config.experiment) or "everyone") for u in people}
+        acted: dict[str, list[datetime]] = {}
+        for user_id, at in [*thanks, *ideas]:
+            acted.setdefault(user_id, []).append(at)
+        clicked: dict[int, list[datetime]] = {}
+        actions_by_send: dict[int, list[str]] = {}
+        for send_id, action, at in responses:
+            clicked.setdefault(send_id, []).append(at)
+            actions_by_send.setdefault(send_id, []).append(action)
+        out = []
+        for arm in arms:
+            members = {u for u, a in arm_of.items() if a == arm}
+            arm_sends = [s for s in sends if (s.arm or arm_of.get(s.user_id)) == arm]
+            window = timedelta(hours=48)
+            responded = sum(
+                1
+                for s in arm_sends
+                if any(s.sent_at <= at <= s.sent_at + window for at in clicked.get(s.id, []) + acted.get(s.user_id, []))
+            )
+            actions = Counter(a for s in arm_sends for a in actions_by_send.get(s.id, []))
+            out.append(
+                ArmReport(
+                    arm=arm,
+                    people=len(members),
+                    nudges=len(arm_sends),
+                    responded=responded,
+                    snoozes=actions["snooze"],
+                    fewer=actions["fewer"],
+                    opt_outs=actions["stop"] + actions["stop_yes"],
+                    thanks=sum(1 for u, _ in thanks if u in members),
+                    ideas=sum(1 for u, _ in ideas if u in members),
+                )
+            )
+        return out
+
+
+def hash_period(period: str) -> int:
+    return zlib.crc32(period.encode())

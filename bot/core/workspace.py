@@ -1,0 +1,142 @@
+"""Per-workspace settings: config/defaults.toml, overridden by what admins chose, with an audit trail."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time as monotonic_time
+import tomllib
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, fields, replace
+from datetime import date, datetime, time
+from pathlib import Path
+
+from bot.core.ports import Team, utc_now
+from bot.settings import CONFIG_DIR
+from bot.store.db import Store
+from bot.store.models import SettingsChange, WorkspaceSettings
+
+CADENCE_WEEKS = {"weekly": 1, "fortnightly": 2, "monthly": 4, "every 2 months": 8}
+CADENCES = ("off", "weekly", "fortnightly", "monthly")
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class WorkspaceConfig:
+    """Everything an admin can tune. Stored as overrides of the defaults, so new defaults reach everyone."""
+
+    cadence: str = "fortnightly"
+    days: tuple[int, ...] = (1, 2, 3)  # Monday is 0
+    start: time = time(10)
+    end: time = time(15)
+    weekly_cap: int = 1
+    holidays: tuple[date, ...] = ()
+    nudge_guests: bool = False
+    experiment: tuple[str, ...] = ()
+    sends_per_second: float = 5.0
+    prompts: tuple[str, ...] = ("Who made your week easier?",)
+    thanks_daily_cap: int = 10
+    values: tuple[str, ...] = ("supportive", "creative", "honest", "innovative", "open to new ideas")
+    digest_channel: str | None = None
+    managers: tuple[str, ...] = ()
+
+    @classmethod
+    def defaults(cls, path: Path = CONFIG_DIR / "defaults.toml") -> WorkspaceConfig:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        nudges, thanks = data.get("nudges", {}), data.get("thanks", {})
+        return cls().with_changes({**nudges, "daily_cap": thanks.get("daily_cap"), "values": thanks.get("values")})
+
+    def with_changes(self, raw: dict) -> WorkspaceConfig:
+        """Apply settings in their stored (JSON) form; unknown keys and None are ignored."""
+        parsed: dict = {}
+        for key, value in raw.items():
+            if value is None:
+                continue
+            if key == "daily_cap":
+                key = "thanks_daily_cap"
+            if key == "days":
+                value = tuple(sorted(DAYS.index(d[:3].lower()) if isinstance(d, str) else int(d) for d in value))
+            elif key in ("start", "end"):
+                value = value if isinstance(value, time) else time.fromisoformat(value)
+            elif key == "holidays":
+                value = tuple(sorted(d if isinstance(d, date) else date.fromisoformat(d) for d in value))
+            elif key in ("experiment", "prompts", "values", "managers"):
+                value = tuple(value)
+            elif key in ("weekly_cap", "thanks_daily_cap"):
+                value = int(value)
+            elif key == "sends_per_second":
+                value = float(value)
+            elif key == "cadence" and value not in CADENCES:
+                raise ValueError(f"unknown cadence {value!r}")
+            if key in {f.name for f in fields(self)}:
+                parsed[key] = value
+        return replace(self, **parsed)
+
+    def stored(self) -> dict:
+        """This configuration in JSON-friendly form."""
+        out = {}
+        for key, value in asdict(self).items():
+            if key == "days":
+                value = [DAYS[d] for d in value]
+            elif key in ("start", "end"):
+                value = value.strftime("%H:%M")
+            elif key == "holidays":
+                value = [d.isoformat() for d in value]
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[key] = value
+        return out
+
+
+class WorkspaceSettingsService:
+    """Reads each workspace's configuration (cached for a minute) and records admins' changes."""
+
+    def __init__(self, store: Store, defaults: WorkspaceConfig, now: Callable[[], datetime] = utc_now):
+        self.store, self.defaults, self.now = store, defaults, now
+        self._cache: dict[int, tuple[float, WorkspaceConfig]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, team: Team) -> WorkspaceConfig:
+        workspace_id = self.store.workspace_id(team.platform, team.external_id)
+        cached = self._cache.get(workspace_id)
+        if cached and cached[0] > monotonic_time.monotonic():
+            return cached[1]
+        with self.store.session() as session:
+            row = session.get(WorkspaceSettings, workspace_id)
+            config = self.defaults.with_changes(json.loads(row.overrides)) if row else self.defaults
+        with self._lock:
+            self._cache[workspace_id] = (monotonic_time.monotonic() + 60, config)
+        return config
+
+    def update(self, team: Team, actor_id: str, changes: dict) -> list[str]:
+        """Apply changes (stored form), record each with who and when; returns the names of what changed."""
+        workspace_id = self.store.workspace_id(team.platform, team.external_id)
+        current = self.get(team)
+        new = current.with_changes(changes).stored()
+        old = current.stored()
+        changed = [key for key in new if new[key] != old[key]]
+        if not changed:
+            return []
+        now = self.now()
+        with self.store.session() as session:
+            row = session.get(WorkspaceSettings, workspace_id)
+            if row is None:
+                row = WorkspaceSettings(workspace_id=workspace_id, overrides="{}", updated_at=now)
+                session.add(row)
+            overrides = json.loads(row.overrides or "{}")
+            for key in changed:
+                overrides[key] = new[key]
+                session.add(
+                    SettingsChange(
+                        workspace_id=workspace_id,
+                        actor_id=actor_id,
+                        setting=key,
+                        old=json.dumps(old[key]),
+                        new=json.dumps(new[key]),
+                        at=now,
+                    )
+                )
+            row.overrides, row.updated_at, row.updated_by = json.dumps(overrides), now, actor_id
+        with self._lock:
+            self._cache.pop(workspace_id, None)
+        return changed
