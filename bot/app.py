@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,23 +16,34 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.core.changes import ChangeService
-from bot.core.ports import Directory, utc_now
+from bot.core.nudges import NudgeService
+from bot.core.ports import Directory, Notifier, utc_now
 from bot.core.services import Services
 from bot.core.thanks import ThanksService
+from bot.core.workspace import WorkspaceConfig, WorkspaceSettingsService
 from bot.settings import Settings
 from bot.slack import listeners
 from bot.slack.directory import SlackDirectory
+from bot.slack.notifier import SlackNotifier
 from bot.store.db import Store
 
 
 def build_services(
-    settings: Settings, store: Store, directory: Directory, now: Callable[[], datetime] = utc_now
+    settings: Settings,
+    store: Store,
+    directory: Directory,
+    notifier: Notifier,
+    now: Callable[[], datetime] = utc_now,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Services:
+    workspaces = WorkspaceSettingsService(store, WorkspaceConfig.defaults(), now=now)
     return Services(
         settings=settings,
         store=store,
-        thanks=ThanksService(store, directory, settings.defaults, now=now),
+        thanks=ThanksService(store, directory, settings.defaults, workspaces, now=now),
         changes=ChangeService(store, directory, settings.defaults, admin_ids=settings.admin_user_ids, now=now),
+        workspaces=workspaces,
+        nudges=NudgeService(store, directory, notifier, workspaces, now=now, sleep=sleep),
     )
 
 
@@ -53,6 +65,21 @@ def slack_client(settings: Settings) -> WebClient:
 class SlackBot:
     app: App
     services: Services
+    client: WebClient
+
+
+def slack_services(
+    settings: Settings,
+    store: Store | None = None,
+    now: Callable[[], datetime] = utc_now,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[Services, WebClient]:
+    """The services on Slack's directory and notifier: all the clock needs."""
+    settings.require("SLACK_BOT_TOKEN")
+    client = slack_client(settings)
+    directory = SlackDirectory(client)
+    store = store or Store.from_url(settings.database_url)
+    return build_services(settings, store, directory, SlackNotifier(client, directory), now, sleep), client
 
 
 def build_slack(
@@ -61,16 +88,15 @@ def build_slack(
     store: Store | None = None,
     process_before_response: bool = False,
     now: Callable[[], datetime] = utc_now,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> SlackBot:
     """The Bolt app with every listener registered, on the given (or configured) database."""
     settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
-    client = slack_client(settings)
-    store = store or Store.from_url(settings.database_url)
-    services = build_services(settings, store, SlackDirectory(client), now=now)
+    services, client = slack_services(settings, store, now, sleep)
     app = App(
         client=client,
         signing_secret=settings.slack_signing_secret,
         process_before_response=process_before_response,
     )
     listeners.register(app, services)
-    return SlackBot(app, services)
+    return SlackBot(app, services, client)

@@ -77,6 +77,7 @@ class FakeSlack:
     bot_user_id: str = "U0BOT"
     users: dict[str, dict] = field(default_factory=dict)
     not_in: set[str] = field(default_factory=set)  # channels where chat.postMessage answers not_in_channel
+    dnd: dict[str, dict] = field(default_factory=dict)  # dnd.info answers by user id (default: DND off)
 
     def __post_init__(self) -> None:
         self.calls: list[Call] = []
@@ -242,6 +243,9 @@ class FakeSlack:
             }
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"{1700000000 + next(self._ts)}.000200"}
+        if method == "dnd.info":
+            off = {"dnd_enabled": False, "next_dnd_start_ts": 1, "next_dnd_end_ts": 1, "snooze_enabled": False}
+            return {"ok": True} | off | self.dnd.get(params.get("user", ""), {})
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(params.get("users", "X"))[1:]}}
         if method in ("views.open", "views.update", "views.push", "views.publish"):

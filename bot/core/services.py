@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.core.changes import ChangeService
+from bot.core.nudges import NudgeService
 from bot.core.thanks import ThanksService
+from bot.core.workspace import WorkspaceSettingsService
 from bot.settings import Settings
 from bot.store.db import Store
 
@@ -16,3 +18,5 @@ class Services:
     store: Store
     thanks: ThanksService
     changes: ChangeService
+    workspaces: WorkspaceSettingsService
+    nudges: NudgeService

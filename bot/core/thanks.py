@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.core.errors import Refused
 from bot.core.ports import Directory, Person, Team, utc_now
+from bot.core.workspace import WorkspaceSettingsService
 from bot.settings import Defaults
 from bot.store.db import Store
 from bot.store.models import Thanks, ThanksRecipient, ThanksValue
@@ -70,8 +71,23 @@ def _until(delta: timedelta) -> str:
 
 
 class ThanksService:
-    def __init__(self, store: Store, directory: Directory, defaults: Defaults, now: Callable[[], datetime] = utc_now):
+    def __init__(
+        self,
+        store: Store,
+        directory: Directory,
+        defaults: Defaults,
+        workspaces: WorkspaceSettingsService | None = None,
+        now: Callable[[], datetime] = utc_now,
+    ):
         self.store, self.directory, self.defaults, self.now = store, directory, defaults, now
+        self.workspaces = workspaces
+
+    def _cap_and_values(self, team: Team) -> tuple[int, tuple[str, ...]]:
+        """Admins tune these per workspace; without a settings service, config/defaults.toml decides."""
+        if self.workspaces is None:
+            return self.defaults.thanks_daily_cap, self.defaults.values
+        config = self.workspaces.get(team)
+        return config.thanks_daily_cap, config.values
 
     def give(self, team: Team, request: ThanksRequest) -> GivenThanks:
         """Check every rule, then record the thanks; raises Refused (nothing stored) or StoreUnavailable."""
@@ -96,8 +112,9 @@ class ThanksService:
             )
         recipients = tuple(self._thankable(team, user_id) for user_id in recipient_ids)
         giver = self.directory.person(team, request.giver_id) or Person(request.giver_id, "you")
-        values = tagged_values(reason, limits.values)
-        thanks_id = self._record(team, giver, recipients, reason, values, request)
+        cap, known_values = self._cap_and_values(team)
+        values = tagged_values(reason, known_values)
+        thanks_id = self._record(team, giver, recipients, reason, values, request, cap)
         return GivenThanks(thanks_id, giver, recipients, reason, values, request.private)
 
     def _thankable(self, team: Team, user_id: str) -> Person:
@@ -110,11 +127,10 @@ class ThanksService:
             raise Refused(f"{person.name}'s account has been deactivated, so they can't receive thanks.")
         return person
 
-    def _record(self, team, giver: Person, recipients, reason, values, request: ThanksRequest) -> int:
+    def _record(self, team, giver: Person, recipients, reason, values, request: ThanksRequest, cap: int) -> int:
         workspace_id = self.store.workspace_id(team.platform, team.external_id)
         now = self.now()
         local = now.astimezone(zone(giver.tz))
-        cap = self.defaults.thanks_daily_cap
         given_today = (
             select(func.count())
             .select_from(Thanks)

@@ -236,3 +236,54 @@ def change_modal(channel_id: str, max_chars: int) -> dict:
             ),
         ],
     ).to_dict()
+
+
+def nudge(prompt: str, send_id: int) -> tuple[str, Blocks]:
+    """One short prompt and five ways to answer it, the last three about the nudges themselves."""
+    value = str(send_id)
+    message = [
+        SectionBlock(text=MarkdownTextObject(text=f":seedling: {escape(prompt)}")),
+        ActionsBlock(
+            block_id=f"nudge_{send_id}",
+            elements=[
+                ButtonElement(text="Suggest a change", action_id="nudge_suggest", value=value, style="primary"),
+                ButtonElement(text="Thank someone", action_id="nudge_thank", value=value),
+                ButtonElement(text="Not this week", action_id="nudge_snooze", value=value),
+                ButtonElement(text="Fewer of these", action_id="nudge_fewer", value=value),
+                ButtonElement(text="Stop", action_id="nudge_stop", value=value, style="danger"),
+            ],
+        ),
+        ContextBlock(
+            elements=[MarkdownTextObject(text="Small Changes checks in now and then, never more than your team set.")]
+        ),
+    ]
+    return prompt, [b.to_dict() for b in message]
+
+
+def stop_check(send_id: int) -> tuple[str, Blocks]:
+    question = "I've sent you a few nudges with no answer. Shall I stop?"
+    value = str(send_id)
+    message = [
+        SectionBlock(text=MarkdownTextObject(text=f":wave: {question} One click either way; nothing else needed.")),
+        ActionsBlock(
+            block_id=f"nudge_{send_id}",
+            elements=[
+                ButtonElement(text="Yes, stop", action_id="nudge_stop_yes", value=value, style="danger"),
+                ButtonElement(text="Keep them coming", action_id="nudge_stop_no", value=value),
+            ],
+        ),
+    ]
+    return question, [b.to_dict() for b in message]
+
+
+def nudge_answer(note: str, send_id: int, stopped: bool) -> tuple[str, Blocks]:
+    """What replaces a nudge once answered; after Stop, the one-click way back in."""
+    message: list = [SectionBlock(text=MarkdownTextObject(text=note))]
+    if stopped:
+        message.append(
+            ActionsBlock(
+                block_id=f"nudge_{send_id}",
+                elements=[ButtonElement(text="Start again", action_id="nudge_resume", value=str(send_id))],
+            )
+        )
+    return note, [b.to_dict() for b in message]

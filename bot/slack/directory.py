@@ -43,9 +43,26 @@ class SlackDirectory:
         with self._lock:
             self._cache[key] = (time.monotonic() + self.ttl, person)
 
+    def everyone(self, team: Team) -> list[Person]:
+        """users.list, page by page (it is a Tier 2 method: few, large pages)."""
+        people: list[Person] = []
+        try:
+            for page in self.client.users_list(limit=200):
+                people += [self.from_user(user) for user in page.get("members", [])]
+        except SlackApiError as exc:
+            raise PlatformUnavailable(f"users.list failed: {exc.response.get('error')}") from exc
+        return people
+
+    def fresh(self, team: Team, user_id: str) -> Person | None:
+        """users.info now, not from the cache: for a status that may have changed this morning."""
+        self._cache.pop(f"{team.external_id}:{user_id}", None)
+        return self.person(team, user_id)
+
     @staticmethod
     def from_user(user: dict) -> Person:
         profile = user.get("profile") or {}
+        expires = profile.get("status_expiration") or 0
+        status_live = not expires or expires > time.time()
         name = profile.get("display_name") or profile.get("real_name") or user.get("real_name") or user.get("name")
         return Person(
             id=user["id"],
@@ -54,4 +71,7 @@ class SlackDirectory:
             deleted=bool(user.get("deleted")),
             is_admin=bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner")),
             tz=user.get("tz") or "UTC",
+            is_guest=bool(user.get("is_restricted") or user.get("is_ultra_restricted")),
+            status_text=(profile.get("status_text") or "") if status_live else "",
+            status_emoji=(profile.get("status_emoji") or "") if status_live else "",
         )

@@ -1,0 +1,65 @@
+"""Bot-initiated DMs for the nudge clock, and a fresh look at whether now is a bad moment."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.core.errors import PlatformUnavailable
+from bot.core.policy import is_away
+from bot.core.ports import SendFailed, Team
+from bot.slack import blocks
+from bot.slack.directory import SlackDirectory
+
+log = logging.getLogger(__name__)
+# Errors that will not go away by trying again: the person or the conversation is gone.
+PERMANENT = {
+    "user_not_found",
+    "account_inactive",
+    "cannot_dm_bot",
+    "channel_not_found",
+    "is_archived",
+    "user_disabled",
+    "not_in_channel",
+    "restricted_action",
+    "messages_tab_disabled",
+}
+
+
+class SlackNotifier:
+    def __init__(self, client: WebClient, directory: SlackDirectory):
+        self.client, self.directory = client, directory
+
+    def _post(self, user_id: str, text: str, message_blocks: list[dict]) -> None:
+        try:
+            self.client.chat_postMessage(channel=user_id, text=text, blocks=message_blocks)
+        except SlackApiError as exc:
+            error = exc.response.get("error") or f"http {exc.response.status_code}"
+            raise SendFailed(error, permanent=error in PERMANENT) from exc
+        except OSError as exc:
+            raise SendFailed(f"connection: {type(exc).__name__}", permanent=False) from exc
+
+    def nudge(self, team: Team, user_id: str, prompt: str, send_id: int) -> None:
+        self._post(user_id, *blocks.nudge(prompt, send_id))
+
+    def stop_check(self, team: Team, user_id: str, send_id: int) -> None:
+        self._post(user_id, *blocks.stop_check(send_id))
+
+    def unavailable(self, team: Team, user_id: str) -> str | None:
+        try:
+            person = self.directory.fresh(team, user_id)
+            if person is None or person.deleted:
+                return "deactivated"
+            if is_away(person.status_text, person.status_emoji):
+                return "away status"
+            dnd = self.client.dnd_info(user=user_id)
+        except (SlackApiError, PlatformUnavailable, OSError) as exc:
+            log.info("could not check availability: %s", exc)
+            return "could not check availability (will try later)"
+        now = time.time()
+        snoozing = dnd.get("snooze_enabled") and dnd.get("snooze_endtime", 0) > now
+        scheduled = dnd.get("dnd_enabled") and dnd.get("next_dnd_start_ts", 0) <= now < dnd.get("next_dnd_end_ts", 0)
+        return "do not disturb" if snoozing or scheduled else None
