@@ -86,11 +86,66 @@ def console(settings: Settings) -> None:
     run(settings)
 
 
+def clock(settings: Settings) -> None:
+    """The nudge clock: exactly one of these runs (Procfile `clock:`)."""
+    from bot import clock as clock_module
+    from bot.app import slack_services
+    from bot.store.db import Store
+
+    settings.require("SLACK_BOT_TOKEN")
+    check_bot_token(settings)
+    store = Store.from_url(settings.database_url)
+    store.migrate()
+    services, client = slack_services(settings, store)
+    clock_module.run(services, clock_module.slack_team(client))
+
+
+def run_job(settings: Settings, job: str, at: str | None, dry_run: bool) -> None:
+    """One tick now, or as if at `at`; a dry run sends nothing and says why each person would or wouldn't hear."""
+    from datetime import datetime
+
+    from bot import clock as clock_module
+    from bot.app import slack_services
+    from bot.store.db import Store
+
+    settings.require("SLACK_BOT_TOKEN")
+    check_bot_token(settings)
+    when = datetime.fromisoformat(at) if at else None
+    if when is not None and when.tzinfo is None:
+        raise SystemExit("--at needs a timezone, e.g. 2026-11-24T10:30:00+00:00")
+    store = Store.from_url(settings.database_url)
+    store.migrate()
+    services, client = slack_services(settings, store)
+    team = clock_module.slack_team(client)
+    report = clock_module.tick(services, team, when, dry_run=dry_run)
+    if report.skipped_locked:
+        print("Another clock is ticking right now; nothing done.")
+    elif dry_run:
+        print(clock_module.dry_run_text(report))
+    else:
+        print(f"sent {report.sent}, failed {report.failed}")
+        print(clock_module.dry_run_text(report))
+
+
+def report(settings: Settings, what: str) -> None:
+    """Per experiment arm: people, nudges, response rate, snoozes, fewer, opt-outs, thanks and ideas."""
+    from bot import clock as clock_module
+    from bot.app import slack_services
+    from bot.slack.blocks import report_lines
+    from bot.store.db import Store
+
+    settings.require("SLACK_BOT_TOKEN")
+    store = Store.from_url(settings.database_url)
+    store.migrate()
+    services, client = slack_services(settings, store)
+    print("\n".join(report_lines(services.nudges.report(clock_module.slack_team(client)))))
+
+
 def secrets(settings: Settings) -> tuple[str, ...]:
     return tuple(s for s in (settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token) if s)
 
 
-COMMANDS = {"serve": serve, "socket": socket, "console": console, "migrate": migrate}
+COMMANDS = {"serve": serve, "socket": socket, "console": console, "migrate": migrate, "clock": clock}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -100,10 +155,23 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("socket", help="run in Slack Socket Mode (development, no public URL)")
     sub.add_parser("console", help="try the bot in this terminal with a sample team; no Slack account needed")
     sub.add_parser("migrate", help="bring the database schema up to date")
+    sub.add_parser("clock", help="run the nudge clock (exactly one process)")
+    run_parser = sub.add_parser("run", help="run one job now: nudges")
+    run_parser.add_argument("job", choices=["nudges"])
+    run_parser.add_argument("--at", help="as if at this instant, e.g. 2026-11-24T10:30:00+00:00")
+    run_parser.add_argument("--dry-run", action="store_true", help="send nothing; say who would hear and why not")
+    report_parser = sub.add_parser("report", help="report on a job: nudges")
+    report_parser.add_argument("what", choices=["nudges"])
     args = parser.parse_args(argv)
     settings = Settings.from_env()
-    logs.configure(settings.log_level if args.command != "console" else "WARNING", secrets(settings))
-    COMMANDS[args.command](settings)
+    quiet = args.command in ("console", "run", "report")
+    logs.configure(settings.log_level if not quiet else "WARNING", secrets(settings))
+    if args.command == "run":
+        run_job(settings, args.job, args.at, args.dry_run)
+    elif args.command == "report":
+        report(settings, args.what)
+    else:
+        COMMANDS[args.command](settings)
 
 
 if __name__ == "__main__":
