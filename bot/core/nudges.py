@@ -8,7 +8,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -317,6 +317,46 @@ class NudgeService:
             if action == "stop_no":
                 return "Thanks for letting me know. I'll keep them coming, no more often than before."
             return ""
+
+    def preferences(self, team: Team, user_id: str) -> PersonState:
+        """A person's own nudge settings (defaults if the clock has not met them yet)."""
+        workspace_id = self.store.workspace_id(team.platform, team.external_id)
+        with self.store.session() as session:
+            row = session.scalar(select(Person).where(Person.workspace_id == workspace_id, Person.user_id == user_id))
+        if row is None:
+            return PersonState(user_id=user_id)
+        return PersonState(
+            user_id=user_id,
+            tz=row.tz,
+            cadence=row.cadence,
+            opted_out=row.opted_out,
+            snoozed_until=row.snoozed_until,
+            alternate_day_off=row.alternate_day_off,
+        )
+
+    def set_preferences(
+        self, team: Team, user_id: str, cadence: str | None, day_off: date | None, snoozed_until: date | None
+    ) -> str:
+        """Save a person's choices: cadence None means "as the team sets", "off" means no nudges."""
+        if cadence not in (None, "off", *CADENCE_WEEKS):
+            raise Refused(f"Unknown cadence {cadence!r}.")
+        workspace_id = self.store.workspace_id(team.platform, team.external_id)
+        with self.store.session() as session:
+            row = session.scalar(select(Person).where(Person.workspace_id == workspace_id, Person.user_id == user_id))
+            if row is None:
+                row = Person(workspace_id=workspace_id, user_id=user_id, unanswered=0)
+                session.add(row)
+            row.opted_out = cadence == "off"
+            row.cadence = None if cadence == "off" else cadence
+            row.alternate_day_off, row.snoozed_until = day_off, snoozed_until
+            row.unanswered = 0
+        if cadence == "off":
+            return "Saved: no nudges for you. Change your mind any time with `/smallchange nudges`."
+        return (
+            f"Saved: nudges {cadence or 'as the team sets'}"
+            + (f", not before {snoozed_until:%-d %B}" if snoozed_until else "")
+            + "."
+        )
 
     # -- measuring -----------------------------------------------------------------------------------------------
     def report(self, team: Team, since: datetime | None = None) -> list[ArmReport]:

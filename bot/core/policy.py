@@ -31,7 +31,6 @@ AWAY_EMOJI = {
     ":no_entry:",
     ":zzz:",
     ":sleeping:",
-    ":house_with_garden:",
 }
 
 
@@ -87,6 +86,11 @@ def unanswered(person: PersonState) -> int:
     return 0 if responded_since_last_nudge(person) else person.unanswered
 
 
+def week_number(day: date) -> int:
+    """Whole weeks (Monday to Sunday) since EPOCH_MONDAY."""
+    return (day - EPOCH_MONDAY).days // 7
+
+
 def period_weeks(config: WorkspaceConfig, person: PersonState, arm: str | None) -> int | None:
     """Weeks between nudges for this person, or None when they are off."""
     base = arm or config.cadence
@@ -135,11 +139,16 @@ def decide(config: WorkspaceConfig, person: PersonState, local: datetime, arm: s
         return Decision(None, "away status")
     if person.sent_last_7_days >= config.weekly_cap:
         return Decision(None, "weekly cap reached")
-    index = (today - EPOCH_MONDAY).days // 7 // weeks
+    index = week_number(today) // weeks
     period_start = EPOCH_MONDAY + timedelta(weeks=index * weeks)
     if kind == "nudge":
-        if person.last_nudge_at and person.last_nudge_at.astimezone(local.tzinfo).date() >= period_start:
+        last = person.last_nudge_at.astimezone(local.tzinfo).date() if person.last_nudge_at else None
+        if last and last >= period_start:
             return Decision(None, "already nudged this period")
+        if last and unanswered(person) >= 2 and week_number(today) - week_number(last) < weeks:
+            # Periods are fixed blocks of weeks, so a nudge late in one could be followed a week later by one early
+            # in the next and back-off would slow nothing: count whole weeks from the last nudge's week instead.
+            return Decision(None, "backed off: half as often after 2 unanswered")
         if person.active_at and person.active_at.astimezone(local.tzinfo).date() >= period_start:
             return Decision(None, "recently active")
     period = f"{weeks}w{index}" if kind == "nudge" else f"after-{person.last_nudge_at:%Y%m%d}"

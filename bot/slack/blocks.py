@@ -10,6 +10,7 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     CheckboxesElement,
     ContextBlock,
+    ConversationSelectElement,
     HeaderBlock,
     InputBlock,
     MarkdownTextObject,
@@ -192,7 +193,19 @@ def change_list(title: str, changes: Sequence[ChangeView], empty: str) -> tuple[
 
 
 def change_modal(channel_id: str, max_chars: int) -> dict:
-    """/smallchange with no text: the change, what gets in the way, whose gift it is, anonymity."""
+    """/smallchange with no text: the change, what gets in the way, whose gift it is, anonymity. Opened from
+    a nudge (no channel), it also asks where the team should see the card."""
+    where = []
+    if not channel_id:
+        where = [
+            InputBlock(
+                block_id="channel",
+                label="Where should the team see it?",
+                optional=True,
+                hint="Leave empty and I'll send the card to you, to share where you like.",
+                element=ConversationSelectElement(action_id="choice", filter={"include": ["public", "private"]}),
+            )
+        ]
     return View(
         type="modal",
         callback_id="change_submit",
@@ -201,6 +214,7 @@ def change_modal(channel_id: str, max_chars: int) -> dict:
         submit="Post it",
         close="Cancel",
         blocks=[
+            *where,
             InputBlock(
                 block_id="change",
                 label="The change",

@@ -5,10 +5,12 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.core.services import Services
-from bot.slack.listeners import actions, commands, views
+from bot.slack.listeners import actions, admin, commands, nudges, views
 
 
 def register(app: App, services: Services) -> None:
     commands.register(app, services)
     actions.register(app, services)
     views.register(app, services)
+    nudges.register(app, services)
+    admin.register(app, services)

@@ -38,9 +38,12 @@ def post_card(
         # Private channels and DMs the bot isn't in: the response_url can still post there.
         respond(text=text, blocks=card, response_type="in_channel")
         return
-    client.chat_postMessage(
-        channel=user_id, text="I couldn't post in that channel (invite me with /invite), so here's your idea card."
+    intro = (
+        "I couldn't post in that channel (invite me with /invite), so here's your idea card."
+        if channel_id
+        else "Here's your idea card. Share it where the team will see it, so they can back it."
     )
+    client.chat_postMessage(channel=user_id, text=intro)
     result = client.chat_postMessage(channel=user_id, text=text, blocks=card)
     if change.suggester_id is not None:
         # An anonymous idea keeps no trace of its author, and a DM's address would be one.

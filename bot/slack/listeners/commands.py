@@ -15,6 +15,7 @@ from bot.core.ports import Team
 from bot.core.services import Services
 from bot.core.thanks import ThanksRequest
 from bot.slack import blocks
+from bot.slack.listeners import admin
 from bot.slack.listeners.cards import post_card
 from bot.slack.listeners.replies import not_saved
 from bot.slack.text import escape, parse_thanks, plain
@@ -36,6 +37,8 @@ CHANGE_HELP = (
     "• `/smallchange anon the idea` posts it with no name attached; your name is not stored.\n"
     "• `/smallchange list`: the team's open ideas, most backed first.\n"
     "• `/smallchange mine`: ideas you suggested, own or back.\n"
+    "• `/smallchange nudges`: how often I check in with you, your days off, snooze or stop.\n"
+    "• `/smallchange admin`: workspace settings (admins).\n"
     "On each card: *Back this*, *I'll take this on*, and a status menu (idea → trying → adopted, or parked / dropped)."
 )
 
@@ -118,6 +121,10 @@ def register(app: App, services: Services) -> None:
             ack(CHANGE_HELP)
             return
         ack()
+        if word in ("admin", "nudges") and not rest.strip():
+            opener = admin.open_admin if word == "admin" else admin.open_my_nudges
+            opener(services, client, respond, team, user_id, command["trigger_id"])
+            return
         if word in ("list", "mine") and not rest.strip():
             try:
                 if word == "list":

@@ -40,6 +40,8 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors=errors)
             return
         gift = _choice(values, "gift")
+        chosen = (values.get("channel", {}).get("choice") or {}).get("selected_conversation")
+        channel_id = view.get("private_metadata") or chosen or None
         team = Team("slack", body["team"]["id"])
         user_id = body["user"]["id"]
         try:
@@ -50,7 +52,7 @@ def register(app: App, services: Services) -> None:
                 anonymous="anon" in _choice(values, "anon"),
                 obstacle=obstacle,
                 within_gift={"within": True, "outside": False}.get(gift[0]) if gift else None,
-                channel_id=view.get("private_metadata") or None,
+                channel_id=channel_id,
             )
         except Refused as refusal:
             ack(response_action="errors", errors={"change": refusal.message})
@@ -59,4 +61,4 @@ def register(app: App, services: Services) -> None:
             ack(response_action="errors", errors={"change": "Not saved: the database isn't answering. Try again."})
             return
         ack()
-        post_card(services, client, team, change, view.get("private_metadata") or None, user_id)
+        post_card(services, client, team, change, channel_id, user_id)

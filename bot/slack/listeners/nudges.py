@@ -1,0 +1,137 @@
+"""Answers to nudges (the five buttons and "shall I stop?"), and the modals they and the settings open."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.core.errors import PlatformUnavailable, Refused, StoreUnavailable
+from bot.core.ports import Team
+from bot.core.services import Services
+from bot.core.thanks import ThanksRequest
+from bot.slack import blocks, modals
+from bot.slack.listeners.replies import why_not
+from bot.slack.text import escape
+
+log = logging.getLogger(__name__)
+FAILURES = (StoreUnavailable, PlatformUnavailable)
+ANSWERS = {
+    "nudge_snooze": "snooze",
+    "nudge_fewer": "fewer",
+    "nudge_stop": "stop",
+    "nudge_stop_yes": "stop_yes",
+    "nudge_stop_no": "stop_no",
+    "nudge_resume": "resume",
+}
+
+
+def _selected_date(values: dict, block: str) -> date | None:
+    picked = (values.get(block, {}).get("date") or {}).get("selected_date")
+    return date.fromisoformat(picked) if picked else None
+
+
+def register(app: App, services: Services) -> None:
+    nudges = services.nudges
+
+    def answer(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
+        ack()
+        team, user_id = Team("slack", body["team"]["id"]), body["user"]["id"]
+        what = ANSWERS[action["action_id"]]
+        try:
+            note = nudges.respond(team, int(action["value"]), user_id, what)
+        except Refused as refusal:
+            respond(text=escape(refusal.message), replace_original=False)
+            return
+        except FAILURES as exc:
+            respond(text=f":warning: That wasn't saved: {why_not(exc)}. Please try again.", replace_original=False)
+            return
+        stopped = what in ("stop", "stop_yes") or (what == "fewer" and "won't nudge you again" in note)
+        text, answered = blocks.nudge_answer(note, int(action["value"]), stopped)
+        respond(text=text, blocks=answered, replace_original=True)
+
+    for action_id in ANSWERS:
+        app.action(action_id)(answer)
+
+    def open_from_nudge(what: str, view: dict):
+        def listener(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond) -> None:
+            ack()
+            try:
+                nudges.respond(Team("slack", body["team"]["id"]), int(action["value"]), body["user"]["id"], what)
+            except (Refused, *FAILURES) as exc:
+                log.info("could not record a nudge click: %s", exc)
+            try:
+                client.views_open(trigger_id=body["trigger_id"], view=view)
+            except SlackApiError as exc:
+                log.warning("views.open failed: %s", exc.response.get("error"))
+                respond(
+                    text="I couldn't open the form just now; please press the button again.", replace_original=False
+                )
+
+        return listener
+
+    max_chars = services.settings.defaults.reason_max_chars
+    app.action("nudge_suggest")(open_from_nudge("suggest", blocks.change_modal("", max_chars)))
+    app.action("nudge_thank")(open_from_nudge("thank", modals.thanks_modal(max_chars)))
+
+    @app.view("thanks_submit")
+    def thanks_submitted(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
+        values = view["state"]["values"]
+        recipients = tuple((values.get("who", {}).get("users") or {}).get("selected_users") or [])
+        reason = (values.get("reason", {}).get("text") or {}).get("value") or ""
+        channel = (values.get("channel", {}).get("choice") or {}).get("selected_conversation")
+        if not reason.strip():
+            ack(response_action="errors", errors={"reason": "Say what you're thanking them for."})
+            return
+        team, giver = Team("slack", body["team"]["id"]), body["user"]["id"]
+        request = ThanksRequest(giver, recipients, reason, private=channel is None, channel_id=channel)
+        try:
+            given = services.thanks.give(team, request)
+        except Refused as refusal:
+            block = "reason" if "reason" in refusal.message or "characters" in refusal.message else "who"
+            ack(response_action="errors", errors={block: refusal.message})
+            return
+        except FAILURES as exc:
+            ack(response_action="errors", errors={"reason": f"Not saved: {why_not(exc)}. Try again."})
+            return
+        ack()
+        if channel:
+            headline, post = blocks.thanks_post(given)
+            try:
+                client.chat_postMessage(channel=channel, text=headline, blocks=post)
+            except SlackApiError as exc:
+                log.info("could not share thanks in the channel: %s", exc.response.get("error"))
+                client.chat_postMessage(
+                    channel=giver,
+                    text="Your thanks is saved and sent, but I couldn't post it in that channel (invite me there).",
+                )
+        headline, note = blocks.thanks_dm(given, channel)
+        for person in given.recipients:
+            try:
+                client.chat_postMessage(channel=person.id, text=headline, blocks=note)
+            except SlackApiError as exc:
+                log.warning("thank-you DM to a recipient failed: %s", exc.response.get("error"))
+
+    @app.view("my_nudges_submit")
+    def my_nudges_submitted(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
+        values = view["state"]["values"]
+        choice = (values.get("cadence", {}).get("choice") or {}).get("selected_option", {}).get("value", "team")
+        try:
+            note = nudges.set_preferences(
+                Team("slack", body["team"]["id"]),
+                body["user"]["id"],
+                None if choice == "team" else choice,
+                _selected_date(values, "day_off"),
+                _selected_date(values, "snooze"),
+            )
+        except Refused as refusal:
+            ack(response_action="errors", errors={"cadence": refusal.message})
+            return
+        except FAILURES as exc:
+            ack(response_action="errors", errors={"cadence": f"Not saved: {why_not(exc)}. Try again."})
+            return
+        ack()
+        client.chat_postMessage(channel=body["user"]["id"], text=note)

@@ -1,0 +1,265 @@
+"""Modals opened from nudges and settings: thank someone, my nudges, and the admin's settings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from slack_sdk.models.blocks import (
+    CheckboxesElement,
+    ContextBlock,
+    ConversationSelectElement,
+    DatePickerElement,
+    InputBlock,
+    MarkdownTextObject,
+    NumberInputElement,
+    Option,
+    PlainTextInputElement,
+    SectionBlock,
+    StaticSelectElement,
+    TimePickerElement,
+    UserMultiSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.core.policy import PersonState
+from bot.core.workspace import CADENCE_WEEKS, CADENCES, DAYS, WorkspaceConfig
+from bot.slack.text import escape
+
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+EXPERIMENTS = {
+    "none": (),
+    "fortnightly-monthly": ("fortnightly", "monthly"),
+    "weekly-fortnightly": ("weekly", "fortnightly"),
+}
+
+
+def _option(value: str, label: str | None = None) -> Option:
+    return Option(value=value, label=label or value.capitalize())
+
+
+def thanks_modal(max_chars: int) -> dict:
+    """Thank someone, from a nudge: who, what for, and (optionally) the channel to share it in."""
+    return View(
+        type="modal",
+        callback_id="thanks_submit",
+        title="Thank someone",
+        submit="Send thanks",
+        close="Cancel",
+        blocks=[
+            InputBlock(
+                block_id="who",
+                label="Who would you like to thank?",
+                element=UserMultiSelectElement(action_id="users", max_selected_items=10),
+            ),
+            InputBlock(
+                block_id="reason",
+                label="What for?",
+                hint="Tag a value with #supportive, #creative …",
+                element=PlainTextInputElement(action_id="text", multiline=True, max_length=max_chars),
+            ),
+            InputBlock(
+                block_id="channel",
+                label="Share it in a channel",
+                optional=True,
+                hint="Leave empty to thank them privately: only you and they will see it.",
+                element=ConversationSelectElement(action_id="choice", filter={"include": ["public", "private"]}),
+            ),
+        ],
+    ).to_dict()
+
+
+def my_nudges_modal(person: PersonState, config: WorkspaceConfig) -> dict:
+    """A person's own nudge settings: how often (never more than the team's), days off, snooze, stop."""
+    team_weeks = CADENCE_WEEKS.get(config.cadence, 0)
+    choices = (
+        [_option("team", f"As the team sets ({config.cadence})")]
+        + [_option(c) for c in ("fortnightly", "monthly", "every 2 months") if CADENCE_WEEKS[c] > team_weeks]
+        + [_option("off", "Off: no nudges")]
+    )
+    current = "off" if person.opted_out or person.cadence == "off" else (person.cadence or "team")
+    initial = next((o for o in choices if o.value == current), choices[0])
+    return View(
+        type="modal",
+        callback_id="my_nudges_submit",
+        title="Your nudges",
+        submit="Save",
+        close="Cancel",
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text="Now and then I send a one-line prompt, in your working hours and never more than your team "
+                    "has set. Choose less, or none at all."
+                )
+            ),
+            InputBlock(
+                block_id="cadence",
+                label="How often",
+                element=StaticSelectElement(action_id="choice", options=choices, initial_option=initial),
+            ),
+            InputBlock(
+                block_id="day_off",
+                label="A day off in your 9-day fortnight",
+                optional=True,
+                hint="Pick one of your days off; I'll keep off every other week on that day.",
+                element=DatePickerElement(
+                    action_id="date",
+                    initial_date=person.alternate_day_off.isoformat() if person.alternate_day_off else None,
+                ),
+            ),
+            InputBlock(
+                block_id="snooze",
+                label="Snooze until",
+                optional=True,
+                element=DatePickerElement(
+                    action_id="date",
+                    initial_date=person.snoozed_until.isoformat() if person.snoozed_until else None,
+                ),
+            ),
+        ],
+    ).to_dict()
+
+
+def admin_modal(config: WorkspaceConfig, summary: Sequence[str], report: Sequence[str]) -> dict:
+    """Workspace settings for admins, with what a tick would do right now and how nudges are landing."""
+    experiment = next((k for k, v in EXPERIMENTS.items() if v == tuple(config.experiment)), "none")
+    day_options = [_option(DAYS[i], DAY_NAMES[i]) for i in range(7)]
+    return View(
+        type="modal",
+        callback_id="admin_submit",
+        title="Small Changes settings",
+        submit="Save",
+        close="Cancel",
+        blocks=[
+            SectionBlock(text=MarkdownTextObject(text="*If the clock ticked now:*\n" + escape("\n".join(summary)))),
+            ContextBlock(elements=[MarkdownTextObject(text=escape("\n".join(report)) or "No nudges sent yet.")]),
+            InputBlock(
+                block_id="cadence",
+                label="Nudge cadence",
+                element=StaticSelectElement(
+                    action_id="choice",
+                    options=[_option(c) for c in CADENCES],
+                    initial_option=_option(config.cadence),
+                ),
+            ),
+            InputBlock(
+                block_id="days",
+                label="Working days",
+                element=CheckboxesElement(
+                    action_id="choice",
+                    options=day_options,
+                    initial_options=[day_options[d] for d in config.days] or None,
+                ),
+            ),
+            InputBlock(
+                block_id="start",
+                label="From (each person's local time)",
+                element=TimePickerElement(action_id="time", initial_time=config.start.strftime("%H:%M")),
+            ),
+            InputBlock(
+                block_id="end",
+                label="Until",
+                element=TimePickerElement(action_id="time", initial_time=config.end.strftime("%H:%M")),
+            ),
+            InputBlock(
+                block_id="weekly_cap",
+                label="Most messages per person per 7 days",
+                element=NumberInputElement(
+                    action_id="number",
+                    is_decimal_allowed=False,
+                    min_value="0",
+                    max_value="7",
+                    initial_value=str(config.weekly_cap),
+                ),
+            ),
+            InputBlock(
+                block_id="holidays",
+                label="Holidays",
+                optional=True,
+                hint="Dates, one per line or comma-separated: 2026-12-25, 2026-12-28",
+                element=PlainTextInputElement(
+                    action_id="text",
+                    multiline=True,
+                    initial_value=", ".join(d.isoformat() for d in config.holidays) or None,
+                ),
+            ),
+            InputBlock(
+                block_id="prompts",
+                label="Prompts (one per line)",
+                element=PlainTextInputElement(
+                    action_id="text", multiline=True, initial_value="\n".join(config.prompts)
+                ),
+            ),
+            InputBlock(
+                block_id="thanks_daily_cap",
+                label="Thank-yous per person per day",
+                element=NumberInputElement(
+                    action_id="number",
+                    is_decimal_allowed=False,
+                    min_value="1",
+                    max_value="100",
+                    initial_value=str(config.thanks_daily_cap),
+                ),
+            ),
+            InputBlock(
+                block_id="values",
+                label="Values (one per line)",
+                element=PlainTextInputElement(action_id="text", multiline=True, initial_value="\n".join(config.values)),
+            ),
+            InputBlock(
+                block_id="digest_channel",
+                label="Digest channel",
+                optional=True,
+                element=ConversationSelectElement(
+                    action_id="choice", initial_conversation=config.digest_channel or None
+                ),
+            ),
+            InputBlock(
+                block_id="managers",
+                label="Managers (receive digests)",
+                optional=True,
+                element=UserMultiSelectElement(action_id="users", initial_users=list(config.managers) or None),
+            ),
+            InputBlock(
+                block_id="experiment",
+                label="Cadence experiment",
+                element=StaticSelectElement(
+                    action_id="choice",
+                    options=[
+                        _option("none", "None"),
+                        _option("fortnightly-monthly", "Fortnightly vs monthly"),
+                        _option("weekly-fortnightly", "Weekly vs fortnightly"),
+                    ],
+                    initial_option=_option(
+                        experiment,
+                        {
+                            "none": "None",
+                            "fortnightly-monthly": "Fortnightly vs monthly",
+                            "weekly-fortnightly": "Weekly vs fortnightly",
+                        }[experiment],
+                    ),
+                ),
+            ),
+            InputBlock(
+                block_id="guests",
+                label="Guests",
+                optional=True,
+                element=CheckboxesElement(
+                    action_id="choice",
+                    options=[_option("yes", "Nudge guest accounts too")],
+                    initial_options=[_option("yes", "Nudge guest accounts too")] if config.nudge_guests else None,
+                ),
+            ),
+        ],
+    ).to_dict()
+
+
+def parse_dates(text: str) -> tuple[list[str], list[str]]:
+    """Holiday dates typed by an admin: (valid ISO dates, what could not be read)."""
+    good, bad = [], []
+    for part in text.replace(",", "\n").split():
+        try:
+            good.append(date.fromisoformat(part.strip()).isoformat())
+        except ValueError:
+            bad.append(part)
+    return good, bad
