@@ -132,10 +132,12 @@ def settings(fake_slack) -> Settings:
 @pytest.fixture
 def slack(fake_slack, store, clock, settings):
     """The real Bolt app behind the real WSGI app, on HTTP; work finishes before each response returns."""
-    bot = build_slack(settings, store=store, process_before_response=True, now=clock)
+    bot = build_slack(settings, store=store, process_before_response=True, now=clock, sleep=lambda _: None)
     url, server = serve(web_app(SlackRequestHandler(bot.app), store))
     fake_slack.clear()  # forget Bolt's start-up auth.test
-    yield SlackDriver(url, fake_slack, SIGNING_SECRET)
+    driver = SlackDriver(url, fake_slack, SIGNING_SECRET)
+    driver.services = bot.services  # for what the clock does between requests (a tick)
+    yield driver
     server.shutdown()
     server.server_close()
 

@@ -145,10 +145,12 @@ def decide(config: WorkspaceConfig, person: PersonState, local: datetime, arm: s
         last = person.last_nudge_at.astimezone(local.tzinfo).date() if person.last_nudge_at else None
         if last and last >= period_start:
             return Decision(None, "already nudged this period")
-        if last and unanswered(person) >= 2 and week_number(today) - week_number(last) < weeks:
+        if last and week_number(today) - week_number(last) < weeks:
             # Periods are fixed blocks of weeks, so a nudge late in one could be followed a week later by one early
-            # in the next and back-off would slow nothing: count whole weeks from the last nudge's week instead.
-            return Decision(None, "backed off: half as often after 2 unanswered")
+            # in the next: count whole weeks from the last nudge's week as well.
+            if unanswered(person) >= 2:
+                return Decision(None, "backed off: half as often after 2 unanswered")
+            return Decision(None, "already nudged this period")
         if person.active_at and person.active_at.astimezone(local.tzinfo).date() >= period_start:
             return Decision(None, "recently active")
     period = f"{weeks}w{index}" if kind == "nudge" else f"after-{person.last_nudge_at:%Y%m%d}"

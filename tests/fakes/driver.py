@@ -74,6 +74,19 @@ class SlackDriver:
             element = element | {"_chosen": choose}
         return self.signed(self.requests.block_action(message, channel, element, user))
 
+    def press(self, call: Call, action_id: str, user: str) -> Response:
+        """Press a button in a message the bot sent (chat.postMessage) or replaced through a response_url."""
+        message_blocks = call.params.get("blocks") or []
+        message_blocks = json.loads(message_blocks) if isinstance(message_blocks, str) else message_blocks
+        message = {"type": "message", "ts": call.result.get("ts", "1700000000.000100"), "blocks": message_blocks}
+        channel = call.result.get("channel") or self.requests.channels.get(self.fake.url + call.path) or "D0"
+        element = next(e for b in message_blocks for e in b.get("elements", []) if e.get("action_id") == action_id)
+        return self.signed(self.requests.block_action(message, channel, element, user))
+
+    def submit_view(self, view: dict, state: dict, user: str) -> Response:
+        """Submit any modal; `state` maps block id -> Slack's element state (see tests for shapes)."""
+        return self.signed(self.requests.view_submission(view, state, user))
+
     def submit_change_form(self, user: str, view: dict | None = None, **values) -> Response:
         view = view or self.opened_view()
         return self.signed(self.requests.view_submission(view, modal_values(**values), user))
