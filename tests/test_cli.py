@@ -177,3 +177,28 @@ def test_console_plays_a_whole_conversation(tmp_path):
         from sqlalchemy import text
 
         assert s.execute(text("SELECT count(*) FROM thanks")).scalar() == 1
+
+
+def test_the_clock_process_ticks_at_once_and_keeps_running(tmp_path, fake_slack, database_url):
+    env = bot_env(
+        tmp_path,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_API_URL=fake_slack.api_url,
+        DATABASE_URL=database_url,
+        LOG_LEVEL="INFO",
+    )
+    log_path = tmp_path / "clock.log"
+    with log_path.open("w") as log_file:
+        clock = subprocess.Popen([sys.executable, "-m", "bot", "clock"], cwd=tmp_path, env=env, stderr=log_file)
+    try:
+        fake_slack.wait_for("users.list", timeout=30)  # the first tick learns the team
+        deadline = time.monotonic() + 30
+        while "nudges tick for T0SAMPLE" not in log_path.read_text():
+            assert time.monotonic() < deadline and clock.poll() is None, log_path.read_text()[-2000:]
+            time.sleep(0.2)
+        assert clock.poll() is None, "the clock must keep running between ticks"
+    finally:
+        clock.terminate()
+        clock.wait(timeout=20)
+    assert "clock started: a tick every 5 minutes" in log_path.read_text()
+    assert BOT_TOKEN not in log_path.read_text()
