@@ -202,3 +202,14 @@ def test_the_clock_process_ticks_at_once_and_keeps_running(tmp_path, fake_slack,
         clock.wait(timeout=20)
     assert "clock started: a tick every 5 minutes" in log_path.read_text()
     assert BOT_TOKEN not in log_path.read_text()
+
+
+def test_console_runs_the_nudge_clock_and_answers_a_nudge(tmp_path):
+    script = "tick 2026-11-24T10:30:00+00:00\nsnooze\nas carol\ntick 2026-11-24T06:00:00+00:00\nquit\n"
+    result = run_bot(tmp_path, "console", env=bot_env(tmp_path), stdin=script)
+    out = result.stdout
+    assert result.returncode == 0, result.stderr
+    assert "[DM to Alice]" in out and "[snooze] Not this week" in out
+    assert "[clock] 2 sent" in out and "outside working hours in Asia/Kolkata" in out
+    assert "[DM to Alice (updated)]\n    No more nudges this week" in out
+    assert "[DM to Carol]" in out.split("Carol> tick")[1]  # 11:30 in Kolkata on Tuesday

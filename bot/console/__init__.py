@@ -22,21 +22,36 @@ from bot.console.fake_slack import Call, FakeSlack
 from bot.console.payloads import SlackRequests, modal_values
 from bot.console.team import ALICE, SAMPLE_TEAM
 from bot.core.changes import STATUSES
+from bot.core.services import Services
 from bot.settings import Settings
 
 CHANNELS = {"C0GENERAL": "general"}
+NUDGE_BUTTONS = {
+    "suggest": "nudge_suggest",
+    "thank": "nudge_thank",
+    "snooze": "nudge_snooze",
+    "fewer": "nudge_fewer",
+    "stop": "nudge_stop",
+    "resume": "nudge_resume",
+    "yes": "nudge_stop_yes",
+    "keep": "nudge_stop_no",
+}
 INTRO = """Small Changes console: you are in #general of a sample team. Type what a Slack user types:
   /thanks @bob for covering my home visit #supportive     /thanks private @carol for …
   /smallchange one shared template for visit notes        /smallchange anon …   /smallchange list | mine | help
   /smallchange            (on its own: fills in the form)
 Cards show numbered buttons: type `1` or `back`, `2` or `take`, `status trying`; add `#N` for card N.
+  tick [2026-11-24T10:30:00+00:00]   run the nudge clock (now, or as if then); answer a nudge with
+                          snooze | fewer | stop | resume (as the person it was sent to)
   as bob                  act as someone else (people: {people})
   help | quit"""
 
 
 class Console:
-    def __init__(self, app: App, fake: FakeSlack, requests: SlackRequests, out: TextIO):
+    def __init__(self, app: App, fake: FakeSlack, requests: SlackRequests, out: TextIO, services: Services):
         self.app, self.fake, self.requests, self.out = app, fake, requests, out
+        self.services = services
+        self.nudges: dict[str, tuple[dict, str]] = {}  # user id -> their latest nudge (message, channel)
         self.people = {u["name"]: u for u in SAMPLE_TEAM if not u.get("is_bot") and u["id"] != "USLACKBOT"}
         self.names = {u["id"]: u["profile"]["display_name"] for u in SAMPLE_TEAM}
         self.user = ALICE
@@ -63,6 +78,10 @@ class Console:
             self.switch(rest.strip().lstrip("@").lower())
         elif word.startswith("/"):
             self.command(word, rest, ask)
+        elif word == "tick":
+            self.tick(rest.strip())
+        elif word in NUDGE_BUTTONS:
+            self.answer_nudge(word)
         else:
             self.press(line)
         return True
@@ -113,6 +132,41 @@ class Console:
                 break
             for block, message in errors.items():
                 self.say(f"  ! {block}: {message}")
+        self.show_new()
+
+    def tick(self, at: str) -> None:
+        """Run the nudge clock once, now or as if at an ISO time, and show what people received."""
+        from datetime import UTC, datetime
+
+        from bot.core.ports import Team
+
+        try:
+            when = datetime.fromisoformat(at) if at else datetime.now(UTC)
+        except ValueError:
+            self.say("Give a time like 2026-11-24T10:30:00+00:00, or nothing for now.")
+            return
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        report = self.services.nudges.tick(Team("slack", self.fake.team_id), when)
+        self.show_new()
+        self.say("[clock] " + ", ".join(f"{n} {reason}" for reason, n in report.counts.most_common()))
+
+    def answer_nudge(self, word: str) -> None:
+        remembered = self.nudges.get(self.user)
+        if remembered is None:
+            self.say("You have no nudge to answer. Type `tick 2026-11-24T10:30:00+00:00` to run the clock.")
+            return
+        message, channel = remembered
+        action_id = NUDGE_BUTTONS[word]
+        element = next(
+            (e for b in message["blocks"] for e in b.get("elements", []) if e.get("action_id") == action_id), None
+        )
+        if element is None:
+            self.say("That button isn't on your latest nudge.")
+            return
+        if action_id in ("nudge_suggest", "nudge_thank"):
+            self.say("(In Slack this opens a form; here, type /smallchange … or /thanks @name for … instead.)")
+        self.dispatch(self.requests.block_action(message, channel, element, self.user))
         self.show_new()
 
     def press(self, line: str) -> None:
@@ -181,7 +235,9 @@ class Console:
         params = call.params
         if call.method == "response_url":
             if params.get("replace_original"):
-                return self.render_message("#general (updated)", params, call)
+                channel = self.requests.channels.get(self.fake.url + call.path, "C0GENERAL")
+                where = f"DM to {self.names[self.user]}" if channel.startswith("D") else self.channel(channel)
+                return self.render_message(f"{where} (updated)", params, call)
             where = "#general" if params.get("response_type") == "in_channel" else "only you see this"
             return self.render_message(where, params, call)
         if call.method == "chat.postMessage":
@@ -206,9 +262,20 @@ class Console:
                 lines.append(block["text"]["text"])
             elif block["type"] == "context":
                 lines += [e.get("text", "") for e in block["elements"]]
+            elif block["type"] == "actions" and block.get("block_id", "").startswith("nudge_"):
+                lines.append(self.remember_nudge(block, blocks, params, call))
             elif block["type"] == "actions":
                 lines.append(self.remember_card(block, blocks, params, call))
         return self.block(where, "\n".join(lines))
+
+    def remember_nudge(self, block: dict, blocks: list, params: dict, call: Call) -> str:
+        user_id = params.get("channel", self.user) if call.method == "chat.postMessage" else self.user
+        channel = call.result.get("channel") or "D" + user_id[1:]
+        self.nudges[user_id] = ({"type": "message", "ts": call.result.get("ts", ""), "blocks": blocks}, channel)
+        names = {v: k for k, v in NUDGE_BUTTONS.items()}
+        return "answer with:  " + "   ".join(
+            f"[{names.get(e['action_id'], e['action_id'])}] {e['text']['text']}" for e in block["elements"]
+        )
 
     def remember_card(self, block: dict, blocks: list, params: dict, call: Call) -> str:
         change_id = int(block["block_id"].removeprefix("change_"))
@@ -248,10 +315,9 @@ def run(settings: Settings, lines: TextIO = sys.stdin, out: TextIO = sys.stdout)
             slack_signing_secret=secrets.token_hex(16),
             slack_api_url=fake.api_url,
         )
-        bot = build_slack(local, store=store, process_before_response=True)
-        console = Console(
-            bot.app, fake, SlackRequests(local.slack_signing_secret, fake.team_id, fake.url + "/response/"), out
-        )
+        bot = build_slack(local, store=store, process_before_response=True, sleep=lambda _: None)
+        requests = SlackRequests(local.slack_signing_secret, fake.team_id, fake.url + "/response/")
+        console = Console(bot.app, fake, requests, out, bot.services)
         console.new_calls()  # start-up's auth.test is not for the person at the keyboard
         interactive = lines.isatty()
         console.say(INTRO.format(people=", ".join(console.people)))
