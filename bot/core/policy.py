@@ -13,7 +13,7 @@ EPOCH_MONDAY = date(2024, 1, 1)  # periods are counted in whole weeks from this 
 SLOWER = {"weekly": "fortnightly", "fortnightly": "monthly", "monthly": "every 2 months", "every 2 months": "off"}
 AWAY_WORDS = re.compile(
     r"\b(holiday|holidays|vacation|annual leave|a/l|on leave|leave|off sick|sick|ill|ooo|out of (the )?office|"
-    r"away|day off|off today|parental|maternity|paternity)\b",
+    r"away|day off|off today|pto|parental|maternity|paternity)\b",
     re.IGNORECASE,
 )
 AWAY_EMOJI = {
@@ -112,7 +112,7 @@ def decide(config: WorkspaceConfig, person: PersonState, local: datetime, arm: s
         return Decision(None, "deactivated")
     if person.is_guest and not config.nudge_guests:
         return Decision(None, "guest")
-    if config.cadence == "off" and not arm:
+    if config.cadence == "off":  # an admin's "off" also pauses any experiment
         return Decision(None, "nudges are off for the workspace")
     if person.opted_out:
         return Decision(None, "opted out")
@@ -153,7 +153,8 @@ def decide(config: WorkspaceConfig, person: PersonState, local: datetime, arm: s
             return Decision(None, "already nudged this period")
         if person.active_at and person.active_at.astimezone(local.tzinfo).date() >= period_start:
             return Decision(None, "recently active")
-    period = f"{weeks}w{index}" if kind == "nudge" else f"after-{person.last_nudge_at:%Y%m%d}"
+    last_nudge = person.last_nudge_at or local
+    period = f"{weeks}w{index}" if kind == "nudge" else f"after-{last_nudge:%Y%m%d}"
     return Decision(kind, "would nudge" if kind == "nudge" else "would ask whether to stop", period, arm)
 
 
