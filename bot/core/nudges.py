@@ -250,9 +250,18 @@ class NudgeService:
                 )
                 .values(state="sending", claimed_at=now, attempts=Send.attempts + 1)
             ).rowcount
-            prompt = session.scalar(select(Send.prompt).where(Send.id == send_id)) or prompt
+            state, attempts, error, stored_prompt = session.execute(
+                select(Send.state, Send.attempts, Send.error, Send.prompt).where(Send.id == send_id)
+            ).one()
+            prompt = stored_prompt or prompt
         if not claimed:
-            return "already sent or being sent"
+            if state == "sent":
+                return "already sent"
+            if state == "failed":
+                return f"not sent: {error} (permanent)"
+            if state == "pending":
+                return f"not sent: gave up after {attempts} attempts ({error})"
+            return "being sent by another clock"
         try:
             if decision.kind == "nudge":
                 self.notifier.nudge(team, person.user_id, prompt, send_id)
