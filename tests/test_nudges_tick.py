@@ -379,6 +379,16 @@ def test_do_not_disturb_and_an_away_status_hold_a_nudge_back_until_they_are_over
     assert bot.dm_counts() == {ALICE: 1, BOB: 1}
 
 
+def test_an_away_status_cleared_since_the_daily_sync_does_not_hold_a_nudge_back(bot):
+    set_status(bot.fake, BOB, emoji=":palm_tree:", text="On holiday")
+    bot.tick(TUESDAY - timedelta(hours=10))  # the night's sync stores Bob's holiday status
+    assert bot.person(BOB).status_emoji == ":palm_tree:"
+
+    set_status(bot.fake, BOB)  # back at work on Tuesday morning
+    why = reasons(bot.tick(TUESDAY))
+    assert why[BOB] == "sent" and bot.dm_counts()[BOB] == 1
+
+
 def test_guests_are_not_nudged_unless_the_workspace_allows_it(bot):
     bot.fake.add_user(user("U0GUEST", "Gus Guest", is_restricted=True))
     bot.fake.add_user(user("U0SINGLE", "Sam Single", is_restricted=True, is_ultra_restricted=True))

@@ -7,7 +7,7 @@ import time
 import zlib
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select, text, update
@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 RESYNC_AFTER = timedelta(days=1)
 RECLAIM_AFTER = timedelta(minutes=10)  # a send claimed this long ago by a clock that died is tried again
 MAX_ATTEMPTS = 5
+# The longest gap that matters to a decision: "every 2 months" doubled by back-off is 16 weeks.
+LOOKBACK = timedelta(weeks=17)
 
 
 @dataclass
@@ -90,6 +92,14 @@ class NudgeService:
         if oldest and not force and now - oldest < RESYNC_AFTER:
             return 0
         people = self.directory.everyone(team)
+        try:
+            self._store_people(workspace_id, people, now)
+        except IntegrityError:
+            # Another sync (a dry run beside the clock) added the same new people first: update theirs instead.
+            self._store_people(workspace_id, people, now)
+        return len(people)
+
+    def _store_people(self, workspace_id: int, people, now: datetime) -> None:
         with self.store.session() as session:
             known = {p.user_id: p for p in session.scalars(select(Person).where(Person.workspace_id == workspace_id))}
             for info in people:
@@ -100,7 +110,6 @@ class NudgeService:
                 if info.id not in known:
                     row.opted_out = False
                     session.add(row)
-        return len(people)
 
     # -- deciding ------------------------------------------------------------------------------------------------
     def plan(self, team: Team, now: datetime | None = None) -> list[tuple[PersonState, Decision]]:
@@ -116,17 +125,21 @@ class NudgeService:
                 func.count(Send.id).filter(sent, Send.sent_at >= now - timedelta(days=7)),
                 func.max(Send.sent_at).filter(sent, Send.kind == "stop_check"),
             )
-            .where(Send.workspace_id == workspace_id)
+            .where(Send.workspace_id == workspace_id, Send.created_at >= now - LOOKBACK)
             .group_by(Send.user_id)
         )
         thanked = (
             select(Thanks.giver_id, func.max(Thanks.created_at))
-            .where(Thanks.workspace_id == workspace_id)
+            .where(Thanks.workspace_id == workspace_id, Thanks.created_at >= now - LOOKBACK)
             .group_by(Thanks.giver_id)
         )
         suggested = (
             select(Change.suggester_id, func.max(Change.created_at))
-            .where(Change.workspace_id == workspace_id, Change.suggester_id.is_not(None))
+            .where(
+                Change.workspace_id == workspace_id,
+                Change.suggester_id.is_not(None),
+                Change.created_at >= now - LOOKBACK,
+            )
             .group_by(Change.suggester_id)
         )
         with self.store.session() as session:
@@ -193,6 +206,11 @@ class NudgeService:
         config = self.settings.get(team)
         gap = 1.0 / config.sends_per_second if config.sends_per_second > 0 else 0.0
         for person, decision in self.plan(team, now):
+            if decision.reason == "away status" and self.notifier.unavailable(team, person.user_id) is None:
+                # The status was stored at the daily sync; it has been cleared since.
+                person = replace(person, status_text="", status_emoji="")
+                local = now.astimezone(zone(person.tz))
+                decision = decide(config, person, local, arm_for(team.external_id, person.user_id, config.experiment))
             if decision.kind is None:
                 report.outcomes.append((person.user_id, person.name, decision.reason))
                 continue
