@@ -36,6 +36,7 @@ RECLAIM_AFTER = timedelta(minutes=10)  # a send claimed this long ago by a clock
 MAX_ATTEMPTS = 5
 # The longest gap that matters to a decision: "every 2 months" doubled by back-off is 16 weeks.
 LOOKBACK = timedelta(weeks=17)
+TICK_BUDGET = timedelta(minutes=4)  # a tick starts every 5 minutes
 
 
 @dataclass
@@ -205,14 +206,23 @@ class NudgeService:
         self.sync_people(team)
         config = self.settings.get(team)
         gap = 1.0 / config.sends_per_second if config.sends_per_second > 0 else 0.0
+        # A plan is for one instant: stop sending before it goes stale (someone's working hours could end);
+        # the next tick plans afresh and carries on.
+        deadline = time.monotonic() + TICK_BUDGET.total_seconds()
         for person, decision in self.plan(team, now):
-            if decision.reason == "away status" and self.notifier.unavailable(team, person.user_id) is None:
-                # The status was stored at the daily sync; it has been cleared since.
-                person = replace(person, status_text="", status_emoji="")
+            if decision.reason == "away status":
+                # The status was stored at the daily sync. Only if it alone holds them back, ask Slack whether
+                # it has been cleared since (the fresh check below says away or not).
+                back = replace(person, status_text="", status_emoji="")
                 local = now.astimezone(zone(person.tz))
-                decision = decide(config, person, local, arm_for(team.external_id, person.user_id, config.experiment))
+                unblocked = decide(config, back, local, arm_for(team.external_id, person.user_id, config.experiment))
+                if unblocked.kind is not None:
+                    person, decision = back, unblocked
             if decision.kind is None:
                 report.outcomes.append((person.user_id, person.name, decision.reason))
+                continue
+            if time.monotonic() > deadline:
+                report.outcomes.append((person.user_id, person.name, "left for the next tick"))
                 continue
             busy = self.notifier.unavailable(team, person.user_id)
             if busy:
