@@ -83,6 +83,7 @@ class NudgeService:
     ):
         self.store, self.directory, self.notifier = store, directory, notifier
         self.settings, self.now, self.sleep = settings, now, sleep
+        self.tick_budget = TICK_BUDGET
 
     # -- the team ------------------------------------------------------------------------------------------------
     def sync_people(self, team: Team, force: bool = False) -> int:
@@ -220,7 +221,7 @@ class NudgeService:
         gap = 1.0 / config.sends_per_second if config.sends_per_second > 0 else 0.0
         # A plan is for one instant: stop sending before it goes stale (someone's working hours could end);
         # the next tick plans afresh and carries on.
-        deadline = time.monotonic() + TICK_BUDGET.total_seconds()
+        deadline = time.monotonic() + self.tick_budget.total_seconds()
         for person, decision in self.plan(team, now):
             if decision.reason == "away status":
                 # The status was stored at the daily sync. Only if it alone holds them back, ask Slack whether
