@@ -50,6 +50,9 @@ class WorkspaceConfig:
         """Apply settings in their stored (JSON) form; unknown keys and None are ignored."""
         parsed: dict = {}
         for key, value in raw.items():
+            if key == "digest_channel":  # "" (none chosen in the form) clears it
+                parsed[key] = value or None
+                continue
             if value is None:
                 continue
             if key == "daily_cap":
