@@ -18,6 +18,7 @@ from bot.slack import blocks
 from bot.slack.listeners import admin
 from bot.slack.listeners.cards import post_card
 from bot.slack.listeners.replies import not_saved
+from bot.slack.listeners.thanks_notes import send_thank_you_notes
 from bot.slack.text import escape, parse_thanks, plain
 
 log = logging.getLogger(__name__)
@@ -92,12 +93,7 @@ def register(app: App, services: Services) -> None:
             respond(text=headline, blocks=post, response_type="in_channel")
         else:
             respond(blocks.thanks_private_receipt(given))
-        headline, note = blocks.thanks_dm(given, request.channel_id)
-        for recipient in given.recipients:
-            try:
-                client.chat_postMessage(channel=recipient.id, text=headline, blocks=note)
-            except SlackApiError as exc:
-                log.warning("thank-you DM to a recipient failed: %s", exc.response.get("error"))
+        send_thank_you_notes(client, given, request.channel_id)
 
     @app.command("/smallchange")
     def smallchange_command(ack: Ack, command: dict, respond: Respond, client: WebClient) -> None:

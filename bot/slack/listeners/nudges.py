@@ -15,6 +15,7 @@ from bot.core.services import Services
 from bot.core.thanks import ThanksRequest
 from bot.slack import blocks, modals
 from bot.slack.listeners.replies import why_not
+from bot.slack.listeners.thanks_notes import send_thank_you_notes
 from bot.slack.text import escape
 
 log = logging.getLogger(__name__)
@@ -108,12 +109,7 @@ def register(app: App, services: Services) -> None:
                     channel=giver,
                     text="Your thanks is saved and sent, but I couldn't post it in that channel (invite me there).",
                 )
-        headline, note = blocks.thanks_dm(given, channel)
-        for person in given.recipients:
-            try:
-                client.chat_postMessage(channel=person.id, text=headline, blocks=note)
-            except SlackApiError as exc:
-                log.warning("thank-you DM to a recipient failed: %s", exc.response.get("error"))
+        send_thank_you_notes(client, given, channel)
 
     @app.view("my_nudges_submit")
     def my_nudges_submitted(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
