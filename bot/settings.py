@@ -22,12 +22,11 @@ class MissingSetting(SystemExit):
 
 @dataclass(frozen=True)
 class Defaults:
-    """Workspace defaults from config/defaults.toml."""
+    """Fixed limits from config/defaults.toml. What admins tune per workspace (the daily thanks cap, the values,
+    the nudges) is bot.core.workspace.WorkspaceConfig."""
 
-    thanks_daily_cap: int = 10
     reason_max_chars: int = 1000
     max_recipients: int = 10
-    values: tuple[str, ...] = ("supportive", "creative", "honest", "innovative", "open to new ideas")
     change_max_chars: int = 1000
 
     @classmethod
@@ -35,10 +34,8 @@ class Defaults:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         thanks, changes = data.get("thanks", {}), data.get("changes", {})
         return cls(
-            thanks_daily_cap=int(thanks.get("daily_cap", cls.thanks_daily_cap)),
             reason_max_chars=int(thanks.get("reason_max_chars", cls.reason_max_chars)),
             max_recipients=int(thanks.get("max_recipients", cls.max_recipients)),
-            values=tuple(thanks.get("values", cls.values)),
             change_max_chars=int(changes.get("text_max_chars", cls.change_max_chars)),
         )
 

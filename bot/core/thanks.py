@@ -76,18 +76,11 @@ class ThanksService:
         store: Store,
         directory: Directory,
         defaults: Defaults,
-        workspaces: WorkspaceSettingsService | None = None,
+        workspaces: WorkspaceSettingsService,
         now: Callable[[], datetime] = utc_now,
     ):
         self.store, self.directory, self.defaults, self.now = store, directory, defaults, now
-        self.workspaces = workspaces
-
-    def _cap_and_values(self, team: Team) -> tuple[int, tuple[str, ...]]:
-        """Admins tune these per workspace; without a settings service, config/defaults.toml decides."""
-        if self.workspaces is None:
-            return self.defaults.thanks_daily_cap, self.defaults.values
-        config = self.workspaces.get(team)
-        return config.thanks_daily_cap, config.values
+        self.workspaces = workspaces  # the daily cap and the values are each workspace's own
 
     def give(self, team: Team, request: ThanksRequest) -> GivenThanks:
         """Check every rule, then record the thanks; raises Refused (nothing stored) or StoreUnavailable."""
@@ -112,9 +105,9 @@ class ThanksService:
             )
         recipients = tuple(self._thankable(team, user_id) for user_id in recipient_ids)
         giver = self.directory.person(team, request.giver_id) or Person(request.giver_id, "you")
-        cap, known_values = self._cap_and_values(team)
-        values = tagged_values(reason, known_values)
-        thanks_id = self._record(team, giver, recipients, reason, values, request, cap)
+        config = self.workspaces.get(team)
+        values = tagged_values(reason, config.values)
+        thanks_id = self._record(team, giver, recipients, reason, values, request, config.thanks_daily_cap)
         return GivenThanks(thanks_id, giver, recipients, reason, values, request.private)
 
     def _thankable(self, team: Team, user_id: str) -> Person:

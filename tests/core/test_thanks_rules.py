@@ -9,6 +9,7 @@ import pytest
 from bot.core.errors import Refused
 from bot.core.ports import Person, Team
 from bot.core.thanks import ThanksRequest, ThanksService, tagged_values
+from bot.core.workspace import WorkspaceConfig, WorkspaceSettingsService
 from bot.settings import Defaults
 
 TEAM = Team("slack", "T1")
@@ -32,9 +33,12 @@ class Clock:
         return self.at
 
 
-def service(store, at: datetime, giver_tz: str = "Europe/London", **limits) -> ThanksService:
+def service(
+    store, at: datetime, giver_tz: str = "Europe/London", thanks_daily_cap: int = 10, **limits
+) -> ThanksService:
     people = Directory(Person("U1", "Alice", tz=giver_tz), Person("U2", "Bob"))
-    return ThanksService(store, people, Defaults(**limits), now=Clock(at))
+    workspaces = WorkspaceSettingsService(store, WorkspaceConfig(thanks_daily_cap=thanks_daily_cap))
+    return ThanksService(store, people, Defaults(**limits), workspaces, now=Clock(at))
 
 
 def thank(svc: ThanksService, reason: str = "for the cover") -> None:

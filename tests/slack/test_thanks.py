@@ -254,3 +254,11 @@ def test_a_reason_that_escaping_makes_long_is_still_shown_whole(slack, store):
         blocks = call.params["blocks"]
         assert len(blocks) > 1 and all(len(b["text"]["text"]) <= 3000 for b in blocks if b["type"] == "section")
         assert call.text().count("&amp;") == 1000
+
+
+def test_the_usage_lists_the_values_this_workspace_chose(slack):
+    from bot.core.ports import Team
+
+    slack.services.workspaces.update(Team("slack", "T0SAMPLE"), DANI, {"values": ["kind", "brave"]})
+    usage = slack.thanks("", ALICE).body
+    assert "Tag a value with `#kind, #brave`." in usage

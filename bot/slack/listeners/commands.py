@@ -63,11 +63,15 @@ def register(app: App, services: Services) -> None:
     @app.command("/thanks")
     def thanks_command(ack: Ack, command: dict, respond: Respond, client: WebClient) -> None:
         text = (command.get("text") or "").strip()
+        team = Team("slack", command["team_id"])
         if not text or text.lower() == "help":
-            ack(THANKS_USAGE.format(values=", #".join(v.replace(" ", "-") for v in defaults.values)))
+            try:
+                values = services.workspaces.get(team).values
+            except FAILURES:
+                values = services.workspaces.defaults.values  # the help still answers with the database down
+            ack(THANKS_USAGE.format(values=", #".join(v.replace(" ", "-") for v in values)))
             return
         ack()
-        team = Team("slack", command["team_id"])
         parsed = parse_thanks(text)
         if parsed.groups:
             respond(
