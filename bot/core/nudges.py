@@ -173,28 +173,24 @@ class NudgeService:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            self._decide_all(team, config, now, people, sends, active, local_now, plans)
+            for row in people:
+                last_nudge, recent, last_check = sends.get(row.user_id, (None, 0, None))
+                person = PersonState(
+                    *row,
+                    last_nudge_at=last_nudge,
+                    sent_last_7_days=recent,
+                    stop_check_sent=bool(last_check and last_nudge and last_check >= last_nudge),
+                    active_at=active.get(row.user_id),
+                )
+                local = local_now.get(person.tz)
+                if local is None:
+                    local = local_now[person.tz] = now.astimezone(zone(person.tz))
+                arm = arm_for(team.external_id, person.user_id, config.experiment)
+                plans.append((person, decide(config, person, local, arm)))
         finally:
             if collecting:
                 gc.enable()
         return plans
-
-    @staticmethod
-    def _decide_all(team, config, now, people, sends, active, local_now, plans) -> None:
-        for row in people:
-            last_nudge, recent, last_check = sends.get(row.user_id, (None, 0, None))
-            person = PersonState(
-                *row,
-                last_nudge_at=last_nudge,
-                sent_last_7_days=recent,
-                stop_check_sent=bool(last_check and last_nudge and last_check >= last_nudge),
-                active_at=active.get(row.user_id),
-            )
-            local = local_now.get(person.tz)
-            if local is None:
-                local = local_now[person.tz] = now.astimezone(zone(person.tz))
-            arm = arm_for(team.external_id, person.user_id, config.experiment)
-            plans.append((person, decide(config, person, local, arm)))
 
     # -- sending -------------------------------------------------------------------------------------------------
     def tick(self, team: Team, now: datetime | None = None, dry_run: bool = False) -> TickReport:
