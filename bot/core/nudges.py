@@ -250,7 +250,7 @@ class NudgeService:
     def _deliver(self, team: Team, person: PersonState, decision: Decision, prompts, now: datetime) -> str:
         """Record, claim, send, mark: a duplicate tick or a second clock finds the row and leaves it."""
         workspace_id = self.store.workspace_id(team.platform, team.external_id)
-        prompt = prompts[(zlib.crc32(person.user_id.encode()) + hash_period(decision.period)) % len(prompts)]
+        prompt = prompts[(zlib.crc32(person.user_id.encode()) + zlib.crc32(decision.period.encode())) % len(prompts)]
         try:
             with self.store.session() as session:
                 row = Send(
@@ -474,7 +474,3 @@ class NudgeService:
                 )
             )
         return out
-
-
-def hash_period(period: str) -> int:
-    return zlib.crc32(period.encode())

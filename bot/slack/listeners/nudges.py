@@ -44,13 +44,14 @@ def register(app: App, services: Services) -> None:
         what = ANSWERS[action["action_id"]]
         try:
             note = nudges.respond(team, int(action["value"]), user_id, what)
+            mine = nudges.preferences(team, user_id)
         except Refused as refusal:
             respond(text=escape(refusal.message), replace_original=False)
             return
         except FAILURES as exc:
             respond(text=f":warning: That wasn't saved: {why_not(exc)}. Please try again.", replace_original=False)
             return
-        stopped = what in ("stop", "stop_yes") or (what == "fewer" and "won't nudge you again" in note)
+        stopped = mine.opted_out or mine.cadence == "off"  # then the answer offers "Start again"
         text, answered = blocks.nudge_answer(note, int(action["value"]), stopped)
         respond(text=text, blocks=answered, replace_original=True)
 
