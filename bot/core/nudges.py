@@ -359,6 +359,8 @@ class NudgeService:
                 return "Done: no more nudges from me. Changed your mind? Press *Start again*."
             if action == "resume":
                 person.opted_out = False
+                if person.cadence == "off":  # "Fewer of these" had stepped all the way down to off
+                    person.cadence = None
                 return "Welcome back: nudges are on again, at most " + (person.cadence or config.cadence) + "."
             if action == "stop_no":
                 return "Thanks for letting me know. I'll keep them coming, no more often than before."

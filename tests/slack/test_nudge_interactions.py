@@ -230,3 +230,17 @@ def test_a_person_sets_their_own_nudges(slack, store):
     assert "Saved: nudges monthly" in slack.fake.calls_to("chat.postMessage")[-1].text()
     me = person(store, ALICE)
     assert me.cadence == "monthly" and me.alternate_day_off == date(2026, 11, 27)
+
+
+def test_start_again_after_fewer_reached_off_really_starts_again(slack, store):
+    tick(slack)
+    with store.session() as s:
+        s.scalars(select(Person).where(Person.user_id == ALICE)).one().cadence = "every 2 months"
+    slack.press(nudge_for(slack, ALICE), "nudge_fewer", ALICE)
+    [answer] = slack.said()
+    assert "won't nudge you again" in answer.text() and person(store, ALICE).cadence == "off"
+
+    slack.fake.clear()
+    slack.press(answer, "nudge_resume", ALICE)
+    assert "nudges are on again, at most fortnightly" in slack.said()[0].text()
+    assert reason_for(tick(slack, datetime(2026, 12, 8, 11, tzinfo=UTC)), ALICE) == "sent"
