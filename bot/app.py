@@ -16,8 +16,11 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 
 from bot.core.changes import ChangeService
+from bot.core.digests import DigestService
+from bot.core.home import HomeService
 from bot.core.nudges import NudgeService
 from bot.core.ports import Directory, Notifier, utc_now
+from bot.core.records import RecordsService
 from bot.core.services import Services
 from bot.core.thanks import ThanksService
 from bot.core.workspace import WorkspaceConfig, WorkspaceSettingsService
@@ -37,13 +40,18 @@ def build_services(
     sleep: Callable[[float], None] = time.sleep,
 ) -> Services:
     workspaces = WorkspaceSettingsService(store, WorkspaceConfig.defaults(), now=now)
+    changes = ChangeService(store, directory, settings.defaults, admin_ids=settings.admin_user_ids, now=now)
+    nudges = NudgeService(store, directory, notifier, workspaces, now=now, sleep=sleep)
     return Services(
         settings=settings,
         store=store,
         thanks=ThanksService(store, directory, settings.defaults, workspaces, now=now),
-        changes=ChangeService(store, directory, settings.defaults, admin_ids=settings.admin_user_ids, now=now),
+        changes=changes,
         workspaces=workspaces,
-        nudges=NudgeService(store, directory, notifier, workspaces, now=now, sleep=sleep),
+        nudges=nudges,
+        digests=DigestService(store, directory, notifier, workspaces, nudges, now=now, sleep=sleep),
+        home=HomeService(store, changes, nudges, workspaces, now=now),
+        records=RecordsService(store, now=now),
     )
 
 

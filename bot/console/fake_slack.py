@@ -112,6 +112,8 @@ class FakeSlack:
                 elif raw:
                     params.update(parse_qsl(raw))
                 token = (self.headers.get("Authorization") or "").removeprefix("Bearer ") or params.get("token")
+                if url.path.startswith("/upload/"):  # the upload URL files.getUploadURLExternal handed out
+                    params = {"content": raw}
                 status, headers, body = fake._answer(url.path, params, token)
                 data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
                 self.send_response(status)
@@ -191,6 +193,9 @@ class FakeSlack:
         if path.startswith("/response/"):
             self._record(Call("response_url", params, path))
             return 200, {"Content-Type": "text/plain"}, "ok"
+        if path.startswith("/upload/"):
+            self._record(Call("file_upload", params | {"file_id": path.removeprefix("/upload/")}, path))
+            return 200, {"Content-Type": "text/plain"}, "OK - 1"
         method = path.removeprefix("/api/")
         failures = self._failures.get(method)
         if failures:
@@ -246,6 +251,17 @@ class FakeSlack:
         if method == "dnd.info":
             off = {"dnd_enabled": False, "next_dnd_start_ts": 1, "next_dnd_end_ts": 1, "snooze_enabled": False}
             return {"ok": True} | off | self.dnd.get(params.get("user", ""), {})
+        if method == "chat.getPermalink":
+            channel, ts = params.get("channel", ""), params.get("message_ts", "")
+            link = f"https://sample.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+            return {"ok": True, "channel": channel, "permalink": link}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ts)}"
+            return {"ok": True, "upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            files = params.get("files")
+            files = json.loads(files) if isinstance(files, str) else files or []
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title", ""), "name": ""} for f in files]}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": "D" + str(params.get("users", "X"))[1:]}}
         if method in ("views.open", "views.update", "views.push", "views.publish"):

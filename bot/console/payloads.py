@@ -123,6 +123,47 @@ class SlackRequests:
             }
         )
 
+    def event(self, event: dict, event_id: str, retry: int | None = None) -> tuple[str, dict[str, str]]:
+        """An Events API `event_callback` (body, extra headers); a retry carries the same event_id and the
+        X-Slack-Retry-Num header, as Slack sends it when the first delivery was not acknowledged in time."""
+        body = json.dumps(
+            {
+                "token": "legacy-verification-token",
+                "team_id": self.team_id,
+                "api_app_id": self.app_id,
+                "event": event,
+                "type": "event_callback",
+                "event_id": event_id,
+                "event_time": int(time.time()),
+                "authorizations": [
+                    {"team_id": self.team_id, "user_id": "U0BOT", "is_bot": True, "is_enterprise_install": False}
+                ],
+                "is_ext_shared_channel": False,
+            }
+        )
+        headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else {}
+        return body, headers
+
+    def message_shortcut(self, callback_id: str, message: dict, channel_id: str, user_id: str) -> str:
+        """A message shortcut chosen from a message's ⋮ menu."""
+        return self._interaction(
+            {
+                "type": "message_action",
+                "callback_id": callback_id,
+                "team": {"id": self.team_id, "domain": "sample"},
+                "user": {"id": user_id, "username": user_id.lower(), "name": user_id.lower(), "team_id": self.team_id},
+                "channel": {"id": channel_id, "name": channel_id.lower()},
+                "message": message,
+                "message_ts": message.get("ts", ""),
+                "trigger_id": f"{self._serial}.trigger",
+                "response_url": self._next("shortcut", channel_id),
+                "token": "legacy-verification-token",
+                "action_ts": f"{time.time():.6f}",
+                "is_enterprise_install": False,
+                "enterprise": None,
+            }
+        )
+
 
 def modal_values(change: str | None, obstacle: str | None = None, gift: str | None = None, anon: bool = False):
     """view.state.values for the /smallchange modal, shaped as Slack sends them."""

@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.core.changes import ChangeService
+from bot.core.digests import DigestService
+from bot.core.home import HomeService
 from bot.core.nudges import NudgeService
+from bot.core.records import RecordsService
 from bot.core.thanks import ThanksService
 from bot.core.workspace import WorkspaceSettingsService
 from bot.settings import Settings
@@ -20,3 +23,6 @@ class Services:
     changes: ChangeService
     workspaces: WorkspaceSettingsService
     nudges: NudgeService
+    digests: DigestService
+    home: HomeService
+    records: RecordsService

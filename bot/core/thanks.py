@@ -52,6 +52,10 @@ class ThanksRequest:
     private: bool = False
     channel_id: str | None = None
     unresolved_names: tuple[str, ...] = ()
+    via: str = "command"  # command | modal | reaction | shortcut | leader
+    source: str | None = None  # relayed gratitude from outside: "family", "young person" or "agency"
+    event_id: str | None = None  # the platform event it came from (a reaction), so a retried event counts once
+    message_ref: str | None = None  # the message it thanks for (a reaction or the message shortcut)
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,7 @@ class GivenThanks:
     reason: str
     values: tuple[str, ...]
     private: bool
+    source: str | None = None
 
 
 def _until(delta: timedelta) -> str:
@@ -108,7 +113,7 @@ class ThanksService:
         config = self.workspaces.get(team)
         values = tagged_values(reason, config.values)
         thanks_id = self._record(team, giver, recipients, reason, values, request, config.thanks_daily_cap)
-        return GivenThanks(thanks_id, giver, recipients, reason, values, request.private)
+        return GivenThanks(thanks_id, giver, recipients, reason, values, request.private, request.source)
 
     def _thankable(self, team: Team, user_id: str) -> Person:
         person = self.directory.person(team, user_id)
@@ -148,6 +153,10 @@ class ThanksService:
                             created_at=now,
                             giver_day=local.date(),
                             daily_seq=count + 1,
+                            via=request.via,
+                            source=request.source,
+                            event_id=request.event_id,
+                            message_ref=request.message_ref,
                         )
                         .returning(Thanks.id)
                     )

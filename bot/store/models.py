@@ -9,6 +9,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -66,7 +67,11 @@ class Thanks(Base):
     """
 
     __tablename__ = "thanks"
-    __table_args__ = (UniqueConstraint("workspace_id", "giver_id", "giver_day", "daily_seq"),)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "giver_id", "giver_day", "daily_seq"),
+        UniqueConstraint("event_id", "workspace_id"),  # a platform event (a reaction) Slack retries counts once
+        Index("ix_thanks_workspace_id_created_at", "workspace_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
@@ -77,6 +82,10 @@ class Thanks(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     giver_day: Mapped[date] = mapped_column(Date)
     daily_seq: Mapped[int] = mapped_column(Integer)
+    via: Mapped[str] = mapped_column(String(16), default="command")  # command | modal | reaction | shortcut | leader
+    source: Mapped[str | None] = mapped_column(String(32))  # relayed from outside: family | young person | agency
+    event_id: Mapped[str | None] = mapped_column(String(64))
+    message_ref: Mapped[str | None] = mapped_column(String(200))  # the message thanked for (a reaction, a shortcut)
 
     recipients: Mapped[list[ThanksRecipient]] = relationship(
         back_populates="thanks", cascade="all, delete-orphan", lazy="selectin"
@@ -189,6 +198,7 @@ class Person(Base):
     snoozed_until: Mapped[date | None] = mapped_column(Date)
     alternate_day_off: Mapped[date | None] = mapped_column(Date)  # a day off, repeating every 14 days
     unanswered: Mapped[int] = mapped_column(Integer, default=0)
+    home_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # their App Home is kept up to date
 
 
 class WorkspaceSettings(Base):
@@ -226,7 +236,7 @@ class Send(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
     user_id: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(16))  # nudge | stop_check (digests later)
+    kind: Mapped[str] = mapped_column(String(16))  # nudge | stop_check | digest | remind
     period: Mapped[str] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)

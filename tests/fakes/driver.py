@@ -54,6 +54,15 @@ class SlackDriver:
     def smallchange(self, text: str, user: str, channel: str = "C0GENERAL") -> Response:
         return self.command("/smallchange", text, user, channel)
 
+    def event(self, event: dict, event_id: str, retry: int | None = None) -> Response:
+        """Deliver an Events API event (JSON body, signed); `retry` marks a redelivery of the same event_id."""
+        body, extra = self.requests.event(event, event_id, retry)
+        headers = self.requests.sign(body) | {"Content-Type": "application/json"} | extra
+        return self.post(body, headers)
+
+    def message_shortcut(self, callback_id: str, message: dict, user: str, channel: str = "C0GENERAL") -> Response:
+        return self.signed(self.requests.message_shortcut(callback_id, message, channel, user))
+
     # -- cards ---------------------------------------------------------------------------------------------------
     def last_card(self) -> tuple[dict, str]:
         """The newest message with card buttons, as Slack would hold it (with its ts), and its channel."""

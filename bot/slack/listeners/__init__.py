@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot.core.services import Services
-from bot.slack.listeners import actions, admin, commands, nudges, views
+from bot.slack.listeners import actions, admin, commands, home, nudges, views
 
 
 def register(app: App, services: Services) -> None:
@@ -14,3 +14,4 @@ def register(app: App, services: Services) -> None:
     views.register(app, services)
     nudges.register(app, services)
     admin.register(app, services)
+    home.register(app, services)
