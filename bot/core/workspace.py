@@ -37,14 +37,24 @@ class WorkspaceConfig:
     prompts: tuple[str, ...] = ("Who made your week easier?",)
     thanks_daily_cap: int = 10
     values: tuple[str, ...] = ("supportive", "creative", "honest", "innovative", "open to new ideas")
+    thanks_reaction: str = "pray"  # a reaction with this emoji on a message counts as thanks to its author
+    digest_cadence: str = "weekly"
     digest_channel: str | None = None
     managers: tuple[str, ...] = ()
 
     @classmethod
     def defaults(cls, path: Path = CONFIG_DIR / "defaults.toml") -> WorkspaceConfig:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-        nudges, thanks = data.get("nudges", {}), data.get("thanks", {})
-        return cls().with_changes({**nudges, "daily_cap": thanks.get("daily_cap"), "values": thanks.get("values")})
+        nudges, thanks, digests = data.get("nudges", {}), data.get("thanks", {}), data.get("digests", {})
+        return cls().with_changes(
+            {
+                **nudges,
+                "daily_cap": thanks.get("daily_cap"),
+                "values": thanks.get("values"),
+                "thanks_reaction": thanks.get("reaction"),
+                "digest_cadence": digests.get("cadence"),
+            }
+        )
 
     def with_changes(self, raw: dict) -> WorkspaceConfig:
         """Apply settings in their stored (JSON) form; unknown keys and None are ignored."""
@@ -69,8 +79,10 @@ class WorkspaceConfig:
                 value = int(value)
             elif key == "sends_per_second":
                 value = float(value)
-            elif key == "cadence" and value not in CADENCES:
+            elif key in ("cadence", "digest_cadence") and value not in CADENCES:
                 raise ValueError(f"unknown cadence {value!r}")
+            elif key == "thanks_reaction":
+                value = str(value).strip().strip(":") or "pray"
             if key in {f.name for f in fields(self)}:
                 parsed[key] = value
         return replace(self, **parsed)
