@@ -39,7 +39,8 @@ def build_services(
     now: Callable[[], datetime] = utc_now,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Services:
-    workspaces = WorkspaceSettingsService(store, WorkspaceConfig.defaults(), now=now)
+    digest_env = {"digest_channel": settings.digest_channel, "managers": settings.manager_user_ids}  # admins override
+    workspaces = WorkspaceSettingsService(store, WorkspaceConfig.defaults().with_changes(digest_env), now=now)
     changes = ChangeService(store, directory, settings.defaults, admin_ids=settings.admin_user_ids, now=now)
     nudges = NudgeService(store, directory, notifier, workspaces, now=now, sleep=sleep)
     return Services(

@@ -32,11 +32,30 @@ def tick(services: Services, team: Team, at: datetime | None = None, dry_run: bo
     return report
 
 
+def digest_tick(services: Services, team: Team, at: datetime | None = None, dry_run: bool = False) -> TickReport:
+    report = services.digests.tick(team, at, dry_run=dry_run)
+    if report.skipped_locked:
+        log.info("another clock is sending digests for %s; skipped", team.external_id)
+    else:
+        log.info("digests tick for %s: %d sent, %d failed", team.external_id, report.sent, report.failed)
+    return report
+
+
+def every_job(services: Services, team: Team) -> None:
+    """One tick of the clock: nudges, then digests. Either failing (the database is down) leaves the other to run,
+    and the next tick tries again."""
+    for job in (tick, digest_tick):
+        try:
+            job(services, team)
+        except Exception:
+            log.exception("%s failed; the next tick tries again", job.__name__)
+
+
 def run(services: Services, team: Team) -> None:
     """Block forever, ticking every few minutes (the first tick at once). Run exactly one clock process."""
     scheduler = BlockingScheduler(timezone=UTC)
     scheduler.add_job(
-        tick,
+        every_job,
         IntervalTrigger(minutes=TICK_MINUTES, timezone=UTC),
         args=(services, team),
         next_run_time=datetime.now(UTC),

@@ -50,6 +50,8 @@ class Settings:
     log_level: str = "INFO"
     slack_api_url: str = SLACK_API_URL
     admin_user_ids: frozenset[str] = frozenset()
+    digest_channel: str | None = None  # defaults for the digests; what an admin saves in the settings overrides them
+    manager_user_ids: tuple[str, ...] = ()
     web_workers: int = 2
     web_threads: int = 8
     defaults: Defaults = field(default_factory=Defaults)
@@ -69,6 +71,8 @@ class Settings:
             log_level=(env.get("LOG_LEVEL") or cls.log_level).upper(),
             slack_api_url=api_url if api_url.endswith("/") else api_url + "/",
             admin_user_ids=frozenset(filter(None, (env.get("ADMIN_USER_IDS") or "").replace(",", " ").split())),
+            digest_channel=(env.get("DIGEST_CHANNEL") or "").strip() or None,
+            manager_user_ids=tuple(filter(None, (env.get("MANAGER_USER_IDS") or "").replace(",", " ").split())),
             web_workers=int(env.get("WEB_CONCURRENCY") or cls.web_workers),
             web_threads=int(env.get("WEB_THREADS") or cls.web_threads),
             defaults=Defaults.load(),

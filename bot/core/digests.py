@@ -1,15 +1,149 @@
-"""Managers' digests: what the team did in the last period, sent through the clock and the sends ledger."""
+"""Managers' digests: what the team did in the last period, sent through the clock and the sends ledger.
+
+A digest covers the last complete period (weekly, fortnightly or monthly: fixed blocks of weeks counted like the
+nudges' periods) and goes out from the first working hours of the next one: as a DM in each manager's own working
+hours, and in the digest channel in the working hours of the team's most common timezone. Private thanks are
+counted but never quoted or attributed, and nobody is named, nor any per-person figure shown, for a group of fewer
+than MIN_GROUP people.
+"""
 
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
-from bot.core.nudges import NudgeService
-from bot.core.ports import Directory, Notifier, utc_now
-from bot.core.workspace import WorkspaceSettingsService
+from sqlalchemy import and_, case, distinct, func, or_, select
+
+from bot.core.changes import OPEN_STATUSES, ChangeView
+from bot.core.errors import Refused
+from bot.core.nudges import ArmReport, NudgeService, TickReport, one_clock_at_a_time
+from bot.core.policy import EPOCH_MONDAY, week_number
+from bot.core.ports import Directory, Notifier, Team, utc_now
+from bot.core.thanks import zone
+from bot.core.workspace import CADENCE_WEEKS, WorkspaceConfig, WorkspaceSettingsService
 from bot.store.db import Store
+from bot.store.models import Backing, Change, ChangeEvent, Person, Thanks, ThanksRecipient, ThanksValue
+
+MIN_GROUP = 5  # no per-person figure, and nobody named, for a group smaller than this
+UNTHANKED = timedelta(weeks=8)
+NO_OWNER = timedelta(days=14)  # an open idea nobody has taken on this long after it was suggested is stuck
+QUIET_TRIAL = timedelta(days=30)  # and so is one being tried with no news for this long
+HIGHLIGHTS = 3
+STUCK_LISTED = 10  # the oldest stuck ideas a digest carries; it counts them all
+TOP_VALUES = 3
+
+
+@dataclass(frozen=True)
+class Highlight:
+    """A public thank-you worth retelling."""
+
+    giver_id: str
+    recipient_ids: tuple[str, ...]
+    reason: str
+    values: tuple[str, ...]
+    source: str | None  # passed on from outside the team: "family", "young person", "agency"
+
+
+@dataclass(frozen=True)
+class Thanked:
+    user_id: str
+    times: int  # public thank-yous from colleagues in the period
+
+
+@dataclass(frozen=True)
+class ChangeLine:
+    id: int
+    text: str
+    status: str
+    owner_id: str | None
+    suggester_id: str | None
+    stuck: str = ""  # why it is stuck, e.g. "no owner after 21 days"
+
+
+@dataclass(frozen=True)
+class Digest:
+    """One period's digest, platform-free. The named lists are for managers' DMs only, and empty for a small team."""
+
+    period: str  # the ledger's key: the period it is sent in, e.g. "1w151"
+    start: date  # the first day covered
+    end: date  # the day after the last day covered
+    people: int  # active people (not bots, not deactivated): the group every figure is about
+    names: dict[str, str] = field(default_factory=dict)
+    thanks: int = 0
+    private: int = 0
+    givers: int = 0
+    receivers: int = 0
+    values: tuple[tuple[str, int], ...] = ()  # from public thanks only
+    outside: tuple[tuple[str, int], ...] = ()  # (source, count): never anyone's name
+    highlights: tuple[Highlight, ...] = ()
+    thanked_by_peers: tuple[Thanked, ...] = ()
+    new: int = 0
+    backed: int = 0
+    owned: int = 0
+    trying: int = 0
+    adopted: tuple[ChangeLine, ...] = ()
+    stuck: tuple[ChangeLine, ...] = ()  # the oldest STUCK_LISTED
+    stuck_total: int = 0
+    nudges: int = 0  # sent in the period, every arm
+    arms: tuple[ArmReport, ...] = ()  # only arms of at least MIN_GROUP people
+    arms_hidden: int = 0
+    unthanked: tuple[str, ...] = ()  # nobody thanked them, publicly or privately, in the last 8 weeks
+
+    @property
+    def weeks(self) -> int:
+        return (self.end - self.start).days // 7
+
+    @property
+    def span(self) -> str:
+        """The days covered, e.g. "16 Nov–22 Nov 2026"."""
+        return f"{self.start:%-d %b}–{self.end - timedelta(days=1):%-d %b %Y}"
+
+    @property
+    def small_group(self) -> bool:
+        return self.people < MIN_GROUP
+
+    @property
+    def quiet(self) -> bool:
+        """Nothing happened and nothing is stuck: a digest would not earn its place."""
+        return not (self.thanks or self.new or self.backed or self.owned or self.trying or self.adopted) and not (
+            self.stuck_total or self.nudges
+        )
+
+
+@dataclass(frozen=True)
+class PeerThanks:
+    """What colleagues publicly thanked one person for in a period: the start of a leader's personal thank-you."""
+
+    user_id: str
+    name: str
+    reasons: tuple[str, ...]
+    weeks: int
+
+
+def covered(weeks: int, index: int) -> tuple[date, date]:
+    """The days (first, day after the last) of the period before period `index` of `weeks` weeks."""
+    start = EPOCH_MONDAY + timedelta(weeks=(index - 1) * weeks)
+    return start, start + timedelta(weeks=weeks)
+
+
+def working_now(config: WorkspaceConfig, local: datetime, tz: str) -> str | None:
+    """Why this is not a moment to send (None when it is): the team's working days and hours, in `tz`."""
+    if local.weekday() not in config.days:
+        return "not a working day"
+    if local.date() in config.holidays:
+        return "holiday"
+    if not config.start <= local.time() < config.end:
+        return f"outside working hours in {tz}"
+    return None
+
+
+def main_timezone(people) -> str:
+    """The timezone most active people have (the channel digest's working hours); UTC for an unknown team."""
+    zones = Counter(p.tz or "UTC" for p in people if not p.is_bot and not p.deleted)
+    return min(zones.items(), key=lambda item: (-item[1], item[0]))[0] if zones else "UTC"
 
 
 class DigestService:
@@ -25,3 +159,354 @@ class DigestService:
     ):
         self.store, self.directory, self.notifier, self.workspaces = store, directory, notifier, workspaces
         self.nudges, self.now, self.sleep = nudges, now, sleep
+
+    # -- what a digest says --------------------------------------------------------------------------------------
+    def compute(self, team: Team, now: datetime | None = None) -> Digest:
+        """The digest for the last complete period before `now`, by the calendar of the team's main timezone."""
+        now = now or self.now()
+        workspace_id = self.store.workspace_id(team.platform, team.external_id)
+        weeks = CADENCE_WEEKS.get(self.workspaces.get(team).digest_cadence, 1)
+        people = self._people(workspace_id)
+        tz = main_timezone(people)
+        index = week_number(now.astimezone(zone(tz)).date()) // weeks
+        return self._compute(team, workspace_id, weeks, index, tz, people, now)
+
+    def _people(self, workspace_id: int) -> list:
+        with self.store.session() as session:
+            return session.execute(
+                select(Person.user_id, Person.name, Person.tz, Person.is_bot, Person.deleted).where(
+                    Person.workspace_id == workspace_id
+                )
+            ).all()
+
+    def _compute(self, team: Team, workspace_id: int, weeks: int, index: int, tz: str, people, now) -> Digest:
+        start_day, end_day = covered(weeks, index)
+        start, end = (datetime.combine(day, datetime.min.time(), zone(tz)) for day in (start_day, end_day))
+        active = {p.user_id: p.name for p in people if not p.is_bot and not p.deleted}
+        small = len(active) < MIN_GROUP
+        in_period = (Thanks.workspace_id == workspace_id, Thanks.created_at >= start, Thanks.created_at < end)
+        with self.store.session() as session:
+            db = session.connection()  # plain rows: a big team's digest reads thousands, and ORM rows cost more
+            given = db.execute(
+                select(
+                    Thanks.id,
+                    Thanks.giver_id,
+                    Thanks.private,
+                    Thanks.source,
+                    Thanks.via,
+                    case((Thanks.private.is_(False), Thanks.reason)).label("reason"),  # a private reason stays put
+                ).where(*in_period)
+            ).all()
+            recipients = db.execute(
+                select(ThanksRecipient.thanks_id, ThanksRecipient.recipient_id)
+                .join(Thanks, Thanks.id == ThanksRecipient.thanks_id)
+                .where(*in_period)
+                .order_by(ThanksRecipient.id)  # as the giver named them
+            ).all()
+            tagged = db.execute(
+                select(ThanksValue.thanks_id, ThanksValue.value)
+                .join(Thanks, Thanks.id == ThanksValue.thanks_id)
+                .where(*in_period, Thanks.private.is_(False))
+            ).all()
+            thanked_lately: set[str] = set()
+            if not small:
+                # Thanks are recorded as they happen, so their ids follow their times: the recipients of the last
+                # 8 weeks are those of the ids from its first thanks to its last, read from one index. (Asking for
+                # the count too keeps PostgreSQL from answering min and max by walking the whole primary key.)
+                first, last, _ = db.execute(
+                    select(func.min(Thanks.id), func.max(Thanks.id), func.count()).where(
+                        Thanks.workspace_id == workspace_id,
+                        Thanks.created_at >= now - UNTHANKED,
+                        Thanks.created_at < now,
+                    )
+                ).one()
+                if first is not None:
+                    thanked_lately = set(
+                        db.execute(
+                            select(ThanksRecipient.recipient_id)
+                            .where(
+                                ThanksRecipient.workspace_id == workspace_id,
+                                ThanksRecipient.thanks_id.between(first, last),
+                            )
+                            .distinct()
+                        )
+                        .scalars()
+                        .all()
+                    )
+            changes = self._changes(db, workspace_id, start, end, now)
+        arms = self.nudges.report(team, since=start, until=end)
+
+        to: dict[int, list[str]] = {}
+        for thanks_id, recipient_id in recipients:
+            to.setdefault(thanks_id, []).append(recipient_id)
+        values_of: dict[int, list[str]] = {}
+        for thanks_id, value in tagged:
+            values_of.setdefault(thanks_id, []).append(value)
+        public = [g for g in given if not g.private]
+        peers: Counter[str] = Counter()
+        if not small:
+            for g in public:
+                if g.via != "leader" and g.source is None:
+                    peers.update(r for r in to.get(g.id, ()) if r in active and r != g.giver_id)
+        visible = tuple(a for a in arms if a.people >= MIN_GROUP)
+        return Digest(
+            period=f"{weeks}w{index}",
+            start=start_day,
+            end=end_day,
+            people=len(active),
+            names={p.user_id: p.name for p in people},
+            thanks=len(given),
+            private=sum(1 for g in given if g.private),
+            givers=len({g.giver_id for g in given}),
+            receivers=len({r for _, r in recipients}),
+            values=tuple(Counter(value for _, value in tagged).most_common(TOP_VALUES)),
+            outside=tuple(Counter(g.source for g in given if g.source).most_common()),
+            highlights=self._highlights(public, to, values_of),
+            thanked_by_peers=tuple(
+                Thanked(user_id, times)
+                for user_id, times in sorted(peers.items(), key=lambda item: (-item[1], active[item[0]].lower()))
+            ),
+            **changes,
+            nudges=sum(a.nudges for a in arms),
+            arms=visible,
+            arms_hidden=len(arms) - len(visible),
+            unthanked=()
+            if small
+            else tuple(sorted((u for u in active if u not in thanked_lately), key=lambda u: active[u].lower())),
+        )
+
+    @staticmethod
+    def _highlights(public, to: dict[int, list[str]], values_of: dict[int, list[str]]) -> tuple[Highlight, ...]:
+        """A few public thank-yous: thanks passed on from outside first, then those naming a value, newest first,
+        and from different people where there are enough."""
+        ranked = sorted(
+            (g for g in public if g.via != "leader"),
+            key=lambda g: (g.source is not None, g.id in values_of, g.id),  # ids follow time: newest first
+            reverse=True,
+        )
+        picked: dict[int, object] = {}
+        givers: set[str] = set()
+        for g in ranked:
+            if len(picked) == HIGHLIGHTS:
+                break
+            if g.giver_id not in givers:
+                picked[g.id] = g
+                givers.add(g.giver_id)
+        for g in ranked:
+            if len(picked) == HIGHLIGHTS:
+                break
+            picked.setdefault(g.id, g)
+        return tuple(
+            Highlight(g.giver_id, tuple(to.get(g.id, ())), g.reason, tuple(values_of.get(g.id, ())), g.source)
+            for g in picked.values()
+        )
+
+    @staticmethod
+    def _changes(db, workspace_id: int, start: datetime, end: datetime, now: datetime) -> dict:
+        """Counts of what moved in the period; what was adopted ("you said, we did"); what is stuck now."""
+        new, backed = db.execute(
+            select(
+                select(func.count(Change.id))
+                .where(Change.workspace_id == workspace_id, Change.created_at >= start, Change.created_at < end)
+                .scalar_subquery(),
+                select(func.count(distinct(Backing.change_id)))
+                .where(Backing.workspace_id == workspace_id, Backing.created_at >= start, Backing.created_at < end)
+                .scalar_subquery(),
+            )
+        ).one()
+        moves = db.execute(
+            select(ChangeEvent.change_id, ChangeEvent.kind, ChangeEvent.new).where(
+                ChangeEvent.workspace_id == workspace_id,
+                ChangeEvent.kind.in_(("owner", "status")),
+                ChangeEvent.at >= start,
+                ChangeEvent.at < end,
+            )
+        ).all()
+        adopted_ids = {m.change_id for m in moves if m.kind == "status" and m.new == "adopted"}
+        adopted = db.execute(
+            select(Change.id, Change.text, Change.status, Change.owner_id, Change.suggester_id)
+            .where(Change.id.in_(adopted_ids), Change.status == "adopted")
+            .order_by(Change.id)
+        ).all()
+        # Stuck, decided in the database: a team can have hundreds of old ideas, and the digest shows the oldest.
+        last_event = select(func.max(ChangeEvent.at)).where(ChangeEvent.change_id == Change.id).scalar_subquery()
+        quiet = now - QUIET_TRIAL
+        stuck = db.execute(
+            select(
+                Change.id,
+                Change.text,
+                Change.status,
+                Change.owner_id,
+                Change.suggester_id,
+                Change.created_at,
+                Change.updated_at,
+                last_event.label("last_event"),
+                func.count().over().label("total"),
+            )
+            .where(
+                Change.workspace_id == workspace_id,
+                Change.status.in_(OPEN_STATUSES),
+                or_(
+                    and_(Change.owner_id.is_(None), Change.created_at <= now - NO_OWNER),
+                    and_(
+                        Change.status == "trying",
+                        func.coalesce(last_event, Change.updated_at) <= quiet,
+                        Change.updated_at <= quiet,
+                    ),
+                ),
+            )
+            .order_by(Change.created_at, Change.id)
+            .limit(STUCK_LISTED)
+        ).all()
+        lines = []
+        for row in stuck:
+            if row.owner_id is None and now - row.created_at >= NO_OWNER:
+                why = f"no owner after {(now - row.created_at).days} days"
+            else:
+                news = max(row.updated_at, row.last_event or row.updated_at)
+                why = f"being tried, no news for {(now - news).days} days"
+            lines.append(ChangeLine(row.id, row.text, row.status, row.owner_id, row.suggester_id, why))
+        return dict(
+            new=new or 0,
+            backed=backed or 0,
+            owned=len({m.change_id for m in moves if m.kind == "owner" and m.new}),
+            trying=len({m.change_id for m in moves if m.kind == "status" and m.new == "trying"}),
+            adopted=tuple(ChangeLine(*row) for row in adopted),
+            stuck=tuple(lines),
+            stuck_total=stuck[0].total if stuck else 0,
+        )
+
+    def peer_thanks(self, team: Team, user_id: str, period: str) -> PeerThanks:
+        """Colleagues' public thanks to one person in the period a digest covered (its `period` key)."""
+        workspace_id = self.store.workspace_id(team.platform, team.external_id)
+        try:
+            weeks, index = (int(part) for part in period.split("w"))
+        except ValueError:
+            raise Refused(
+                "I couldn't tell which digest that button came from; thank them with /thanks instead."
+            ) from None
+        people = self._people(workspace_id)
+        tz = main_timezone(people)
+        start, end = (datetime.combine(day, datetime.min.time(), zone(tz)) for day in covered(weeks, index))
+        with self.store.session() as session:
+            reasons = session.scalars(
+                select(Thanks.reason)
+                .join(ThanksRecipient, ThanksRecipient.thanks_id == Thanks.id)
+                .where(
+                    Thanks.workspace_id == workspace_id,
+                    Thanks.created_at >= start,
+                    Thanks.created_at < end,
+                    Thanks.private.is_(False),
+                    Thanks.source.is_(None),
+                    Thanks.via != "leader",
+                    Thanks.giver_id != user_id,
+                    ThanksRecipient.recipient_id == user_id,
+                )
+                .order_by(Thanks.created_at, Thanks.id)
+            ).all()
+        name = next((p.name for p in people if p.user_id == user_id), "") or user_id
+        return PeerThanks(user_id, name, tuple(reasons), weeks)
+
+    # -- sending -------------------------------------------------------------------------------------------------
+    def tick(self, team: Team, now: datetime | None = None, dry_run: bool = False) -> TickReport:
+        """One pass: each manager and the digest channel due a digest now get it, once per period."""
+        report = TickReport()
+        with one_clock_at_a_time(self.store, f"digests:{team.platform}:{team.external_id}", dry_run) as ours:
+            if not ours:
+                report.skipped_locked = True
+                return report
+            self._tick(team, now or self.now(), dry_run, report)
+        return report
+
+    def _tick(self, team: Team, now: datetime, dry_run: bool, report: TickReport) -> None:
+        config = self.workspaces.get(team)
+        targets = [(user_id, True) for user_id in config.managers]
+        if config.digest_channel:
+            targets.append((config.digest_channel, False))
+        if not targets:
+            report.outcomes.append(("", "digest", "no digest channel or managers set"))
+            return
+        if config.digest_cadence == "off":
+            report.outcomes += [(to, "", "digests are off") for to, _ in targets]
+            return
+        self.nudges.sync_people(team)
+        workspace_id = self.store.workspace_id(team.platform, team.external_id)
+        weeks = CADENCE_WEEKS[config.digest_cadence]
+        people = self._people(workspace_id)
+        known = {p.user_id: p for p in people}
+        team_tz = main_timezone(people)
+        due: list[tuple[str, str, bool, int]] = []  # (to, name, manager, period index)
+        for to, manager in targets:
+            person = known.get(to)
+            name = (person.name if person else "") if manager else "channel"
+            if person is not None and person.is_bot:
+                report.outcomes.append((to, name, "bot"))
+                continue
+            if person is not None and person.deleted:
+                report.outcomes.append((to, name, "deactivated"))
+                continue
+            tz = ((person.tz if person else None) or "UTC") if manager else team_tz
+            local = now.astimezone(zone(tz))
+            why_not = working_now(config, local, tz)
+            if why_not:
+                report.outcomes.append((to, name, why_not))
+                continue
+            due.append((to, name, manager, week_number(local.date()) // weeks))
+        settled = self.nudges.ledger.settled(workspace_id, "digest", {(to, f"{weeks}w{i}") for to, _, _, i in due})
+        digests: dict[int, Digest] = {}
+        gap = 1.0 / config.sends_per_second if config.sends_per_second > 0 else 0.0
+        for to, name, manager, index in due:
+            period = f"{weeks}w{index}"
+            if (to, period) in settled:
+                report.outcomes.append((to, name, settled[(to, period)]))
+                continue
+            if index not in digests:
+                digests[index] = self._compute(team, workspace_id, weeks, index, team_tz, people, now)
+            digest = digests[index]
+            if digest.quiet:
+                report.outcomes.append((to, name, "nothing to report"))
+                continue
+            busy = self.notifier.unavailable(team, to) if manager else None
+            if busy:
+                report.outcomes.append((to, name, busy))
+                continue
+            if dry_run:
+                report.outcomes.append((to, name, f"would send the digest for {digest.span}"))
+                continue
+
+            def send(_send_id: int, _prompt: str | None, to=to, digest=digest, manager=manager) -> None:
+                self.notifier.digest(team, to, digest, manager)
+
+            outcome = self.nudges.ledger.deliver(workspace_id, to, "digest", period, now, send)
+            report.outcomes.append((to, name, outcome))
+            report.sent += outcome == "sent"
+            report.failed += outcome.startswith("failed")
+            if outcome == "sent" and gap:
+                self.sleep(gap)
+
+    # -- the digest's buttons ------------------------------------------------------------------------------------
+    def remind_owner(self, team: Team, change_id: int, asker_id: str) -> tuple[str, str]:
+        """DM a stuck change's owner on someone's behalf, at most once per change a week, through the ledger.
+        Returns (owner id, what happened in the ledger's words); raises Refused."""
+        workspace_id = self.store.workspace_id(team.platform, team.external_id)
+        with self.store.session() as session:
+            row = session.get(Change, change_id)
+            if row is None or row.workspace_id != workspace_id:
+                raise Refused("That change no longer exists.")
+            change = ChangeView.of(row)
+        if change.owner_id is None:
+            raise Refused("Nobody owns this change yet, so there's no one to remind. Take it on?")
+        if change.owner_id == asker_id:
+            raise Refused("You own this change yourself.")
+        if change.status not in OPEN_STATUSES:
+            raise Refused("This change isn't open any more, so there's nothing to remind them about.")
+        now = self.now()
+        outcome = self.nudges.ledger.deliver(
+            workspace_id,
+            change.owner_id,
+            "remind",
+            f"c{change.id}w{week_number(now.date())}",
+            now,
+            lambda _send_id, _prompt: self.notifier.remind(team, change.owner_id, change, asker_id),
+        )
+        return change.owner_id, outcome

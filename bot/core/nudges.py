@@ -7,12 +7,14 @@ import logging
 import time
 import zlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot.core.errors import Refused
 from bot.core.policy import (
@@ -71,6 +73,131 @@ class ArmReport:
         return self.responded / self.nudges if self.nudges else 0.0
 
 
+@contextmanager
+def one_clock_at_a_time(store: Store, name: str, dry_run: bool = False) -> Iterator[bool]:
+    """On PostgreSQL an advisory lock lets one clock at a time through; yields whether this one may go on.
+    A dry run sends nothing, so it takes no lock."""
+    with store.engine.connect() as lock_conn:
+        if lock_conn.dialect.name != "postgresql" or dry_run:
+            yield True
+            return
+        key = zlib.crc32(name.encode())
+        if not lock_conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            lock_conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            lock_conn.commit()
+
+
+def held_back(state: str, attempts: int, error: str | None) -> str:
+    """Why a ledger row this clock could not claim is not sent now."""
+    if state == "sent":
+        return "already sent"
+    if state == "failed":
+        return f"not sent: {error} (permanent)"
+    if state == "pending":
+        return f"not sent: gave up after {attempts} attempts ({error})"
+    return "being sent by another clock"
+
+
+class SendLedger:
+    """The exactly-once ledger that nudges, digests and reminders share: record a row, claim it by a conditional
+    update, send, mark. A duplicate tick or a second clock finds the row and leaves it."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def deliver(
+        self,
+        workspace_id: int,
+        user_id: str,
+        kind: str,
+        period: str,
+        now: datetime,
+        send: Callable[[int, str | None], None],
+        *,
+        arm: str | None = None,
+        prompt: str | None = None,
+        then: Callable[[Session], None] | None = None,
+    ) -> str:
+        """Send at most once per (person or channel, kind, period); `send(send_id, prompt)` raises SendFailed.
+        `then` runs in the transaction that marks the row sent. Returns what happened, in words."""
+        key = (Send.workspace_id == workspace_id, Send.user_id == user_id, Send.kind == kind, Send.period == period)
+        try:
+            with self.store.session() as session:
+                row = Send(
+                    workspace_id=workspace_id,
+                    user_id=user_id,
+                    kind=kind,
+                    period=period,
+                    state="pending",
+                    attempts=0,
+                    arm=arm,
+                    prompt=prompt,
+                    created_at=now,
+                )
+                session.add(row)
+                session.flush()
+                send_id = row.id
+        except IntegrityError:
+            with self.store.session() as session:
+                send_id = session.scalar(select(Send.id).where(*key))
+        with self.store.session() as session:
+            claimed = session.execute(
+                update(Send)
+                .where(
+                    Send.id == send_id,
+                    Send.attempts < MAX_ATTEMPTS,
+                    (Send.state == "pending") | ((Send.state == "sending") & (Send.claimed_at < now - RECLAIM_AFTER)),
+                )
+                .values(state="sending", claimed_at=now, attempts=Send.attempts + 1)
+            ).rowcount
+            state, attempts, error, stored_prompt = session.execute(
+                select(Send.state, Send.attempts, Send.error, Send.prompt).where(Send.id == send_id)
+            ).one()
+        if not claimed:
+            return held_back(state, attempts, error)
+        try:
+            send(send_id, stored_prompt or prompt)
+        except SendFailed as failure:
+            with self.store.session() as session:
+                session.execute(
+                    update(Send)
+                    .where(Send.id == send_id)
+                    .values(state="failed" if failure.permanent else "pending", error=failure.error[:100])
+                )
+            return f"failed: {failure.error}" + ("" if failure.permanent else " (will retry)")
+        with self.store.session() as session:
+            session.execute(update(Send).where(Send.id == send_id).values(state="sent", sent_at=now, error=None))
+            if then is not None:
+                then(session)
+        return "sent"
+
+    def settled(self, workspace_id: int, kind: str, keys: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """Of these (user or channel, period) keys, those no clock will send again (sent, failed for good, given
+        up), with why: so a tick can pass them by without asking the platform anything."""
+        if not keys:
+            return {}
+        with self.store.session() as session:
+            rows = session.execute(
+                select(Send.user_id, Send.period, Send.state, Send.attempts, Send.error).where(
+                    Send.workspace_id == workspace_id,
+                    Send.kind == kind,
+                    Send.user_id.in_({user_id for user_id, _ in keys}),
+                    Send.period.in_({period for _, period in keys}),
+                )
+            ).all()
+        return {
+            (row.user_id, row.period): held_back(row.state, row.attempts, row.error)
+            for row in rows
+            if (row.user_id, row.period) in keys
+            and (row.state in ("sent", "failed") or (row.state == "pending" and row.attempts >= MAX_ATTEMPTS))
+        }
+
+
 class NudgeService:
     def __init__(
         self,
@@ -84,6 +211,7 @@ class NudgeService:
         self.store, self.directory, self.notifier = store, directory, notifier
         self.settings, self.now, self.sleep = settings, now, sleep
         self.tick_budget = TICK_BUDGET
+        self.ledger = SendLedger(store)
 
     # -- the team ------------------------------------------------------------------------------------------------
     def sync_people(self, team: Team, force: bool = False) -> int:
@@ -196,19 +324,11 @@ class NudgeService:
     def tick(self, team: Team, now: datetime | None = None, dry_run: bool = False) -> TickReport:
         """One pass for one workspace. On PostgreSQL an advisory lock lets one clock at a time through."""
         report = TickReport()
-        with self.store.engine.connect() as lock_conn:
-            if lock_conn.dialect.name == "postgresql" and not dry_run:
-                key = zlib.crc32(f"nudges:{team.platform}:{team.external_id}".encode())
-                if not lock_conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
-                    report.skipped_locked = True
-                    return report
-                try:
-                    self._tick(team, now or self.now(), dry_run, report)
-                finally:
-                    lock_conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-                    lock_conn.commit()
-            else:
-                self._tick(team, now or self.now(), dry_run, report)
+        with one_clock_at_a_time(self.store, f"nudges:{team.platform}:{team.external_id}", dry_run) as ours:
+            if not ours:
+                report.skipped_locked = True
+                return report
+            self._tick(team, now or self.now(), dry_run, report)
         return report
 
     def _tick(self, team: Team, now: datetime, dry_run: bool, report: TickReport) -> None:
@@ -248,79 +368,35 @@ class NudgeService:
                 self.sleep(gap)
 
     def _deliver(self, team: Team, person: PersonState, decision: Decision, prompts, now: datetime) -> str:
-        """Record, claim, send, mark: a duplicate tick or a second clock finds the row and leaves it."""
+        """Through the ledger: a duplicate tick or a second clock finds the row and leaves it."""
         workspace_id = self.store.workspace_id(team.platform, team.external_id)
         prompt = prompts[(zlib.crc32(person.user_id.encode()) + zlib.crc32(decision.period.encode())) % len(prompts)]
-        try:
-            with self.store.session() as session:
-                row = Send(
-                    workspace_id=workspace_id,
-                    user_id=person.user_id,
-                    kind=decision.kind,
-                    period=decision.period,
-                    state="pending",
-                    attempts=0,
-                    arm=decision.arm,
-                    prompt=prompt,
-                    created_at=now,
-                )
-                session.add(row)
-                session.flush()
-                send_id = row.id
-        except IntegrityError:
-            with self.store.session() as session:
-                send_id = session.scalar(
-                    select(Send.id).where(
-                        Send.workspace_id == workspace_id,
-                        Send.user_id == person.user_id,
-                        Send.kind == decision.kind,
-                        Send.period == decision.period,
-                    )
-                )
-        with self.store.session() as session:
-            claimed = session.execute(
-                update(Send)
-                .where(
-                    Send.id == send_id,
-                    Send.attempts < MAX_ATTEMPTS,
-                    (Send.state == "pending") | ((Send.state == "sending") & (Send.claimed_at < now - RECLAIM_AFTER)),
-                )
-                .values(state="sending", claimed_at=now, attempts=Send.attempts + 1)
-            ).rowcount
-            state, attempts, error, stored_prompt = session.execute(
-                select(Send.state, Send.attempts, Send.error, Send.prompt).where(Send.id == send_id)
-            ).one()
-            prompt = stored_prompt or prompt
-        if not claimed:
-            if state == "sent":
-                return "already sent"
-            if state == "failed":
-                return f"not sent: {error} (permanent)"
-            if state == "pending":
-                return f"not sent: gave up after {attempts} attempts ({error})"
-            return "being sent by another clock"
-        try:
+
+        def send(send_id: int, stored_prompt: str | None) -> None:
             if decision.kind == "nudge":
-                self.notifier.nudge(team, person.user_id, prompt, send_id)
+                self.notifier.nudge(team, person.user_id, stored_prompt or prompt, send_id)
             else:
                 self.notifier.stop_check(team, person.user_id, send_id)
-        except SendFailed as failure:
-            with self.store.session() as session:
-                session.execute(
-                    update(Send)
-                    .where(Send.id == send_id)
-                    .values(state="failed" if failure.permanent else "pending", error=failure.error[:100])
-                )
-            return f"failed: {failure.error}" + ("" if failure.permanent else " (will retry)")
-        with self.store.session() as session:
-            session.execute(update(Send).where(Send.id == send_id).values(state="sent", sent_at=now, error=None))
+
+        def count_unanswered(session: Session) -> None:
             if decision.kind == "nudge":
                 session.execute(
                     update(Person)
                     .where(Person.workspace_id == workspace_id, Person.user_id == person.user_id)
                     .values(unanswered=unanswered(person) + 1)
                 )
-        return "sent"
+
+        return self.ledger.deliver(
+            workspace_id,
+            person.user_id,
+            decision.kind,
+            decision.period,
+            now,
+            send,
+            arm=decision.arm,
+            prompt=prompt,
+            then=count_unanswered,
+        )
 
     # -- answers -------------------------------------------------------------------------------------------------
     def respond(self, team: Team, send_id: int, user_id: str, action: str) -> str:
@@ -407,11 +483,12 @@ class NudgeService:
         )
 
     # -- measuring -----------------------------------------------------------------------------------------------
-    def report(self, team: Team, since: datetime | None = None) -> list[ArmReport]:
-        """Per experiment arm (or one "everyone" arm): what nudges did, with counts."""
+    def report(self, team: Team, since: datetime | None = None, until: datetime | None = None) -> list[ArmReport]:
+        """Per experiment arm (or one "everyone" arm): what nudges did, with counts (sent before `until`, if given)."""
         workspace_id = self.store.workspace_id(team.platform, team.external_id)
         config = self.settings.get(team)
         since = since or datetime(1970, 1, 1, tzinfo=self.now().tzinfo)
+        until = until or datetime(9999, 1, 1, tzinfo=self.now().tzinfo)
         arms = config.experiment or ("everyone",)
         with self.store.session() as session:
             people = [
@@ -424,22 +501,30 @@ class NudgeService:
             ]
             sends = session.execute(
                 select(Send.id, Send.user_id, Send.sent_at, Send.arm).where(
-                    Send.workspace_id == workspace_id, Send.kind == "nudge", Send.state == "sent", Send.sent_at >= since
+                    Send.workspace_id == workspace_id,
+                    Send.kind == "nudge",
+                    Send.state == "sent",
+                    Send.sent_at >= since,
+                    Send.sent_at < until,
                 )
             ).all()
             responses = session.execute(
                 select(NudgeResponse.send_id, NudgeResponse.action, NudgeResponse.at).where(
-                    NudgeResponse.workspace_id == workspace_id
+                    NudgeResponse.workspace_id == workspace_id,
+                    NudgeResponse.at >= since,  # a click follows its nudge
                 )
             ).all()
             thanks = session.execute(
                 select(Thanks.giver_id, Thanks.created_at).where(
-                    Thanks.workspace_id == workspace_id, Thanks.created_at >= since
+                    Thanks.workspace_id == workspace_id, Thanks.created_at >= since, Thanks.created_at < until
                 )
             ).all()
             ideas = session.execute(
                 select(Change.suggester_id, Change.created_at).where(
-                    Change.workspace_id == workspace_id, Change.suggester_id.is_not(None), Change.created_at >= since
+                    Change.workspace_id == workspace_id,
+                    Change.suggester_id.is_not(None),
+                    Change.created_at >= since,
+                    Change.created_at < until,
                 )
             ).all()
         arm_of = {u: (arm_for(team.external_id, u, config.experiment) or "everyone") for u in people}

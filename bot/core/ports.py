@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from bot.core.changes import ChangeView
+    from bot.core.digests import Digest
 
 
 @dataclass(frozen=True)
@@ -54,6 +59,26 @@ class Notifier(Protocol):
     def unavailable(self, team: Team, user_id: str) -> str | None:
         """Why not to disturb this person right now (away, do not disturb), from a fresh look; None if fine."""
 
+    def digest(self, team: Team, to: str, digest: Digest, manager: bool) -> None:
+        """Post a digest in a channel, or DM it to a manager (`to` is their user id): only a manager's copy
+        names people. Raises SendFailed."""
+
+    def remind(self, team: Team, owner_id: str, change: ChangeView, asker_id: str) -> None:
+        """DM a change's owner that `asker_id` would like to hear how it is going; raises SendFailed."""
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+FORMER_COLLEAGUE = "a former colleague"
+FORMER_PREFIX = "former:"  # stands in for an erased person's id wherever someone else's record still needs the row
+
+
+def former_colleague_id() -> str:
+    """A fresh placeholder for one erasure, so the erased person's rows stay distinct and unique constraints hold."""
+    return FORMER_PREFIX + secrets.token_hex(8)
+
+
+def is_former_colleague(user_id: str | None) -> bool:
+    return user_id is not None and user_id.startswith(FORMER_PREFIX)

@@ -23,6 +23,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.core.policy import PersonState
+from bot.core.thanks import SOURCES
 from bot.core.workspace import CADENCE_WEEKS, CADENCES, DAYS, WorkspaceConfig
 from bot.slack.text import escape
 
@@ -38,11 +39,21 @@ def _option(value: str, label: str | None = None) -> Option:
     return Option(value=value, label=label or value.capitalize())
 
 
-def thanks_modal(max_chars: int) -> dict:
-    """Thank someone, from a nudge: who, what for, and (optionally) the channel to share it in."""
+def thanks_modal(
+    max_chars: int,
+    *,
+    recipient_id: str | None = None,
+    reason: str | None = None,
+    channel_id: str | None = None,
+    metadata: str = "",
+) -> dict:
+    """Thank someone (from /thanks, a nudge or a message's Thank the author): who, whether it passes on thanks
+    from outside, what for, and the channel to share it in (not a DM: the list offers channels only).
+    `metadata` travels to the submission."""
     return View(
         type="modal",
         callback_id="thanks_submit",
+        private_metadata=metadata,
         title="Thank someone",
         submit="Send thanks",
         close="Cancel",
@@ -50,20 +61,39 @@ def thanks_modal(max_chars: int) -> dict:
             InputBlock(
                 block_id="who",
                 label="Who would you like to thank?",
-                element=UserMultiSelectElement(action_id="users", max_selected_items=10),
+                element=UserMultiSelectElement(
+                    action_id="users", max_selected_items=10, initial_users=[recipient_id] if recipient_id else None
+                ),
+            ),
+            InputBlock(
+                block_id="source",
+                label="Passing on thanks from outside the team?",
+                optional=True,
+                hint="Only the kind is kept: never name a family or a young person.",
+                element=StaticSelectElement(
+                    action_id="choice",
+                    placeholder="No, it's from me",
+                    options=[_option(value, label[0].upper() + label[1:]) for value, label in SOURCES.items()],
+                ),
             ),
             InputBlock(
                 block_id="reason",
                 label="What for?",
                 hint="Tag a value with #supportive, #creative …",
-                element=PlainTextInputElement(action_id="text", multiline=True, max_length=max_chars),
+                element=PlainTextInputElement(
+                    action_id="text", multiline=True, max_length=max_chars, initial_value=reason or None
+                ),
             ),
             InputBlock(
                 block_id="channel",
                 label="Share it in a channel",
                 optional=True,
                 hint="Leave empty to thank them privately: only you and they will see it.",
-                element=ConversationSelectElement(action_id="choice", filter={"include": ["public", "private"]}),
+                element=ConversationSelectElement(
+                    action_id="choice",
+                    filter={"include": ["public", "private"]},
+                    initial_conversation=channel_id if channel_id and not channel_id.startswith("D") else None,
+                ),
             ),
         ],
     ).to_dict()
@@ -205,6 +235,21 @@ def admin_modal(config: WorkspaceConfig, summary: Sequence[str], report: Sequenc
                 block_id="values",
                 label="Values (one per line)",
                 element=PlainTextInputElement(action_id="text", multiline=True, initial_value="\n".join(config.values)),
+            ),
+            InputBlock(
+                block_id="thanks_reaction",
+                label="Thanks reaction",
+                hint="The emoji's name, without colons: reacting with it to a message thanks its author.",
+                element=PlainTextInputElement(action_id="text", max_length=100, initial_value=config.thanks_reaction),
+            ),
+            InputBlock(
+                block_id="digest_cadence",
+                label="Managers' digest",
+                element=StaticSelectElement(
+                    action_id="choice",
+                    options=[_option(c) for c in CADENCES],
+                    initial_option=_option(config.digest_cadence),
+                ),
             ),
             InputBlock(
                 block_id="digest_channel",

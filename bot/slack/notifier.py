@@ -8,10 +8,12 @@ import time
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.core.changes import ChangeView
+from bot.core.digests import Digest
 from bot.core.errors import PlatformUnavailable
 from bot.core.policy import is_away
 from bot.core.ports import SendFailed, Team
-from bot.slack import blocks
+from bot.slack import blocks, digest_blocks
 from bot.slack.directory import SlackDirectory
 
 log = logging.getLogger(__name__)
@@ -33,7 +35,7 @@ class SlackNotifier:
     def __init__(self, client: WebClient, directory: SlackDirectory):
         self.client, self.directory = client, directory
 
-    def _post(self, user_id: str, text: str, message_blocks: list[dict]) -> None:
+    def _post(self, user_id: str, text: str, message_blocks: list[dict] | None) -> None:
         try:
             self.client.chat_postMessage(channel=user_id, text=text, blocks=message_blocks)
         except SlackApiError as exc:
@@ -47,6 +49,12 @@ class SlackNotifier:
 
     def stop_check(self, team: Team, user_id: str, send_id: int) -> None:
         self._post(user_id, *blocks.stop_check(send_id))
+
+    def digest(self, team: Team, to: str, digest: Digest, manager: bool) -> None:
+        self._post(to, *digest_blocks.digest_message(digest, manager))
+
+    def remind(self, team: Team, owner_id: str, change: ChangeView, asker_id: str) -> None:
+        self._post(owner_id, digest_blocks.reminder(change, asker_id), None)
 
     def unavailable(self, team: Team, user_id: str) -> str | None:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 
 from slack_bolt import Ack, App, Respond
@@ -17,6 +18,7 @@ from bot.slack.blocks import report_lines
 from bot.slack.listeners.replies import why_not
 
 log = logging.getLogger(__name__)
+EMOJI_NAME = re.compile(r"[a-z0-9_+'-]+")  # a reaction's name as Slack spells it, e.g. raised_hands or +1
 FAILURES = (StoreUnavailable, PlatformUnavailable)
 NOT_ADMIN = (
     "Only workspace admins and owners (and people the bot's operator has named) can change Small Changes' "
@@ -75,7 +77,11 @@ def register(app: App, services: Services) -> None:
         prompts = [p.strip() for p in (_value(values, "prompts", "text", "value") or "").splitlines() if p.strip()]
         value_names = [v.strip() for v in (_value(values, "values", "text", "value") or "").splitlines() if v.strip()]
         days = [o["value"] for o in (_value(values, "days", "choice", "selected_options") or [])]
+        reaction = _value(values, "thanks_reaction", "text", "value")
+        reaction = reaction.strip().strip(":").lower() if reaction is not None else None
         errors = {}
+        if reaction is not None and not EMOJI_NAME.fullmatch(reaction):
+            errors["thanks_reaction"] = "Type an emoji's name, like pray or raised_hands (no spaces)."
         if unreadable:
             errors["holidays"] = f"I couldn't read {', '.join(unreadable[:3])}: use dates like 2026-12-25."
         if start and end and end <= start:
@@ -100,6 +106,8 @@ def register(app: App, services: Services) -> None:
             "prompts": prompts,
             "thanks_daily_cap": _value(values, "thanks_daily_cap", "number", "value"),
             "values": value_names,
+            "thanks_reaction": reaction,
+            "digest_cadence": (_value(values, "digest_cadence", "choice", "selected_option") or {}).get("value"),
             "digest_channel": _value(values, "digest_channel", "choice", "selected_conversation") or "",
             "managers": _value(values, "managers", "users", "selected_users") or [],
             "experiment": list(modals.EXPERIMENTS.get(experiment.get("value", "none"), ())),

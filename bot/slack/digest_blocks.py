@@ -1,0 +1,281 @@
+"""Digests in Block Kit (a manager's DM, and the channel's copy), the reminder to a change's owner, and a leader's
+personal thank-you: its form and the DM it becomes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from slack_sdk.models.blocks import (
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    PlainTextInputElement,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.core.changes import STATUS_LABELS, ChangeView
+from bot.core.digests import MIN_GROUP, ChangeLine, Digest, PeerThanks
+from bot.slack.text import escape, quote
+
+Blocks = list[dict]
+# At most 35 blocks in all, inside Slack's 50 per message:
+STUCK_SHOWN = 5
+ADOPTED_SHOWN = 5
+PEERS_SHOWN = 10  # people with a "Send a personal thank-you" button
+NAMES_SHOWN = 40  # names in one line before "and N more"
+QUOTE_CHARS = 280  # user text in a list is cut here, so every section stays far inside 3,000 characters
+OUTSIDE = {  # thanks passed on from outside: (one, several). Only the kind of source, never a name.
+    "family": ("a family", "families"),
+    "young person": ("a young person", "young people"),
+    "agency": ("a partner agency", "partner agencies"),
+}
+
+
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
+def _short(text: str, limit: int = QUOTE_CHARS) -> str:
+    """Plain text cut at a word near `limit`, for a list; the stored text is untouched."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", limit // 2, limit)
+    return text[: cut if cut > 0 else limit].rstrip(" ,.;:") + "…"
+
+
+def _names(ids: Sequence[str], who: Callable[[str], str]) -> str:
+    shown = [who(i) for i in ids[:NAMES_SHOWN]]
+    if len(ids) > NAMES_SHOWN:
+        shown.append(f"{len(ids) - NAMES_SHOWN} more")
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def _section(mrkdwn: str, accessory: ButtonElement | None = None, block_id: str | None = None) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=mrkdwn), accessory=accessory, block_id=block_id)
+
+
+def _context(mrkdwn: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=mrkdwn)])
+
+
+def digest_message(digest: Digest, manager: bool) -> tuple[str, Blocks]:
+    """The digest. A manager's DM names people (as mentions, which ping nobody outside the DM) and carries the
+    lists of who was thanked by colleagues and who has not been thanked lately; the channel's copy uses plain
+    names, so nobody is pinged, and carries no list of people."""
+
+    def who(user_id: str) -> str:
+        if manager:
+            return f"<@{user_id}>"
+        return escape(digest.names.get(user_id) or "a former colleague")
+
+    period = "week" if digest.weeks == 1 else "period"
+    blocks: list = [HeaderBlock(text=f"Team digest: {digest.span}")]
+    blocks += _thanks(digest, period, who)
+    blocks.append(DividerBlock())
+    blocks += _changes(digest, period, who)
+    blocks.append(DividerBlock())
+    blocks += _attention(digest)
+    if manager:
+        blocks.append(DividerBlock())
+        blocks += _people(digest, who)
+    blocks.append(_context(":lock: Private thank-yous are counted here, never quoted or named."))
+    headline = (
+        f"Team digest for {digest.span}: {_plural(digest.thanks, 'thank-you')}, {_plural(digest.new, 'new idea')}"
+    )
+    return headline, [b.to_dict() for b in blocks]
+
+
+def _thanks(digest: Digest, period: str, who: Callable[[str], str]) -> list:
+    if not digest.thanks:
+        lines = [f"*:sparkles: Thanks:* none this {period}."]
+    else:
+        givers, receivers = (_plural(n, "person", "people") for n in (digest.givers, digest.receivers))
+        private = f" {digest.private} of them private." if digest.private else ""
+        lines = [f"*:sparkles: Thanks:* {_plural(digest.thanks, 'thank-you')} from {givers} to {receivers}.{private}"]
+    if digest.values:
+        lines.append("Values most recognised: " + " · ".join(f"*{escape(v)}* ({n})" for v, n in digest.values))
+    if digest.outside:
+        parts = [f"{n} from {OUTSIDE.get(s, ('outside', 'outside'))[n != 1]}" for s, n in digest.outside]
+        total = sum(n for _, n in digest.outside)
+        lines.append(f"{total} passed on from outside the team: " + ", ".join(parts) + ".")
+    blocks: list = [_section("\n".join(lines))]
+    for h in digest.highlights:
+        recipients = _names(h.recipient_ids, who) if h.recipient_ids else "a colleague"
+        if h.source:
+            line = f"{who(h.giver_id)} passed on thanks from {OUTSIDE.get(h.source, ('outside',))[0]} to {recipients}"
+        else:
+            line = f"{who(h.giver_id)} thanked {recipients}"
+        blocks.append(_section(f"{line}\n{quote(_short(h.reason or ''))}"))
+    return blocks
+
+
+def _change_line(change: ChangeLine, who: Callable[[str], str]) -> str:
+    people = []
+    if change.suggester_id:
+        people.append(f"suggested by {who(change.suggester_id)}")
+    if change.owner_id:
+        people.append(f"owned by {who(change.owner_id)}")
+    return f"*{escape(_short(change.text, 150))}*" + (f" ({', '.join(people)})" if people else "")
+
+
+def _changes(digest: Digest, period: str, who: Callable[[str], str]) -> list:
+    counts = [
+        f"{digest.new} new",
+        f"{digest.backed} backed",
+        f"{digest.owned} taken on",
+        f"{digest.trying} being tried",
+        f"{len(digest.adopted)} adopted",
+    ]
+    blocks: list = [_section(f"*:bulb: Small changes this {period}:* " + " · ".join(counts))]
+    if digest.adopted:
+        lines = [f"• {_change_line(c, who)}" for c in digest.adopted[:ADOPTED_SHOWN]]
+        if len(digest.adopted) > ADOPTED_SHOWN:
+            lines.append(f"…and {len(digest.adopted) - ADOPTED_SHOWN} more.")
+        blocks.append(_section("*You said, we did:*\n" + "\n".join(lines)))
+    if digest.stuck:
+        blocks.append(
+            _section(
+                f"*Stuck ({digest.stuck_total}):* no owner two weeks after it was suggested, or being tried with no "
+                "news for a month."
+            )
+        )
+        for change in digest.stuck[:STUCK_SHOWN]:
+            value = str(change.id)
+            button = (
+                ButtonElement(text="Remind the owner", action_id="digest_remind", value=value)
+                if change.owner_id
+                else ButtonElement(text="I'll take this on", action_id="digest_take", value=value, style="primary")
+            )
+            line = f"{_change_line(change, who)}\n_{change.stuck}_"
+            blocks.append(_section(line, accessory=button, block_id=f"digest_stuck_{change.id}"))
+        if digest.stuck_total > STUCK_SHOWN:
+            blocks.append(_context(f"…and {digest.stuck_total - STUCK_SHOWN} more: see `/smallchange list`."))
+    return blocks
+
+
+def _attention(digest: Digest) -> list:
+    if not digest.nudges:
+        return [_section("*:seedling: Nudges:* none went out.")]
+    lines = [f"*:seedling: Nudges:* {_plural(digest.nudges, 'nudge')} went out."]
+    for arm in digest.arms:
+        label = "Everyone" if arm.arm == "everyone" else f"{arm.arm.capitalize()} arm"
+        lines.append(
+            f"{label} ({arm.people} people): {_plural(arm.nudges, 'nudge')}, {arm.response_rate:.0%} answered "
+            f"within 48 h; asked for a break: {arm.snoozes} not this week, {arm.fewer} fewer, {arm.opt_outs} stopped."
+        )
+    blocks: list = [_section("\n".join(lines))]
+    if digest.arms_hidden:
+        blocks.append(
+            _context(
+                f"{_plural(digest.arms_hidden, 'group')} of fewer than {MIN_GROUP} people left out, so no one can "
+                "be singled out."
+            )
+        )
+    return blocks
+
+
+def _people(digest: Digest, who: Callable[[str], str]) -> list:
+    if digest.small_group:
+        return [
+            _context(
+                f"Your team has fewer than {MIN_GROUP} people, so nobody is named: the lists of who was thanked "
+                "and who wasn't are left out."
+            )
+        ]
+    blocks: list = []
+    peers = digest.thanked_by_peers
+    if peers:
+        blocks.append(_section("*Thanked by colleagues* (in public). A word from you would mean a lot:"))
+        for thanked in peers[:PEERS_SHOWN]:
+            button = ButtonElement(
+                text="Send a personal thank-you",
+                action_id="digest_personal_thanks",
+                value=f"{thanked.user_id} {digest.period}",
+            )
+            line = f"{who(thanked.user_id)}: {_plural(thanked.times, 'time')}"
+            blocks.append(_section(line, accessory=button, block_id=f"digest_thanked_{thanked.user_id}"))
+        if len(peers) > PEERS_SHOWN:
+            blocks.append(_context("Also thanked: " + _names([t.user_id for t in peers[PEERS_SHOWN:]], who) + "."))
+    if digest.unthanked:
+        blocks.append(_section("*No thanks in 8 weeks:* " + _names(digest.unthanked, who) + "."))
+    return blocks
+
+
+# -- the buttons' answers ----------------------------------------------------------------------------------------
+
+
+def reminder(change: ChangeView, asker_id: str) -> str:
+    """The DM to a stuck change's owner (text only: the idea may need more than a section holds)."""
+    return (
+        f":wave: <@{asker_id}> asked me to check in on a small change you own, "
+        f"now *{STATUS_LABELS[change.status]}*:\n{quote(change.text)}\n"
+        "If it has moved on, update the status on its card. If you can't take it further, hand it back there, "
+        "so someone else can."
+    )
+
+
+def reminder_outcome(owner_id: str, outcome: str) -> str:
+    """What the person who asked for a reminder is told, from the ledger's outcome."""
+    if outcome == "sent":
+        return f"I've asked <@{owner_id}> how it's going, and said it was you who asked."
+    if outcome in ("already sent", "being sent by another clock"):
+        return f"<@{owner_id}> has already had a reminder about this change this week; one a week is enough."
+    return f":warning: I couldn't reach <@{owner_id}> just now ({escape(outcome)}). Please try again later."
+
+
+def personal_thanks_prefill(thanks: PeerThanks, max_chars: int) -> str:
+    """A leader's starting point: what colleagues said, for the leader to make their own. Plain text."""
+    first = thanks.name.split()[0] if thanks.name.strip() else "there"
+    when = "this week" if thanks.weeks == 1 else "lately"
+    head = f"Thank you, {first}. Your colleagues told me what you did {when}:"
+    tail = "\n\nI wanted to thank you myself too."
+    if not thanks.reasons:
+        return f"Thank you, {first}.{tail}"
+    lines = [head]
+    for reason in thanks.reasons:
+        line = "• " + " ".join(reason.split())
+        room = max_chars - len(tail) - sum(len(x) + 1 for x in lines)
+        if len(line) > room:
+            if len(lines) == 1 and room > 20:
+                lines.append(_short(line, room - 1))
+            break
+        lines.append(line)
+    return "\n".join(lines) + tail
+
+
+def personal_thanks_modal(thanks: PeerThanks, max_chars: int) -> dict:
+    return View(
+        type="modal",
+        callback_id="personal_thanks_submit",
+        private_metadata=thanks.user_id,
+        title="Personal thank-you",
+        submit="Send",
+        close="Cancel",
+        blocks=[
+            _section(
+                f"A thank-you to <@{thanks.user_id}> from you, by name. It goes to them alone, as a DM; "
+                "nothing is posted in a channel."
+            ),
+            InputBlock(
+                block_id="message",
+                label="Your message",
+                hint="Started from what colleagues said; make it your own.",
+                element=PlainTextInputElement(
+                    action_id="text",
+                    multiline=True,
+                    max_length=max_chars,
+                    initial_value=personal_thanks_prefill(thanks, max_chars),
+                ),
+            ),
+        ],
+    ).to_dict()
+
+
+def personal_thanks_dm(leader_id: str, message: str) -> str:
+    """The DM the person receives (text only, so a long message is never cut)."""
+    return f":star2: A personal thank-you from <@{leader_id}>:\n{quote(message)}"
