@@ -2,14 +2,54 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
 
-from bot.core.changes import ChangeService
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from bot.core.changes import ChangeService, ChangeView
 from bot.core.nudges import NudgeService
-from bot.core.ports import utc_now
+from bot.core.policy import PersonState
+from bot.core.ports import Team, utc_now
+from bot.core.thanks import zone
 from bot.core.workspace import WorkspaceSettingsService
 from bot.store.db import Store
+from bot.store.models import Backing, Change, Person, Thanks, ThanksRecipient
+
+RECEIVED_SHOWN = 10  # the wall: enough to feel appreciated, few enough to read
+GIVEN_SHOWN = 3
+IDEAS_SHOWN = 10
+TOP_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class ThanksLine:
+    """One thank-you as a Home shows it."""
+
+    giver_id: str
+    recipient_ids: tuple[str, ...]
+    reason: str
+    values: tuple[str, ...]
+    private: bool
+    source: str | None  # passed on from outside the team: "family", "young person" or "agency"
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class HomePage:
+    user_id: str
+    received: tuple[ThanksLine, ...]
+    received_total: int
+    given: tuple[ThanksLine, ...]
+    given_total: int
+    ideas: tuple[ChangeView, ...]  # suggested by them (by name), owned or backed; newest activity first
+    ideas_total: int
+    top: tuple[ChangeView, ...]  # the team's open ideas, most backed first
+    nudges: PersonState
+    team_cadence: str
+    today: date  # in their timezone, so a snooze that has run out is not shown
 
 
 class HomeService:
@@ -22,3 +62,87 @@ class HomeService:
         now: Callable[[], datetime] = utc_now,
     ):
         self.store, self.changes, self.nudges, self.workspaces, self.now = store, changes, nudges, workspaces, now
+
+    def opened(self, team: Team, user_id: str) -> HomePage:
+        """Remember that this person looks at their Home (so changes keep it current), then build it."""
+        workspace_id = self.store.workspace_id(team.platform, team.external_id)
+        now = self.now()
+        seen = (
+            update(Person)
+            .where(Person.workspace_id == workspace_id, Person.user_id == user_id)
+            .values(home_opened_at=now)
+        )
+        try:
+            with self.store.session() as session:
+                if session.execute(seen).rowcount == 0:
+                    # The clock has not met them yet; its next sync fills in the rest of the row.
+                    session.add(Person(workspace_id=workspace_id, user_id=user_id, unanswered=0, home_opened_at=now))
+        except IntegrityError:
+            with self.store.session() as session:  # a second open at the same moment created the row first
+                session.execute(seen)
+        return self.page(team, user_id)
+
+    def watching(self, team: Team, user_ids: Iterable[str | None]) -> list[str]:
+        """Those of these people who have opened their Home, so it is worth re-publishing."""
+        workspace_id = self.store.workspace_id(team.platform, team.external_id)
+        wanted = [u for u in dict.fromkeys(user_ids) if u]
+        if not wanted:
+            return []
+        query = select(Person.user_id).where(
+            Person.workspace_id == workspace_id, Person.user_id.in_(wanted), Person.home_opened_at.is_not(None)
+        )
+        with self.store.session() as session:
+            opened = set(session.scalars(query))
+        return [u for u in wanted if u in opened]
+
+    def page(self, team: Team, user_id: str) -> HomePage:
+        workspace_id = self.store.workspace_id(team.platform, team.external_id)
+        to_me = select(ThanksRecipient.thanks_id).where(
+            ThanksRecipient.workspace_id == workspace_id, ThanksRecipient.recipient_id == user_id
+        )
+        received = Thanks.workspace_id == workspace_id, Thanks.id.in_(to_me)
+        given = Thanks.workspace_id == workspace_id, Thanks.giver_id == user_id
+        backed = select(Backing.change_id).where(Backing.workspace_id == workspace_id, Backing.user_id == user_id)
+        mine = (
+            Change.workspace_id == workspace_id,
+            or_(Change.suggester_id == user_id, Change.owner_id == user_id, Change.id.in_(backed)),
+        )
+        newest = (Thanks.created_at.desc(), Thanks.id.desc())
+        with self.store.session() as session:
+            received_rows = list(
+                session.scalars(select(Thanks).where(*received).order_by(*newest).limit(RECEIVED_SHOWN))
+            )
+            given_rows = list(session.scalars(select(Thanks).where(*given).order_by(*newest).limit(GIVEN_SHOWN)))
+            ideas = session.scalars(
+                select(Change).where(*mine).order_by(Change.updated_at.desc(), Change.id.desc()).limit(IDEAS_SHOWN)
+            )
+            ideas = tuple(ChangeView.of(c) for c in ideas)
+            received_total = session.scalar(select(func.count()).select_from(Thanks).where(*received)) or 0
+            given_total = session.scalar(select(func.count()).select_from(Thanks).where(*given)) or 0
+            ideas_total = session.scalar(select(func.count()).select_from(Change).where(*mine)) or 0
+        preferences = self.nudges.preferences(team, user_id)
+        return HomePage(
+            user_id=user_id,
+            received=tuple(self._line(t) for t in received_rows),
+            received_total=received_total,
+            given=tuple(self._line(t) for t in given_rows),
+            given_total=given_total,
+            ideas=ideas,
+            ideas_total=ideas_total,
+            top=tuple(self.changes.open_changes(team, limit=TOP_SHOWN)),
+            nudges=preferences,
+            team_cadence=self.workspaces.get(team).cadence,
+            today=self.now().astimezone(zone(preferences.tz)).date(),
+        )
+
+    @staticmethod
+    def _line(thanks: Thanks) -> ThanksLine:
+        return ThanksLine(
+            giver_id=thanks.giver_id,
+            recipient_ids=tuple(r.recipient_id for r in sorted(thanks.recipients, key=lambda r: r.id)),
+            reason=thanks.reason,
+            values=tuple(v.value for v in sorted(thanks.values, key=lambda v: v.id)),
+            private=thanks.private,
+            source=thanks.source,
+            created_at=thanks.created_at,
+        )

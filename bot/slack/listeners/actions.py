@@ -14,6 +14,7 @@ from bot.core.errors import PlatformUnavailable, Refused, StoreUnavailable
 from bot.core.ports import Team
 from bot.core.services import Services
 from bot.slack.listeners.cards import update_card
+from bot.slack.listeners.home import refresh_home
 from bot.slack.listeners.replies import why_not
 from bot.slack.text import escape
 
@@ -52,6 +53,7 @@ def register(app: App, services: Services) -> None:
             show_latest(team, change, channel_id, ts, respond, client)
             if note:
                 respond(text=note, replace_original=False)
+            refresh_home(services, client, team, user_id, change.suggester_id, change.owner_id)
 
         return listener
 

@@ -11,6 +11,7 @@ from bot.core.errors import PlatformUnavailable, Refused, StoreUnavailable
 from bot.core.ports import Team
 from bot.core.services import Services
 from bot.slack.listeners.cards import post_card
+from bot.slack.listeners.home import refresh_home
 
 log = logging.getLogger(__name__)
 
@@ -62,3 +63,4 @@ def register(app: App, services: Services) -> None:
             return
         ack()
         post_card(services, client, team, change, channel_id, user_id)
+        refresh_home(services, client, team, user_id)
