@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Select, and_, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.core.errors import Refused
@@ -19,6 +19,17 @@ from bot.store.db import Store
 from bot.store.models import Thanks, ThanksRecipient, ThanksValue
 
 TAG = re.compile(r"#([\w-]+)")
+# Gratitude from outside the team, passed on by a colleague: only the kind of source is kept, never a name.
+SOURCES = {"family": "a family", "young person": "a young person", "agency": "a partner agency"}
+YOURSELF = "You can't thank yourself, though it sounds like you did something worth thanking!"
+
+
+class AlreadyCounted(Refused):
+    """A retried event, or the same reaction removed and added again: it was counted the first time."""
+
+
+class NotAPerson(Refused):
+    """A bot or someone the platform does not know: a reaction on their message is simply not thanks."""
 
 
 def value_key(text: str) -> str:
@@ -67,6 +78,7 @@ class GivenThanks:
     values: tuple[str, ...]
     private: bool
     source: str | None = None
+    via: str = "command"
 
 
 def _until(delta: timedelta) -> str:
@@ -96,8 +108,15 @@ class ThanksService:
         recipient_ids = tuple(dict.fromkeys(request.recipient_ids))
         if not recipient_ids:
             raise Refused("Who would you like to thank? Start with an @mention, e.g. `@bob for covering my visit`.")
+        if request.source is not None and request.source not in SOURCES:
+            raise Refused(f"Thanks can be passed on from {', '.join(SOURCES.values())}.")
         if request.giver_id in recipient_ids:
-            raise Refused("You can't thank yourself, though it sounds like you did something worth thanking!")
+            if request.source:
+                raise Refused(
+                    f"Thanks from {SOURCES[request.source]} to you is best passed on by a colleague, so the team "
+                    "hears it from someone else: ask a teammate or your manager to share it."
+                )
+            raise Refused(YOURSELF)
         if len(recipient_ids) > limits.max_recipients:
             raise Refused(f"A thank-you can go to at most {limits.max_recipients} people at once.")
         reason = request.reason.strip()
@@ -113,14 +132,20 @@ class ThanksService:
         config = self.workspaces.get(team)
         values = tagged_values(reason, config.values)
         thanks_id = self._record(team, giver, recipients, reason, values, request, config.thanks_daily_cap)
-        return GivenThanks(thanks_id, giver, recipients, reason, values, request.private, request.source)
+        return GivenThanks(thanks_id, giver, recipients, reason, values, request.private, request.source, request.via)
+
+    def recipient(self, team: Team, giver_id: str, user_id: str) -> Person:
+        """Whom `giver_id` may thank, checked before a form is opened for them; raises Refused if no one."""
+        if user_id == giver_id:
+            raise Refused(YOURSELF)
+        return self._thankable(team, user_id)
 
     def _thankable(self, team: Team, user_id: str) -> Person:
         person = self.directory.person(team, user_id)
         if person is None:
-            raise Refused("I couldn't find one of the people you mentioned. Pick them from the @ list.")
+            raise NotAPerson("I couldn't find one of the people you mentioned. Pick them from the @ list.")
         if person.is_bot:
-            raise Refused(f"{person.name} is a bot, so there's no one to thank there. Thank a person instead.")
+            raise NotAPerson(f"{person.name} is a bot, so there's no one to thank there. Thank a person instead.")
         if person.deleted:
             raise Refused(f"{person.name}'s account has been deactivated, so they can't receive thanks.")
         return person
@@ -134,9 +159,12 @@ class ThanksService:
             .select_from(Thanks)
             .where(Thanks.workspace_id == workspace_id, Thanks.giver_id == giver.id, Thanks.giver_day == local.date())
         )
+        counted = self._counted_before(workspace_id, request)
         for _attempt in range(cap + 1):
             try:
                 with self.store.session() as session:
+                    if counted is not None and session.scalar(counted) is not None:
+                        raise AlreadyCounted("That was already counted as a thank-you.")
                     count = session.scalar(given_today) or 0
                     if count >= cap:
                         raise Refused(self._cap_message(cap, local))
@@ -171,8 +199,29 @@ class ThanksService:
                         )
                     return thanks_id
             except IntegrityError:
-                continue  # another /thanks from the same giver took this slot first: count again
+                # Another /thanks from the same giver took this slot first: count again. Or the same event was
+                # delivered twice at once: the check above finds it next time round.
+                continue
         raise Refused("Too many thank-yous at once; please try again.")
+
+    @staticmethod
+    def _counted_before(workspace_id: int, request: ThanksRequest) -> Select | None:
+        """The thanks this one repeats, if any: the same platform event, or the same person's reaction on the
+        same message (added, removed and added again). None when nothing can repeat (a command, a form)."""
+        same = []
+        if request.event_id:
+            same.append(Thanks.event_id == request.event_id)
+        if request.via == "reaction" and request.message_ref:
+            same.append(
+                and_(
+                    Thanks.giver_id == request.giver_id,
+                    Thanks.via == "reaction",
+                    Thanks.message_ref == request.message_ref,
+                )
+            )
+        if not same:
+            return None
+        return select(Thanks.id).where(Thanks.workspace_id == workspace_id, or_(*same)).limit(1)
 
     @staticmethod
     def _cap_message(cap: int, local: datetime) -> str:

@@ -23,14 +23,15 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.core.changes import STATUS_LABELS, STATUSES, ChangeView
-from bot.core.thanks import GivenThanks
-from bot.slack.text import escape, quote
+from bot.core.thanks import SOURCES, GivenThanks
+from bot.slack.text import escape, mention, quote
 
 Blocks = list[dict]
 
 
-def _people(ids: Sequence[str]) -> str:
-    mentions = [f"<@{i}>" for i in ids]
+def people(ids: Sequence[str]) -> str:
+    """Mentions as a sentence ("@a, @b and @c"); an erased person reads as "a former colleague"."""
+    mentions = [mention(i) for i in ids]
     return mentions[0] if len(mentions) == 1 else ", ".join(mentions[:-1]) + " and " + mentions[-1]
 
 
@@ -40,8 +41,10 @@ def _values_line(values: Sequence[str]) -> list:
 
 def thanks_post(given: GivenThanks) -> tuple[str, Blocks]:
     """The appreciation shown in the channel."""
-    who = _people([p.id for p in given.recipients])
-    headline = f":sparkles: <@{given.giver.id}> thanked {who}"
+    who = people([p.id for p in given.recipients])
+    headline = f":sparkles: {mention(given.giver.id)} thanked {who}"
+    if given.source:  # the kind of source only: a family or a young person is never named
+        headline = f":sparkles: Thanks from {SOURCES[given.source]} for {who}, passed on by {mention(given.giver.id)}"
     blocks = _sections(f"{headline}\n{quote(given.reason)}")
     if given.values:
         blocks += _values_line(given.values)
@@ -54,7 +57,12 @@ def thanks_dm(given: GivenThanks, channel_id: str | None) -> tuple[str, Blocks]:
     where = f" in <#{channel_id}>" if channel_id and not given.private else ""
     others = len(given.recipients) - 1
     also = f" (and {others} other{'s' if others > 1 else ''})" if others else ""
-    headline = f":sparkles: <@{given.giver.id}> {how}{also}{where}"
+    headline = f":sparkles: {mention(given.giver.id)} {how}{also}{where}"
+    if given.source:
+        passed, source = "passed on privately by" if given.private else "passed on by", SOURCES[given.source]
+        headline = f":sparkles: Thanks from {source} for you{also}, {passed} {mention(given.giver.id)}{where}"
+    elif given.via == "reaction":
+        headline = f":sparkles: {mention(given.giver.id)} thanked you with a reaction to your message{where}"
     blocks = _sections(f"{headline}\n{quote(given.reason)}")
     if given.values:
         blocks += _values_line(given.values)
@@ -62,7 +70,7 @@ def thanks_dm(given: GivenThanks, channel_id: str | None) -> tuple[str, Blocks]:
 
 
 def thanks_private_receipt(given: GivenThanks) -> str:
-    who = _people([p.id for p in given.recipients])
+    who = people([p.id for p in given.recipients])
     return f":lock: Sent privately to {who}. Only you and they can see it; nothing was posted in the channel."
 
 
@@ -86,7 +94,7 @@ def _regional(char: str) -> bool:
     return 0x1F1E6 <= ord(char) <= 0x1F1FF
 
 
-def _boundary(text: str, at: int) -> int:
+def emoji_safe_cut(text: str, at: int) -> int:
     """The nearest cut at or before `at` that keeps every emoji (with its skin tone, family or flag) whole."""
     at = min(at, len(text))
     while 0 < at < len(text) and (_joins_previous(text[at]) or text[at - 1] == ZWJ):
@@ -104,7 +112,7 @@ def _notification(prefix: str, text: str) -> str:
     room = NOTIFICATION_MAX - len(prefix)
     if len(text) <= room:
         return prefix + escape(text)
-    return prefix + escape(text[: _boundary(text, room - 1)].rstrip()) + "…"
+    return prefix + escape(text[: emoji_safe_cut(text, room - 1)].rstrip()) + "…"
 
 
 def _sections(mrkdwn: str) -> list[SectionBlock]:
@@ -114,7 +122,7 @@ def _sections(mrkdwn: str) -> list[SectionBlock]:
     while len(mrkdwn) > SECTION_MAX:
         cut = mrkdwn.rfind("\n", SECTION_MAX // 2, SECTION_MAX) + 1 or mrkdwn.rfind(" ", 0, SECTION_MAX) + 1
         if cut <= 0:
-            cut = _boundary(mrkdwn, SECTION_MAX)
+            cut = emoji_safe_cut(mrkdwn, SECTION_MAX)
             entity = mrkdwn.rfind("&", max(0, cut - 5), cut)
             if entity != -1 and ";" not in mrkdwn[entity:cut]:
                 cut = entity
@@ -125,8 +133,8 @@ def _sections(mrkdwn: str) -> list[SectionBlock]:
 
 
 def _card_context(change: ChangeView) -> str:
-    by = f"<@{change.suggester_id}>" if change.suggester_id else "anonymous"
-    owner = f"<@{change.owner_id}>" if change.owner_id else "nobody yet"
+    by = mention(change.suggester_id) if change.suggester_id else "anonymous"
+    owner = mention(change.owner_id) if change.owner_id else "nobody yet"
     backers = len(change.backers)
     parts = [
         f"Suggested by {by}",
@@ -182,7 +190,7 @@ def change_list(title: str, changes: Sequence[ChangeView], empty: str) -> tuple[
     if not changes:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=empty)))
     for change in changes:
-        owner = f"owner <@{change.owner_id}>" if change.owner_id else "no owner yet"
+        owner = f"owner {mention(change.owner_id)}" if change.owner_id else "no owner yet"
         backers = len(change.backers)
         idea = escape(change.text)
         about = f"{STATUS_LABELS[change.status]} · {backers} backer{'' if backers == 1 else 's'} · {owner}"

@@ -12,12 +12,22 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.core.ports import FORMER_COLLEAGUE, is_former_colleague
+
 MARKUP = re.compile(r"<([^<>]*)>")
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>")
 LEADING_RECIPIENT = re.compile(
     r"^(?:<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|<!([^|>]+)(?:\|([^>]*))?>|@([^\s,]+))[\s,]*(?:(?:and|&amp;|&)\s+)?"
 )
 PRIVATE_WORDS = ("private", "privately")
+# `from a family: …` passes on thanks from outside the team; what people call each kind of source.
+SOURCE_WORDS = {
+    "family": ("family", "families", "parent", "carer", "foster carer", "kinship carer", "grandparent"),
+    "young person": ("young person", "young people", "child", "children", "care leaver", "teenager"),
+    "agency": ("agency", "agencies", "partner agency", "partner agencies", "partner", "school", "police", "health"),
+}
+SOURCE_OF = {w: source for source, words in SOURCE_WORDS.items() for word in words for w in (word, word + "s")}
+FROM_SOURCE = re.compile(r"^from\s+(?:(?:an?|the|our|their)\s+)?([a-z][a-z -]*?)\s*:\s*", re.IGNORECASE)
 
 NameOf = Callable[[str], str]
 
@@ -49,6 +59,11 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def mention(user_id: str) -> str:
+    """A person in a message: a mention Slack renders as their name, or "a former colleague" once they were erased."""
+    return FORMER_COLLEAGUE if is_former_colleague(user_id) else f"<@{user_id}>"
+
+
 def quote(text: str) -> str:
     """A block quote of plain text, every line quoted."""
     return "\n".join("> " + line for line in escape(text).splitlines() or [""])
@@ -61,10 +76,20 @@ class ThanksText:
     unresolved_names: tuple[str, ...]
     groups: tuple[str, ...]
     reason: str
+    source: str | None = None  # "family", "young person" or "agency" when passing on thanks from outside
+
+
+def _source(text: str) -> tuple[str | None, str]:
+    """A leading `from a family:` (or a synonym): the kind of source and the rest. Any other `from …` is
+    ordinary reason text and is left as it was."""
+    found = FROM_SOURCE.match(text)
+    source = SOURCE_OF.get(" ".join(found.group(1).lower().split())) if found else None
+    return (source, text[found.end() :]) if found and source else (None, text)
 
 
 def parse_thanks(text: str, name_of: NameOf | None = None) -> ThanksText:
-    """`[private] @bob @carol [for] reason` in Slack's escaped command text."""
+    """`[private] @bob @carol [for] reason` or `[private] @bob from a family: reason` in Slack's escaped
+    command text."""
     rest = text.strip()
     first, _, after = rest.partition(" ")
     private = first.lower() in PRIVATE_WORDS
@@ -82,5 +107,7 @@ def parse_thanks(text: str, name_of: NameOf | None = None) -> ThanksText:
         else:
             unresolved.append("@" + typed)
         rest = rest[match.end() :]
+    source, rest = _source(rest.strip())
     reason = re.sub(r"^for\b[:\s]*", "", rest.strip(), flags=re.IGNORECASE)
-    return ThanksText(private, tuple(recipients), tuple(unresolved), tuple(groups), plain(reason, name_of).strip())
+    reason = plain(reason, name_of).strip()
+    return ThanksText(private, tuple(recipients), tuple(unresolved), tuple(groups), reason, source)

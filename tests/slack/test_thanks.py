@@ -91,8 +91,8 @@ def test_private_thanks_reaches_only_the_giver_and_recipient(slack, store):
         assert s.scalars(select(Thanks.private)).one() is True
 
 
-def test_no_text_shows_usage_with_an_example(slack, store):
-    response = slack.thanks("", ALICE)
+def test_help_shows_usage_with_an_example(slack, store):
+    response = slack.thanks("help", ALICE)
     assert "/thanks @bob @carol for covering my home visit" in response.body
     assert count(store) == 0 and slack.said() == []
 
@@ -260,5 +260,5 @@ def test_the_usage_lists_the_values_this_workspace_chose(slack):
     from bot.core.ports import Team
 
     slack.services.workspaces.update(Team("slack", "T0SAMPLE"), DANI, {"values": ["kind", "brave"]})
-    usage = slack.thanks("", ALICE).body
+    usage = slack.thanks("help", ALICE).body
     assert "Tag a value with `#kind, #brave`." in usage

@@ -14,9 +14,11 @@ from bot.core.errors import PlatformUnavailable, Refused, StoreUnavailable
 from bot.core.ports import Team
 from bot.core.services import Services
 from bot.core.thanks import ThanksRequest
-from bot.slack import blocks
+from bot.slack import blocks, modals
 from bot.slack.listeners import admin
 from bot.slack.listeners.cards import post_card
+from bot.slack.listeners.export import EXPORT_OPTIONS, send_export
+from bot.slack.listeners.home import refresh_home
 from bot.slack.listeners.replies import not_saved
 from bot.slack.listeners.thanks_notes import send_thank_you_notes
 from bot.slack.text import escape, parse_thanks, plain
@@ -28,7 +30,10 @@ T = TypeVar("T")
 THANKS_USAGE = (
     "*Thank a colleague:* `/thanks @name for what they did`, for example\n"
     "`/thanks @bob @carol for covering my home visit #supportive`\n"
+    "• `/thanks` on its own opens a form.\n"
     "• `/thanks private @bob for …`: only you and Bob see it.\n"
+    "• `/thanks @bob from a family: what they said` passes on thanks from a family, a young person or a "
+    "partner agency. Say which kind only, never a name.\n"
     "• Tag a value with `#{values}`."
 )
 CHANGE_HELP = (
@@ -40,6 +45,7 @@ CHANGE_HELP = (
     "• `/smallchange mine`: ideas you suggested, own or back.\n"
     "• `/smallchange nudges`: how often I check in with you, your days off, snooze or stop.\n"
     "• `/smallchange admin`: workspace settings (admins).\n"
+    "• `/smallchange export [since 2026-01-01] [json]`: the team's records as CSV, sent to you in a DM (admins).\n"
     "On each card: *Back this*, *I'll take this on*, and a status menu (idea → trying → adopted, or parked / dropped)."
 )
 
@@ -57,6 +63,14 @@ def save_or_explain(respond: Respond, what: str, typed: str, save: Callable[[], 
     return None
 
 
+def thanks_usage(services: Services, team: Team) -> str:
+    try:
+        values = services.workspaces.get(team).values
+    except FAILURES:
+        values = services.workspaces.defaults.values  # the help still answers with the database down
+    return THANKS_USAGE.format(values=", #".join(v.replace(" ", "-") for v in values))
+
+
 def register(app: App, services: Services) -> None:
     defaults = services.settings.defaults
 
@@ -64,14 +78,18 @@ def register(app: App, services: Services) -> None:
     def thanks_command(ack: Ack, command: dict, respond: Respond, client: WebClient) -> None:
         text = (command.get("text") or "").strip()
         team = Team("slack", command["team_id"])
-        if not text or text.lower() == "help":
-            try:
-                values = services.workspaces.get(team).values
-            except FAILURES:
-                values = services.workspaces.defaults.values  # the help still answers with the database down
-            ack(THANKS_USAGE.format(values=", #".join(v.replace(" ", "-") for v in values)))
+        if text.lower() == "help":
+            ack(thanks_usage(services, team))
             return
         ack()
+        if not text:  # the form, set to share in this channel; it is submitted in thanks_ways
+            form = modals.thanks_modal(defaults.reason_max_chars, channel_id=command.get("channel_id"))
+            try:
+                client.views_open(trigger_id=command["trigger_id"], view=form)
+            except SlackApiError as exc:
+                log.warning("views.open failed: %s", exc.response.get("error"))
+                respond(thanks_usage(services, team))
+            return
         parsed = parse_thanks(text)
         if parsed.groups:
             respond(
@@ -86,6 +104,7 @@ def register(app: App, services: Services) -> None:
             private=parsed.private,
             channel_id=command.get("channel_id"),
             unresolved_names=parsed.unresolved_names,
+            source=parsed.source,
         )
         given = save_or_explain(
             respond, "thank-you", f"/thanks {plain(text)}", lambda: services.thanks.give(team, request)
@@ -98,6 +117,7 @@ def register(app: App, services: Services) -> None:
         else:
             respond(blocks.thanks_private_receipt(given))
         send_thank_you_notes(client, given, request.channel_id)
+        refresh_home(services, client, team, given.giver.id, *(p.id for p in given.recipients))
 
     @app.command("/smallchange")
     def smallchange_command(ack: Ack, command: dict, respond: Respond, client: WebClient) -> None:
@@ -124,6 +144,9 @@ def register(app: App, services: Services) -> None:
         if word in ("admin", "nudges") and not rest.strip():
             opener = admin.open_admin if word == "admin" else admin.open_my_nudges
             opener(services, client, respond, team, user_id, command["trigger_id"])
+            return
+        if word == "export" and EXPORT_OPTIONS.fullmatch(rest):
+            send_export(services, client, respond, team, user_id, rest)
             return
         if word in ("list", "mine") and not rest.strip():
             try:
@@ -154,6 +177,7 @@ def register(app: App, services: Services) -> None:
         if change is None:
             return
         post_card(services, client, team, change, command.get("channel_id"), user_id, respond)
+        refresh_home(services, client, team, user_id)
         if anonymous:
             respond(
                 ":detective: Posted anonymously. Your name isn't stored with this idea, so nobody can see it was you."

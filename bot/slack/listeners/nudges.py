@@ -1,4 +1,5 @@
-"""Answers to nudges (the five buttons and "shall I stop?"), and the modals they and the settings open."""
+"""Answers to nudges (the five buttons and "shall I stop?"), and the modals they and the settings open.
+The thanks form is submitted in thanks_ways, wherever it was opened from."""
 
 from __future__ import annotations
 
@@ -12,10 +13,9 @@ from slack_sdk.errors import SlackApiError
 from bot.core.errors import PlatformUnavailable, Refused, StoreUnavailable
 from bot.core.ports import Team
 from bot.core.services import Services
-from bot.core.thanks import ThanksRequest
 from bot.slack import blocks, modals
+from bot.slack.listeners.home import refresh_home
 from bot.slack.listeners.replies import why_not
-from bot.slack.listeners.thanks_notes import send_thank_you_notes
 from bot.slack.text import escape
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ def _selected_date(values: dict, block: str) -> date | None:
 def register(app: App, services: Services) -> None:
     nudges = services.nudges
 
-    def answer(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
+    def answer(ack: Ack, body: dict, action: dict, respond: Respond, client: WebClient) -> None:
         ack()
         team, user_id = Team("slack", body["team"]["id"]), body["user"]["id"]
         what = ANSWERS[action["action_id"]]
@@ -54,6 +54,7 @@ def register(app: App, services: Services) -> None:
         stopped = mine.opted_out or mine.cadence == "off"  # then the answer offers "Start again"
         text, answered = blocks.nudge_answer(note, int(action["value"]), stopped)
         respond(text=text, blocks=answered, replace_original=True)
+        refresh_home(services, client, team, user_id)
 
     for action_id in ANSWERS:
         app.action(action_id)(answer)
@@ -75,42 +76,9 @@ def register(app: App, services: Services) -> None:
 
         return listener
 
-    max_chars = services.settings.defaults.reason_max_chars
-    app.action("nudge_suggest")(open_from_nudge("suggest", blocks.change_modal("", max_chars)))
-    app.action("nudge_thank")(open_from_nudge("thank", modals.thanks_modal(max_chars)))
-
-    @app.view("thanks_submit")
-    def thanks_submitted(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
-        values = view["state"]["values"]
-        recipients = tuple((values.get("who", {}).get("users") or {}).get("selected_users") or [])
-        reason = (values.get("reason", {}).get("text") or {}).get("value") or ""
-        channel = (values.get("channel", {}).get("choice") or {}).get("selected_conversation")
-        if not reason.strip():
-            ack(response_action="errors", errors={"reason": "Say what you're thanking them for."})
-            return
-        team, giver = Team("slack", body["team"]["id"]), body["user"]["id"]
-        request = ThanksRequest(giver, recipients, reason, private=channel is None, channel_id=channel)
-        try:
-            given = services.thanks.give(team, request)
-        except Refused as refusal:
-            block = "reason" if "reason" in refusal.message or "characters" in refusal.message else "who"
-            ack(response_action="errors", errors={block: refusal.message})
-            return
-        except FAILURES as exc:
-            ack(response_action="errors", errors={"reason": f"Not saved: {why_not(exc)}. Try again."})
-            return
-        ack()
-        if channel:
-            headline, post = blocks.thanks_post(given)
-            try:
-                client.chat_postMessage(channel=channel, text=headline, blocks=post)
-            except SlackApiError as exc:
-                log.info("could not share thanks in the channel: %s", exc.response.get("error"))
-                client.chat_postMessage(
-                    channel=giver,
-                    text="Your thanks is saved and sent, but I couldn't post it in that channel (invite me there).",
-                )
-        send_thank_you_notes(client, given, channel)
+    defaults = services.settings.defaults
+    app.action("nudge_suggest")(open_from_nudge("suggest", blocks.change_modal("", defaults.change_max_chars)))
+    app.action("nudge_thank")(open_from_nudge("thank", modals.thanks_modal(defaults.reason_max_chars)))
 
     @app.view("my_nudges_submit")
     def my_nudges_submitted(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
@@ -132,3 +100,4 @@ def register(app: App, services: Services) -> None:
             return
         ack()
         client.chat_postMessage(channel=body["user"]["id"], text=note)
+        refresh_home(services, client, Team("slack", body["team"]["id"]), body["user"]["id"])
