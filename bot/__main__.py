@@ -117,7 +117,8 @@ def run_job(settings: Settings, job: str, at: str | None, dry_run: bool) -> None
     store.migrate()
     services, client = slack_services(settings, store)
     team = clock_module.slack_team(client)
-    report = clock_module.tick(services, team, when, dry_run=dry_run)
+    job_tick = clock_module.digest_tick if job == "digests" else clock_module.tick
+    report = job_tick(services, team, when, dry_run=dry_run)
     if report.skipped_locked:
         print("Another clock is ticking right now; nothing done.")
     elif dry_run:
@@ -141,6 +142,83 @@ def report(settings: Settings, what: str) -> None:
     print("\n".join(report_lines(services.nudges.report(clock_module.slack_team(client)))))
 
 
+def records_service(settings: Settings):
+    """The records service on the configured database, brought up to date; an unreachable database is one line."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.core.records import RecordsService
+    from bot.store.db import Store
+
+    store = Store.from_url(settings.database_url)
+    try:
+        store.migrate()
+    except SQLAlchemyError as exc:
+        raise SystemExit(f"Could not open the database: {type(exc).__name__}. Check DATABASE_URL.") from None
+    return RecordsService(store)
+
+
+def slack_workspace(records, given: str | None) -> str:
+    """The --workspace asked for, or the only Slack workspace in the database."""
+    known = records.workspaces("slack")
+    if given and given not in known:
+        raise SystemExit(f"No Slack workspace {given} in this database (it holds: {', '.join(known) or 'none'}).")
+    if given:
+        return given
+    if len(known) != 1:
+        raise SystemExit(f"Name the workspace with --workspace T…: this database holds {', '.join(known) or 'none'}.")
+    return known[0]
+
+
+def export(settings: Settings, workspace: str | None, since, fmt: str, out: str | None) -> None:
+    """Thanks, ideas with their history, and nudge outcomes: one JSON document, or four CSV files in a folder."""
+    from pathlib import Path
+
+    from bot.core.errors import Refused, StoreUnavailable
+    from bot.core.ports import Team
+
+    records = records_service(settings)
+    team = Team("slack", slack_workspace(records, workspace))
+    try:
+        data = records.export(team, since)
+    except (Refused, StoreUnavailable) as exc:
+        raise SystemExit(getattr(exc, "message", "The database isn't answering; nothing was exported.")) from None
+    if fmt == "json":
+        if out is None:
+            print(data.to_json())
+            return
+        Path(out).write_text(data.to_json() + "\n", encoding="utf-8")
+        print(out)
+        return
+    folder = Path(out or f"export-{team.external_id}-{data.exported_at:%Y%m%d}")
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, table in data.csv_files().items():
+        (folder / name).write_text(table, encoding="utf-8", newline="")
+        print(folder / name)
+
+
+def forget_user(settings: Settings, user_id: str, workspace: str | None, dry_run: bool) -> None:
+    """Erase one person's personal data on their request; a dry run counts what would go and changes nothing."""
+    from bot.core.errors import Refused, StoreUnavailable
+    from bot.core.ports import Team
+
+    records = records_service(settings)
+    team = Team("slack", slack_workspace(records, workspace))
+    try:
+        erasure = records.forget(team, user_id, dry_run=dry_run)
+    except (Refused, StoreUnavailable) as exc:
+        raise SystemExit(getattr(exc, "message", "The database isn't answering; nothing was erased.")) from None
+    print("\n".join(erasure.lines()))
+
+
+def iso_date(text: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-01-01") from None
+
+
 def secrets(settings: Settings) -> tuple[str, ...]:
     return tuple(s for s in (settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token) if s)
 
@@ -156,20 +234,33 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("console", help="try the bot in this terminal with a sample team; no Slack account needed")
     sub.add_parser("migrate", help="bring the database schema up to date")
     sub.add_parser("clock", help="run the nudge clock (exactly one process)")
-    run_parser = sub.add_parser("run", help="run one job now: nudges")
-    run_parser.add_argument("job", choices=["nudges"])
+    run_parser = sub.add_parser("run", help="run one job now: nudges or digests")
+    run_parser.add_argument("job", choices=["nudges", "digests"])
     run_parser.add_argument("--at", help="as if at this instant, e.g. 2026-11-24T10:30:00+00:00")
     run_parser.add_argument("--dry-run", action="store_true", help="send nothing; say who would hear and why not")
     report_parser = sub.add_parser("report", help="report on a job: nudges")
     report_parser.add_argument("what", choices=["nudges"])
+    export_parser = sub.add_parser("export", help="a workspace's thanks, ideas and nudge outcomes, as CSV or JSON")
+    export_parser.add_argument("--workspace", help="the Slack team id (T…); optional if the database holds only one")
+    export_parser.add_argument("--since", type=iso_date, help="only what was recorded from this date (UTC) on")
+    export_parser.add_argument("--format", choices=["csv", "json"], default="csv", help="csv (the default) or json")
+    export_parser.add_argument("--out", help="JSON: a file (default: print it); CSV: a folder (default export-T…-DATE)")
+    forget_parser = sub.add_parser("forget-user", help="erase one person's personal data, on their request")
+    forget_parser.add_argument("user", help="their Slack user id (U…)")
+    forget_parser.add_argument("--workspace", help="the Slack team id (T…); optional if the database holds only one")
+    forget_parser.add_argument("--dry-run", action="store_true", help="change nothing; list what would go")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
-    quiet = args.command in ("console", "run", "report")
+    quiet = args.command in ("console", "run", "report", "export", "forget-user")
     logs.configure(settings.log_level if not quiet else "WARNING", secrets(settings))
     if args.command == "run":
         run_job(settings, args.job, args.at, args.dry_run)
     elif args.command == "report":
         report(settings, args.what)
+    elif args.command == "export":
+        export(settings, args.workspace, args.since, args.format, args.out)
+    elif args.command == "forget-user":
+        forget_user(settings, args.user, args.workspace, args.dry_run)
     else:
         COMMANDS[args.command](settings)
 

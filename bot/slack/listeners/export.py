@@ -1,0 +1,61 @@
+"""`/smallchange export`: an admin's copy of the team's records, sent to the admin alone."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import date
+
+from slack_bolt import Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackClientError
+
+from bot.core.errors import PlatformUnavailable, StoreUnavailable
+from bot.core.ports import Team
+from bot.core.records import UnknownWorkspace
+from bot.core.services import Services
+from bot.slack.listeners.replies import why_not
+from bot.slack.text import escape
+
+log = logging.getLogger(__name__)
+FAILURES = (StoreUnavailable, PlatformUnavailable)
+EXPORT_OPTIONS = re.compile(r"(?:\s*\b(?:since|csv|json|\d{4}-\d\d?-\d\d?)\b)*\s*", re.IGNORECASE)
+EXPORT_NOT_ADMIN = (
+    "Only workspace admins and owners (and people the bot's operator has named) can export the team's records. "
+    "Nothing was exported."
+)
+
+
+def send_export(services: Services, client: WebClient, respond: Respond, team: Team, user_id: str, options: str):
+    """Admins only, and only into the admin's own DM: an export holds the whole team's records."""
+    words = options.lower().split()
+    dates = [w for w in words if w not in ("since", "csv", "json")]
+    try:
+        since = date.fromisoformat(dates[0]) if dates else None
+    except ValueError:
+        respond(f"I couldn't read {escape(dates[0])} as a date. Try `/smallchange export since 2026-01-01`.")
+        return
+    try:
+        if not services.changes.is_admin(team, user_id):
+            respond(EXPORT_NOT_ADMIN)
+            return
+        data = services.records.export(team, since)
+    except UnknownWorkspace:
+        respond("Nothing has been recorded in this workspace yet, so there's nothing to export.")
+        return
+    except FAILURES as exc:
+        respond(f":warning: I couldn't export just now: {why_not(exc)}. Nothing was sent. Please try again.")
+        return
+    name = f"smallchanges-{team.external_id}-{data.exported_at:%Y%m%d}"
+    tables = {".json": data.to_json()} if "json" in words else {f"-{f}": t for f, t in data.csv_files().items()}
+    files = [{"filename": name + suffix, "title": name + suffix, "content": body} for suffix, body in tables.items()]
+    counts = f"thanks: {len(data.thanks)}, ideas: {len(data.ideas)}, nudges: {len(data.nudges)}"
+    about = f"Small Changes export{f' since {since}' if since else ''}: {counts}. Private thanks are not quoted."
+    try:
+        dm = client.conversations_open(users=user_id)["channel"]["id"]
+        client.files_upload_v2(file_uploads=files, channel=dm, initial_comment=about)
+    except (SlackClientError, OSError) as exc:
+        log.warning("sending an export failed: %s", getattr(exc, "response", {}).get("error", type(exc).__name__))
+        respond(":warning: I couldn't send the export: Slack didn't take the file. Nothing was shared. Try again soon.")
+        return
+    respond(f":inbox_tray: Sent to you in a DM ({counts}).")
