@@ -13,15 +13,17 @@ import re
 import secrets
 import sys
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import TextIO
 
 from slack_bolt import App
 from slack_bolt.request import BoltRequest
 
 from bot.console.fake_slack import Call, FakeSlack
-from bot.console.payloads import SlackRequests, modal_values
+from bot.console.payloads import SlackRequests
 from bot.console.team import ALICE, SAMPLE_TEAM
 from bot.core.changes import STATUSES
+from bot.core.ports import Team
 from bot.core.services import Services
 from bot.settings import Settings
 
@@ -43,6 +45,12 @@ INTRO = """Small Changes console: you are in #general of a sample team. Type wha
 Cards show numbered buttons: type `1` or `back`, `2` or `take`, `status trying`; add `#N` for card N.
   tick [2026-11-24T10:30:00+00:00]   run the nudge clock (now, or as if then); answer a nudge with
                           snooze | fewer | stop | resume (as the person it was sent to)
+  say <text>              post a message in #general; others can then:
+  react [emoji]           react to the latest message someone else said (:pray: thanks its author)
+  thank author            the message shortcut "Thank the author" on that message
+  home                    open your Home tab in the app
+  digest [ISO time]       run the managers' digests (now, or as if then)
+  b1, b2 …                press a button shown as [b1] in a digest or on Home
   as bob                  act as someone else (people: {people})
   help | quit"""
 
@@ -57,6 +65,8 @@ class Console:
         self.user = ALICE
         self.cards: dict[int, tuple[dict, str]] = {}  # change id -> (message as Slack holds it, channel)
         self.last_card: int | None = None
+        self.buttons: dict[str, tuple[dict, str, dict]] = {}  # "b1" -> (message, channel, element)
+        self.messages: list[dict] = []  # what people said in #general (console only: Slack would hold these)
         self.seen = 0
 
     def say(self, text: str = "") -> None:
@@ -80,6 +90,18 @@ class Console:
             self.command(word, rest, ask)
         elif word == "tick":
             self.tick(rest.strip())
+        elif word == "digest":
+            self.digest(rest.strip())
+        elif word == "say":
+            self.post(rest.strip())
+        elif word == "react":
+            self.react(rest.strip().strip(":") or "pray")
+        elif line.lower() == "thank author":
+            self.thank_author(ask)
+        elif word == "home":
+            self.home(ask)
+        elif word in self.buttons:
+            self.press_button(word, ask)
         elif word in NUDGE_BUTTONS:
             self.answer_nudge(word)
         else:
@@ -117,15 +139,26 @@ class Console:
         self.show_new()
 
     def fill_form(self, call: Call, ask) -> None:
+        """Answer a modal question by question, as a person would fill it in, and submit it to the app."""
         view = call.params["view"]
         view = json.loads(view) if isinstance(view, str) else view
-        self.say(f"-- form: {view['title']['text']} (press Enter to skip optional questions) --")
+        self.say(f"-- form: {view['title']['text']} (Enter keeps what is shown in [brackets]; `-` clears it) --")
+        for block in view["blocks"]:
+            if block["type"] in ("section", "context"):
+                texts = (
+                    [block["text"]["text"]] if block["type"] == "section" else [e["text"] for e in block["elements"]]
+                )
+                self.say(self.block("form", "\n".join(texts)).split("\n", 1)[1])
         while True:
-            change = ask("The change: ")
-            obstacle = ask("What gets in the way today? ") or None
-            gift = {"y": "within", "n": "outside"}.get(ask("Within the team's gift? [y/n/Enter] ").strip().lower()[:1])
-            anon = ask("Post anonymously? [y/N] ").strip().lower().startswith("y")
-            values = modal_values(change, obstacle, gift, anon)
+            try:
+                values = {
+                    block["block_id"]: {block["element"]["action_id"]: self.answer(block, ask)}
+                    for block in view["blocks"]
+                    if block["type"] == "input"
+                }
+            except EOFError:
+                self.say("-- form closed; nothing was submitted --")
+                return
             response = self.dispatch(self.requests.view_submission(view, values, self.user), show_body=False)
             errors = json.loads(response.body).get("errors") if response.body else None
             if not errors:
@@ -134,22 +167,139 @@ class Console:
                 self.say(f"  ! {block}: {message}")
         self.show_new()
 
-    def tick(self, at: str) -> None:
-        """Run the nudge clock once, now or as if at an ISO time, and show what people received."""
-        from datetime import UTC, datetime
+    def answer(self, block: dict, ask) -> dict:
+        """One input's state, in the shape Slack submits, from what is typed (or its initial value)."""
+        element, label = block["element"], block["label"]["text"]
+        kind = element["type"]
+        options = element.get("options") or []
+        if kind in ("static_select", "radio_buttons", "checkboxes"):
+            label += " (" + ", ".join(f"{n}: {o['text']['text']}" for n, o in enumerate(options, 1)) + ")"
+        initial = {
+            "plain_text_input": element.get("initial_value"),
+            "number_input": element.get("initial_value"),
+            "multi_users_select": " ".join(
+                "@" + self.names.get(u, u).lower() for u in element.get("initial_users", [])
+            ),
+            "conversations_select": self.channel(element["initial_conversation"])
+            if element.get("initial_conversation")
+            else None,
+            "datepicker": element.get("initial_date"),
+            "timepicker": element.get("initial_time"),
+            "static_select": (element.get("initial_option") or {}).get("text", {}).get("text"),
+            "radio_buttons": (element.get("initial_option") or {}).get("text", {}).get("text"),
+        }.get(kind)
+        typed = ask(f"{label}{f' [{initial}]' if initial else ''}: ").strip()
+        if typed == "-":
+            typed, initial = "", None
+        state: dict = {"type": kind}
+        if kind in ("plain_text_input", "number_input"):
+            state["value"] = typed or initial
+        elif kind == "multi_users_select":
+            names = (typed or initial or "").replace(",", " ").split()
+            state["selected_users"] = [
+                self.people[n.lstrip("@").lower()]["id"] for n in names if n.lstrip("@").lower() in self.people
+            ]
+        elif kind == "conversations_select":
+            chosen = (typed or initial or "").lstrip("#")
+            state["selected_conversation"] = next((c for c, name in CHANNELS.items() if name == chosen), None)
+        elif kind in ("datepicker", "timepicker"):
+            state["selected_date" if kind == "datepicker" else "selected_time"] = typed or initial
+        else:
+            picked = [options[int(n) - 1] for n in re.findall(r"\d+", typed) if 0 < int(n) <= len(options)]
+            if kind == "checkboxes":
+                state["selected_options"] = picked
+            else:
+                state["selected_option"] = picked[0] if picked else element.get("initial_option")
+        return state
 
-        from bot.core.ports import Team
-
+    def when(self, at: str) -> datetime | None:
         try:
             when = datetime.fromisoformat(at) if at else datetime.now(UTC)
         except ValueError:
             self.say("Give a time like 2026-11-24T10:30:00+00:00, or nothing for now.")
+            return None
+        return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+    def tick(self, at: str) -> None:
+        """Run the nudge clock once, now or as if at an ISO time, and show what people received."""
+        if when := self.when(at):
+            report = self.services.nudges.tick(self.team, when)
+            self.show_new()
+            self.say("[clock] " + ", ".join(f"{n} {reason}" for reason, n in report.counts.most_common()))
+
+    def digest(self, at: str) -> None:
+        """Run the managers' digests once, now or as if at an ISO time."""
+        if when := self.when(at):
+            report = self.services.digests.tick(self.team, when)
+            self.show_new()
+            self.say("[clock] " + ", ".join(f"{n} {reason}" for reason, n in report.counts.most_common()))
+
+    @property
+    def team(self) -> Team:
+        return Team("slack", self.fake.team_id)
+
+    # -- messages people write (the console stands in for Slack holding them) -------------------------------------
+    def post(self, text: str) -> None:
+        if not text:
+            self.say("Say something, e.g. `say I've rewritten the visit checklist`.")
             return
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        report = self.services.nudges.tick(Team("slack", self.fake.team_id), when)
+        ts = f"{1800000000 + len(self.messages)}.000100"
+        self.messages.append({"type": "message", "user": self.user, "text": text, "ts": ts})
+        self.say(self.block("#general", f"<@{self.user}>: {text}"))
+
+    def their_message(self) -> dict | None:
+        found = next((m for m in reversed(self.messages) if m["user"] != self.user), None)
+        if found is None:
+            self.say("No one else has said anything yet: `as bob`, then `say …`, then come back.")
+        return found
+
+    def react(self, emoji: str) -> None:
+        message = self.their_message()
+        if message is None:
+            return
+        event = {
+            "type": "reaction_added",
+            "user": self.user,
+            "reaction": emoji,
+            "item_user": message["user"],
+            "item": {"type": "message", "channel": "C0GENERAL", "ts": message["ts"]},
+            "event_ts": f"{datetime.now(UTC).timestamp():.6f}",
+        }
+        self.say(f"(you reacted :{emoji}: to @{self.names[message['user']]}'s message)")
+        self.dispatch(self.requests.event(event, "Ev" + secrets.token_hex(5))[0], show_body=False)
         self.show_new()
-        self.say("[clock] " + ", ".join(f"{n} {reason}" for reason, n in report.counts.most_common()))
+
+    def thank_author(self, ask) -> None:
+        message = self.their_message()
+        if message is not None:
+            self.dispatch(self.requests.message_shortcut("thank_author", message, "C0GENERAL", self.user))
+            self.show_and_fill(ask)
+
+    def home(self, ask) -> None:
+        event = {"type": "app_home_opened", "user": self.user, "channel": "D" + self.user[1:], "tab": "home"}
+        self.dispatch(self.requests.event(event, "Ev" + secrets.token_hex(5))[0], show_body=False)
+        published = [
+            c for c in self.new_calls() if c.method == "views.publish" and c.params.get("user_id") == self.user
+        ]
+        if not published:
+            self.say("(Home didn't open)")
+            return
+        view = published[-1].params["view"]
+        view = json.loads(view) if isinstance(view, str) else view
+        message = {"type": "message", "ts": "", "blocks": view["blocks"]}
+        self.say(self.render_blocks("your Home tab", view["blocks"], message, "D" + self.user[1:]))
+
+    def press_button(self, key: str, ask) -> None:
+        message, channel, element = self.buttons[key]
+        self.dispatch(self.requests.block_action(message, channel, element, self.user))
+        self.show_and_fill(ask)
+
+    def show_and_fill(self, ask) -> None:
+        """Show what a click or shortcut produced; if it opened a form, fill it in."""
+        opened = [c for c in self.new_calls(peek=True) if c.method == "views.open"]
+        self.show_new()
+        if opened:
+            self.fill_form(opened[-1], ask)
 
     def answer_nudge(self, word: str) -> None:
         remembered = self.nudges.get(self.user)
@@ -257,16 +407,46 @@ class Console:
         if not blocks:
             return self.block(where, params.get("text", ""))
         lines: list[str] = []
+        message = {"type": "message", "ts": call.result.get("ts") or params.get("ts", ""), "blocks": blocks}
+        channel = call.result.get("channel") or params.get("channel") or "C0GENERAL"
         for block in blocks:
-            if block["type"] in ("section", "header"):
-                lines.append(block["text"]["text"])
-            elif block["type"] == "context":
-                lines += [e.get("text", "") for e in block["elements"]]
-            elif block["type"] == "actions" and block.get("block_id", "").startswith("nudge_"):
+            if block["type"] == "actions" and block.get("block_id", "").startswith("nudge_"):
                 lines.append(self.remember_nudge(block, blocks, params, call))
-            elif block["type"] == "actions":
+            elif block["type"] == "actions" and re.fullmatch(r"change_\d+", block.get("block_id", "")):
                 lines.append(self.remember_card(block, blocks, params, call))
+            else:
+                lines += self.block_lines(block, message, channel)
         return self.block(where, "\n".join(lines))
+
+    def render_blocks(self, where: str, blocks: list, message: dict, channel: str) -> str:
+        return self.block(where, "\n".join(line for b in blocks for line in self.block_lines(b, message, channel)))
+
+    def block_lines(self, block: dict, message: dict, channel: str) -> list[str]:
+        """A block as text; buttons become [bN] that `bN` presses."""
+        if block["type"] in ("section", "header"):
+            lines = [block["text"]["text"]] if block.get("text") else []
+            for field in block.get("fields") or []:
+                lines.append(field["text"])
+            if accessory := block.get("accessory"):
+                lines.append(self.remember_buttons([accessory], message, channel))
+            return lines
+        if block["type"] == "context":
+            return [e.get("text", "") for e in block["elements"]]
+        if block["type"] == "divider":
+            return ["─" * 40]
+        if block["type"] == "actions":
+            return [self.remember_buttons(block["elements"], message, channel)]
+        return []
+
+    def remember_buttons(self, elements: list, message: dict, channel: str) -> str:
+        shown = []
+        for element in elements:
+            if element.get("type") != "button":
+                continue
+            key = f"b{len(self.buttons) + 1}"
+            self.buttons[key] = (message, channel, element)
+            shown.append(f"[{key}] {element['text']['text']}")
+        return "   ".join(shown)
 
     def remember_nudge(self, block: dict, blocks: list, params: dict, call: Call) -> str:
         user_id = params.get("channel", self.user) if call.method == "chat.postMessage" else self.user
@@ -295,6 +475,7 @@ class Console:
     def block(self, where: str, text: str) -> str:
         text = re.sub(r"<@(\w+)>", lambda m: "@" + self.names.get(m.group(1), m.group(1)), text)
         text = re.sub(r"<#(\w+)>", lambda m: self.channel(m.group(1)), text)
+        text = re.sub(r"<!date\^[^|>]*\|([^>]*)>", r"\1", text)  # Slack shows dates in the reader's timezone
         body = "\n".join("    " + line for line in html.unescape(text).splitlines())
         return f"[{where}]\n{body}"
 
@@ -327,7 +508,10 @@ def run(settings: Settings, lines: TextIO = sys.stdin, out: TextIO = sys.stdout)
             if interactive:
                 return input(prompt)
             console.say(prompt.rstrip())
-            return lines.readline().rstrip("\n")
+            line = lines.readline()
+            if not line:
+                raise EOFError
+            return line.rstrip("\n")
 
         while True:
             prompt = f"{console.names[console.user]}> "
