@@ -213,3 +213,36 @@ def test_console_runs_the_nudge_clock_and_answers_a_nudge(tmp_path):
     assert "[clock] 2 sent" in out and "outside working hours in Asia/Kolkata" in out
     assert "[DM to Alice (updated)]\n    No more nudges this week" in out
     assert "[DM to Carol]" in out.split("Carol> tick")[1]  # 11:30 in Kolkata on Tuesday
+
+
+def test_console_plays_forms_reactions_home_and_a_digest(tmp_path):
+    script = "\n".join(
+        [
+            "/thanks",  # the form, question by question
+            "@bob",
+            "1",  # passed on from a family
+            "for the kind words at the review",
+            "",  # keep #general
+            "as bob",
+            "say I've rewritten the visit checklist",
+            "as alice",
+            "react",
+            "react",  # the same person's second go at the same message counts once
+            "as bob",
+            "home",
+            "as dani",
+            "digest 2026-12-01T15:30:00+00:00",
+            "quit",
+        ]
+    )
+    result = run_bot(tmp_path, "console", env=bot_env(tmp_path), stdin=script)
+    out = result.stdout
+    assert result.returncode == 0, result.stderr
+    assert "Thanks from a family for @Bob, passed on by @Alice" in out
+    assert out.count("thanked you with a reaction to your message") == 1
+    home = out.split("Bob> home")[1]
+    assert "[your Home tab]" in home and "Thanks you've received (2)" in home
+    digest = out.split("Dani> digest")[1]
+    assert "[DM to Dani]" in digest and "2 thank-yous from 1 person to 1 person" in digest
+    assert "passed on" in digest.lower() or "famil" in digest.lower()
+    assert "[clock] 1 sent" in digest

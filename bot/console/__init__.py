@@ -21,7 +21,7 @@ from slack_bolt.request import BoltRequest
 
 from bot.console.fake_slack import Call, FakeSlack
 from bot.console.payloads import SlackRequests
-from bot.console.team import ALICE, SAMPLE_TEAM
+from bot.console.team import ALICE, DANI, SAMPLE_TEAM
 from bot.core.changes import STATUSES
 from bot.core.ports import Team
 from bot.core.services import Services
@@ -495,6 +495,7 @@ def run(settings: Settings, lines: TextIO = sys.stdin, out: TextIO = sys.stdout)
             slack_bot_token="xoxb-local-console",
             slack_signing_secret=secrets.token_hex(16),
             slack_api_url=fake.api_url,
+            manager_user_ids=settings.manager_user_ids or (DANI,),  # so `digest` has someone to send to
         )
         bot = build_slack(local, store=store, process_before_response=True, sleep=lambda _: None)
         requests = SlackRequests(local.slack_signing_secret, fake.team_id, fake.url + "/response/")

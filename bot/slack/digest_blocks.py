@@ -19,7 +19,7 @@ from slack_sdk.models.views import View
 
 from bot.core.changes import STATUS_LABELS, ChangeView
 from bot.core.digests import MIN_GROUP, ChangeLine, Digest, PeerThanks
-from bot.slack.text import escape, quote
+from bot.slack.text import escape, mention, quote
 
 Blocks = list[dict]
 # At most 35 blocks in all, inside Slack's 50 per message:
@@ -70,7 +70,7 @@ def digest_message(digest: Digest, manager: bool) -> tuple[str, Blocks]:
 
     def who(user_id: str) -> str:
         if manager:
-            return f"<@{user_id}>"
+            return mention(user_id)
         return escape(digest.names.get(user_id) or "a former colleague")
 
     period = "week" if digest.weeks == 1 else "period"

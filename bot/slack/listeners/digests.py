@@ -15,6 +15,7 @@ from bot.core.services import Services
 from bot.core.thanks import ThanksRequest
 from bot.slack import digest_blocks
 from bot.slack.listeners.cards import update_card
+from bot.slack.listeners.home import refresh_home
 from bot.slack.listeners.replies import why_not
 from bot.slack.text import escape
 
@@ -110,3 +111,4 @@ def register(app: App, services: Services) -> None:
         else:
             note = f":white_check_mark: Your personal thank-you went to <@{person_id}>, from you by name."
         client.chat_postMessage(channel=leader_id, text=note)
+        refresh_home(services, client, team, leader_id, person_id)
