@@ -60,6 +60,7 @@ class Bot:
 
     def thank(self, giver: str, recipients: tuple[str, ...], reason: str, at: datetime = LAST_WEEK, **extra):
         self.clock.at = at
+        extra.setdefault("channel_id", CHANNEL)  # said in the digest channel unless a test says otherwise
         return self.services.thanks.give(TEAM, ThanksRequest(giver, recipients, reason, **extra))
 
     def tick(self, at: datetime = TUESDAY, dry_run: bool = False) -> TickReport:
@@ -254,6 +255,11 @@ def test_the_manager_dm_names_people_and_the_channel_only_counts_them(bot):
         b["text"]["text"] for b in blocks_of(dm) if b.get("accessory", {}).get("action_id") == "digest_personal_thanks"
     ]
     assert names == [f"<@{FRAN}>: 2 times", f"<@{BOB}>: 1 time"]
+    bot.thank(BOB, (ALICE,), "the duty cover", at=TUESDAY + timedelta(days=1))
+    bot.tick(TUESDAY + timedelta(weeks=1))
+    [_, own] = bot.digests(ALICE)
+    assert f"<@{ALICE}>: 1 time" in own.text()  # Alice reads that she was thanked, with no button to thank herself
+    assert not [b for b in buttons(own) if b["action_id"] == "digest_personal_thanks"]
     assert f"*No thanks in 8 weeks:* <@{ALICE}>, <@{CAROL}>, <@{DANI}> and <@{GEO}>." in dm.text()
 
     assert "No thanks in 8 weeks" not in post.text() and "Thanked by colleagues" not in post.text()
@@ -480,3 +486,16 @@ def test_run_digests_sends_and_prints_what_happened(tmp_path, fake_slack):
     assert result.stdout.startswith("sent 1, failed 0")
     [post] = fake_slack.calls_to("chat.postMessage")
     assert post.params["channel"] == CHANNEL and "1 thank-you from 1 person to 1 person." in post.text()
+
+
+def test_the_channel_copy_quotes_only_thanks_said_in_that_channel(bot):
+    bot.thank(BOB, (FRAN,), "the handover notes for the Monday panel", channel_id="C0PRIVATETEAM")
+    bot.thank(CAROL, (GEO,), "sorting the court bundle", channel_id=CHANNEL)
+
+    bot.tick(TUESDAY)
+
+    channel_copy = bot.digests(CHANNEL)[0].text()
+    assert "sorting the court bundle" in channel_copy
+    assert "handover notes" not in channel_copy  # said in another (perhaps private) channel
+    managers_copy = bot.digests(ALICE)[0].text()
+    assert "handover notes" in managers_copy and "sorting the court bundle" in managers_copy

@@ -78,7 +78,10 @@ class Digest:
     receivers: int = 0
     values: tuple[tuple[str, int], ...] = ()  # from public thanks only
     outside: tuple[tuple[str, int], ...] = ()  # (source, count): never anyone's name
-    highlights: tuple[Highlight, ...] = ()
+    highlights: tuple[Highlight, ...] = ()  # for managers' DMs
+    # The channel's copy quotes only thanks first posted in that channel: one said in a private channel must not
+    # reach a wider audience through the digest.
+    channel_highlights: tuple[Highlight, ...] = ()
     thanked_by_peers: tuple[Thanked, ...] = ()
     new: int = 0
     backed: int = 0
@@ -194,6 +197,7 @@ class DigestService:
                     Thanks.private,
                     Thanks.source,
                     Thanks.via,
+                    Thanks.channel_id,
                     case((Thanks.private.is_(False), Thanks.reason)).label("reason"),  # a private reason stays put
                 ).where(*in_period)
             ).all()
@@ -262,6 +266,11 @@ class DigestService:
             values=tuple(Counter(value for _, value in tagged).most_common(TOP_VALUES)),
             outside=tuple(Counter(g.source for g in given if g.source).most_common()),
             highlights=self._highlights(public, to, values_of),
+            channel_highlights=self._highlights(
+                [g for g in public if g.channel_id and g.channel_id == self.workspaces.get(team).digest_channel],
+                to,
+                values_of,
+            ),
             thanked_by_peers=tuple(
                 Thanked(user_id, times)
                 for user_id, times in sorted(peers.items(), key=lambda item: (-item[1], active[item[0]].lower()))

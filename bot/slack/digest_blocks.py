@@ -63,7 +63,7 @@ def _context(mrkdwn: str) -> ContextBlock:
     return ContextBlock(elements=[MarkdownTextObject(text=mrkdwn)])
 
 
-def digest_message(digest: Digest, manager: bool) -> tuple[str, Blocks]:
+def digest_message(digest: Digest, manager: bool, reader: str | None = None) -> tuple[str, Blocks]:
     """The digest. A manager's DM names people (as mentions, which ping nobody outside the DM) and carries the
     lists of who was thanked by colleagues and who has not been thanked lately; the channel's copy uses plain
     names, so nobody is pinged, and carries no list of people."""
@@ -75,14 +75,14 @@ def digest_message(digest: Digest, manager: bool) -> tuple[str, Blocks]:
 
     period = "week" if digest.weeks == 1 else "period"
     blocks: list = [HeaderBlock(text=f"Team digest: {digest.span}")]
-    blocks += _thanks(digest, period, who)
+    blocks += _thanks(digest, period, who, manager)
     blocks.append(DividerBlock())
     blocks += _changes(digest, period, who)
     blocks.append(DividerBlock())
     blocks += _attention(digest)
     if manager:
         blocks.append(DividerBlock())
-        blocks += _people(digest, who)
+        blocks += _people(digest, who, reader)
     blocks.append(_context(":lock: Private thank-yous are counted here, never quoted or named."))
     headline = (
         f"Team digest for {digest.span}: {_plural(digest.thanks, 'thank-you')}, {_plural(digest.new, 'new idea')}"
@@ -90,7 +90,7 @@ def digest_message(digest: Digest, manager: bool) -> tuple[str, Blocks]:
     return headline, [b.to_dict() for b in blocks]
 
 
-def _thanks(digest: Digest, period: str, who: Callable[[str], str]) -> list:
+def _thanks(digest: Digest, period: str, who: Callable[[str], str], manager: bool) -> list:
     if not digest.thanks:
         lines = [f"*:sparkles: Thanks:* none this {period}."]
     else:
@@ -104,7 +104,7 @@ def _thanks(digest: Digest, period: str, who: Callable[[str], str]) -> list:
         total = sum(n for _, n in digest.outside)
         lines.append(f"{total} passed on from outside the team: " + ", ".join(parts) + ".")
     blocks: list = [_section("\n".join(lines))]
-    for h in digest.highlights:
+    for h in digest.highlights if manager else digest.channel_highlights:
         recipients = _names(h.recipient_ids, who) if h.recipient_ids else "a colleague"
         if h.source:
             line = f"{who(h.giver_id)} passed on thanks from {OUTSIDE.get(h.source, ('outside',))[0]} to {recipients}"
@@ -179,7 +179,7 @@ def _attention(digest: Digest) -> list:
     return blocks
 
 
-def _people(digest: Digest, who: Callable[[str], str]) -> list:
+def _people(digest: Digest, who: Callable[[str], str], reader: str | None) -> list:
     if digest.small_group:
         return [
             _context(
@@ -192,10 +192,14 @@ def _people(digest: Digest, who: Callable[[str], str]) -> list:
     if peers:
         blocks.append(_section("*Thanked by colleagues* (in public). A word from you would mean a lot:"))
         for thanked in peers[:PEERS_SHOWN]:
-            button = ButtonElement(
-                text="Send a personal thank-you",
-                action_id="digest_personal_thanks",
-                value=f"{thanked.user_id} {digest.period}",
+            button = (
+                ButtonElement(
+                    text="Send a personal thank-you",
+                    action_id="digest_personal_thanks",
+                    value=f"{thanked.user_id} {digest.period}",
+                )
+                if thanked.user_id != reader  # a manager's own line: no thanking oneself
+                else None
             )
             line = f"{who(thanked.user_id)}: {_plural(thanked.times, 'time')}"
             blocks.append(_section(line, accessory=button, block_id=f"digest_thanked_{thanked.user_id}"))

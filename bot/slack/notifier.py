@@ -51,7 +51,7 @@ class SlackNotifier:
         self._post(user_id, *blocks.stop_check(send_id))
 
     def digest(self, team: Team, to: str, digest: Digest, manager: bool) -> None:
-        self._post(to, *digest_blocks.digest_message(digest, manager))
+        self._post(to, *digest_blocks.digest_message(digest, manager, reader=to if manager else None))
 
     def remind(self, team: Team, owner_id: str, change: ChangeView, asker_id: str) -> None:
         self._post(owner_id, digest_blocks.reminder(change, asker_id), None)
