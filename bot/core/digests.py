@@ -19,7 +19,7 @@ from sqlalchemy import and_, case, distinct, func, or_, select
 
 from bot.core.changes import OPEN_STATUSES, ChangeView
 from bot.core.errors import Refused
-from bot.core.nudges import ArmReport, NudgeService, TickReport, one_clock_at_a_time
+from bot.core.nudges import ArmReport, NudgeService, TickReport, locked_tick
 from bot.core.policy import EPOCH_MONDAY, week_number
 from bot.core.ports import Directory, Notifier, Team, utc_now
 from bot.core.thanks import zone
@@ -419,15 +419,10 @@ class DigestService:
     # -- sending -------------------------------------------------------------------------------------------------
     def tick(self, team: Team, now: datetime | None = None, dry_run: bool = False) -> TickReport:
         """One pass: each manager and the digest channel due a digest now get it, once per period."""
-        report = TickReport()
-        with one_clock_at_a_time(self.store, f"digests:{team.platform}:{team.external_id}", dry_run) as ours:
-            if not ours:
-                report.skipped_locked = True
-                return report
-            self._tick(team, now or self.now(), dry_run, report)
-        return report
+        return locked_tick(self.store, f"digests:{team.platform}:{team.external_id}", dry_run, self._tick, team, now)
 
-    def _tick(self, team: Team, now: datetime, dry_run: bool, report: TickReport) -> None:
+    def _tick(self, team: Team, now: datetime | None, dry_run: bool, report: TickReport) -> None:
+        now = now or self.now()
         config = self.workspaces.get(team)
         targets = [(user_id, True) for user_id in config.managers]
         if config.digest_channel:

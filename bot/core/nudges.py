@@ -92,6 +92,17 @@ def one_clock_at_a_time(store: Store, name: str, dry_run: bool = False) -> Itera
             lock_conn.commit()
 
 
+def locked_tick(store: Store, name: str, dry_run: bool, run: Callable, team: Team, now: datetime | None) -> TickReport:
+    """A clock's pass, `run(team, now, dry_run, report)`, under the lock `name`; skipped while another clock has it."""
+    report = TickReport()
+    with one_clock_at_a_time(store, name, dry_run) as ours:
+        if not ours:
+            report.skipped_locked = True
+            return report
+        run(team, now, dry_run, report)
+    return report
+
+
 def held_back(state: str, attempts: int, error: str | None) -> str:
     """Why a ledger row this clock could not claim is not sent now."""
     if state == "sent":
@@ -323,15 +334,10 @@ class NudgeService:
     # -- sending -------------------------------------------------------------------------------------------------
     def tick(self, team: Team, now: datetime | None = None, dry_run: bool = False) -> TickReport:
         """One pass for one workspace. On PostgreSQL an advisory lock lets one clock at a time through."""
-        report = TickReport()
-        with one_clock_at_a_time(self.store, f"nudges:{team.platform}:{team.external_id}", dry_run) as ours:
-            if not ours:
-                report.skipped_locked = True
-                return report
-            self._tick(team, now or self.now(), dry_run, report)
-        return report
+        return locked_tick(self.store, f"nudges:{team.platform}:{team.external_id}", dry_run, self._tick, team, now)
 
-    def _tick(self, team: Team, now: datetime, dry_run: bool, report: TickReport) -> None:
+    def _tick(self, team: Team, now: datetime | None, dry_run: bool, report: TickReport) -> None:
+        now = now or self.now()
         self.sync_people(team)
         config = self.settings.get(team)
         gap = 1.0 / config.sends_per_second if config.sends_per_second > 0 else 0.0

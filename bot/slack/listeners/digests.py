@@ -16,7 +16,7 @@ from bot.core.thanks import ThanksRequest
 from bot.slack import digest_blocks
 from bot.slack.listeners.cards import update_card
 from bot.slack.listeners.home import refresh_home
-from bot.slack.listeners.replies import why_not
+from bot.slack.listeners.replies import save_from_modal, why_not
 from bot.slack.text import escape
 
 log = logging.getLogger(__name__)
@@ -92,13 +92,8 @@ def register(app: App, services: Services) -> None:
             return
         team, leader_id, person_id = Team("slack", body["team"]["id"]), body["user"]["id"], view["private_metadata"]
         request = ThanksRequest(leader_id, (person_id,), message, private=True, via="leader")
-        try:
-            given = services.thanks.give(team, request)
-        except Refused as refusal:
-            ack(response_action="errors", errors={"message": refusal.message})
-            return
-        except FAILURES as exc:
-            ack(response_action="errors", errors={"message": f"Not saved: {why_not(exc)}. Try again."})
+        given = save_from_modal(ack, "message", lambda: services.thanks.give(team, request))
+        if given is None:
             return
         ack()
         try:

@@ -15,7 +15,7 @@ from bot.core.ports import Team
 from bot.core.services import Services
 from bot.slack import blocks, modals
 from bot.slack.listeners.home import refresh_home
-from bot.slack.listeners.replies import why_not
+from bot.slack.listeners.replies import save_from_modal, why_not
 from bot.slack.text import escape
 
 log = logging.getLogger(__name__)
@@ -84,19 +84,18 @@ def register(app: App, services: Services) -> None:
     def my_nudges_submitted(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
         values = view["state"]["values"]
         choice = (values.get("cadence", {}).get("choice") or {}).get("selected_option", {}).get("value", "team")
-        try:
-            note = nudges.set_preferences(
+        note = save_from_modal(
+            ack,
+            "cadence",
+            lambda: nudges.set_preferences(
                 Team("slack", body["team"]["id"]),
                 body["user"]["id"],
                 None if choice == "team" else choice,
                 _selected_date(values, "day_off"),
                 _selected_date(values, "snooze"),
-            )
-        except Refused as refusal:
-            ack(response_action="errors", errors={"cadence": refusal.message})
-            return
-        except FAILURES as exc:
-            ack(response_action="errors", errors={"cadence": f"Not saved: {why_not(exc)}. Try again."})
+            ),
+        )
+        if note is None:
             return
         ack()
         client.chat_postMessage(channel=body["user"]["id"], text=note)
