@@ -41,6 +41,7 @@ from sqlalchemy import event
 from bot.app import build_slack
 from bot.console.fake_slack import FakeSlack
 from bot.console.payloads import SlackRequests
+from bot.core.workspace import WorkspaceConfig
 from bot.settings import Defaults, Settings
 from bot.store.db import Store
 
@@ -582,7 +583,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cost-thanks", type=int, default=300, help="in-process /thanks counted warm")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
-    cap = Defaults.load().thanks_daily_cap
+    cap = WorkspaceConfig.defaults().thanks_daily_cap
     if math.ceil((args.warmup + args.requests) / args.users) > cap:
         raise SystemExit(f"--users too small: someone would reach the daily cap of {cap} and be refused")
 

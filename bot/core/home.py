@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -22,6 +23,7 @@ RECEIVED_SHOWN = 10  # the wall: enough to feel appreciated, few enough to read
 GIVEN_SHOWN = 3
 IDEAS_SHOWN = 10
 TOP_SHOWN = 5
+OPENERS_FRESH_FOR = 60.0  # seconds
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class HomeService:
         now: Callable[[], datetime] = utc_now,
     ):
         self.store, self.changes, self.nudges, self.workspaces, self.now = store, changes, nudges, workspaces, now
+        self._openers_by_workspace: dict[int, tuple[float, set[str]]] = {}
 
     def opened(self, team: Team, user_id: str) -> HomePage:
         """Remember that this person looks at their Home (so changes keep it current), then build it."""
@@ -80,20 +83,31 @@ class HomeService:
         except IntegrityError:
             with self.store.session() as session:  # a second open at the same moment created the row first
                 session.execute(seen)
+        if workspace_id in self._openers_by_workspace:
+            self._openers_by_workspace[workspace_id][1].add(user_id)
         return self.page(team, user_id)
 
     def watching(self, team: Team, user_ids: Iterable[str | None]) -> list[str]:
         """Those of these people who have opened their Home, so it is worth re-publishing."""
-        workspace_id = self.store.workspace_id(team.platform, team.external_id)
         wanted = [u for u in dict.fromkeys(user_ids) if u]
         if not wanted:
             return []
-        query = select(Person.user_id).where(
-            Person.workspace_id == workspace_id, Person.user_id.in_(wanted), Person.home_opened_at.is_not(None)
-        )
-        with self.store.session() as session:
-            opened = set(session.scalars(query))
+        opened = self._openers(self.store.workspace_id(team.platform, team.external_id))
         return [u for u in wanted if u in opened]
+
+    def _openers(self, workspace_id: int) -> set[str]:
+        """Who in the workspace has ever opened their Home, read at most once a minute per process: every
+        thank-you and backing asks, and a query each time was a fifth of /thanks (benchmarks/README.md).
+        An open seen by another process is picked up within the minute."""
+        loaded_at, openers = self._openers_by_workspace.get(workspace_id, (None, set()))
+        if loaded_at is None or time.monotonic() - loaded_at > OPENERS_FRESH_FOR:
+            query = select(Person.user_id).where(
+                Person.workspace_id == workspace_id, Person.home_opened_at.is_not(None)
+            )
+            with self.store.session() as session:
+                openers = set(session.scalars(query))
+            self._openers_by_workspace[workspace_id] = (time.monotonic(), openers)
+        return openers
 
     def page(self, team: Team, user_id: str) -> HomePage:
         workspace_id = self.store.workspace_id(team.platform, team.external_id)

@@ -12,7 +12,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event, select, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -57,6 +57,16 @@ def make_engine(url: str, **kwargs) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+@contextmanager
+def _answering() -> Iterator[None]:
+    """A database that is down or unreachable surfaces as StoreUnavailable, never as a driver error."""
+    try:
+        yield
+    except (OperationalError, InterfaceError) as exc:
+        log.warning("database unavailable: %s", type(exc.orig).__name__ if exc.orig else exc)
+        raise StoreUnavailable() from exc
+
+
 class Store:
     """One database: sessions that commit or roll back as a unit, and workspace lookup."""
 
@@ -73,12 +83,14 @@ class Store:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A transaction: committed when the block ends, rolled back if it raises."""
-        try:
-            with self._sessions.begin() as session:
-                yield session
-        except (OperationalError, InterfaceError) as exc:
-            log.warning("database unavailable: %s", type(exc.orig).__name__ if exc.orig else exc)
-            raise StoreUnavailable() from exc
+        with _answering(), self._sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """The same, in Core, for a hot path that needs no ORM objects (benchmarks/README.md)."""
+        with _answering(), self.engine.begin() as conn:
+            yield conn
 
     def ping(self) -> bool:
         try:
