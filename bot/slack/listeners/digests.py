@@ -9,18 +9,15 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.core.errors import PlatformUnavailable, Refused, StoreUnavailable
 from bot.core.ports import Team
 from bot.core.services import Services
 from bot.core.thanks import ThanksRequest
 from bot.slack import digest_blocks
 from bot.slack.listeners.cards import update_card
 from bot.slack.listeners.home import refresh_home
-from bot.slack.listeners.replies import save_from_modal, why_not
-from bot.slack.text import escape
+from bot.slack.listeners.replies import act_or_explain, save_from_modal
 
 log = logging.getLogger(__name__)
-FAILURES = (StoreUnavailable, PlatformUnavailable)
 
 
 def _leave_the_digest_alone(**_message) -> None:
@@ -35,27 +32,22 @@ def register(app: App, services: Services) -> None:
     def remind_owner(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
         ack()
         team, user_id = Team("slack", body["team"]["id"]), body["user"]["id"]
-        try:
-            owner_id, outcome = digests.remind_owner(team, int(action["value"]), user_id)
-        except Refused as refusal:
-            respond(text=escape(refusal.message), replace_original=False)
+        reminded = act_or_explain(
+            respond, "No reminder was sent", lambda: digests.remind_owner(team, int(action["value"]), user_id)
+        )
+        if reminded is None:
             return
-        except FAILURES as exc:
-            respond(text=f":warning: No reminder was sent: {why_not(exc)}. Please try again.", replace_original=False)
-            return
+        owner_id, outcome = reminded
         respond(text=digest_blocks.reminder_outcome(owner_id, outcome), replace_original=False)
 
     @app.action("digest_take")
     def take_on(ack: Ack, body: dict, action: dict, respond: Respond, client: WebClient) -> None:
         ack()
         team, user_id = Team("slack", body["team"]["id"]), body["user"]["id"]
-        try:
-            change = services.changes.take_on(team, int(action["value"]), user_id)
-        except Refused as refusal:
-            respond(text=escape(refusal.message), replace_original=False)
-            return
-        except FAILURES as exc:
-            respond(text=f":warning: That wasn't saved: {why_not(exc)}. Please try again.", replace_original=False)
+        change = act_or_explain(
+            respond, "That wasn't saved", lambda: services.changes.take_on(team, int(action["value"]), user_id)
+        )
+        if change is None:
             return
         if change.channel_id and change.message_ts:
             update_card(client, change, change.channel_id, change.message_ts, _leave_the_digest_alone)
@@ -66,15 +58,8 @@ def register(app: App, services: Services) -> None:
         ack()
         team = Team("slack", body["team"]["id"])
         user_id, _, period = action["value"].partition(" ")
-        try:
-            thanks = digests.peer_thanks(team, user_id, period)
-        except Refused as refusal:
-            respond(text=escape(refusal.message), replace_original=False)
-            return
-        except FAILURES as exc:
-            respond(
-                text=f":warning: I couldn't open the form: {why_not(exc)}. Please try again.", replace_original=False
-            )
+        thanks = act_or_explain(respond, "I couldn't open the form", lambda: digests.peer_thanks(team, user_id, period))
+        if thanks is None:
             return
         try:
             client.views_open(

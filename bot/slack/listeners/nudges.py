@@ -15,8 +15,7 @@ from bot.core.ports import Team
 from bot.core.services import Services
 from bot.slack import blocks, modals
 from bot.slack.listeners.home import refresh_home
-from bot.slack.listeners.replies import save_from_modal, why_not
-from bot.slack.text import escape
+from bot.slack.listeners.replies import act_or_explain, save_from_modal
 
 log = logging.getLogger(__name__)
 FAILURES = (StoreUnavailable, PlatformUnavailable)
@@ -42,15 +41,14 @@ def register(app: App, services: Services) -> None:
         ack()
         team, user_id = Team("slack", body["team"]["id"]), body["user"]["id"]
         what = ANSWERS[action["action_id"]]
-        try:
-            note = nudges.respond(team, int(action["value"]), user_id, what)
-            mine = nudges.preferences(team, user_id)
-        except Refused as refusal:
-            respond(text=escape(refusal.message), replace_original=False)
+        saved = act_or_explain(
+            respond,
+            "That wasn't saved",
+            lambda: (nudges.respond(team, int(action["value"]), user_id, what), nudges.preferences(team, user_id)),
+        )
+        if saved is None:
             return
-        except FAILURES as exc:
-            respond(text=f":warning: That wasn't saved: {why_not(exc)}. Please try again.", replace_original=False)
-            return
+        note, mine = saved
         stopped = mine.opted_out or mine.cadence == "off"  # then the answer offers "Start again"
         text, answered = blocks.nudge_answer(note, int(action["value"]), stopped)
         respond(text=text, blocks=answered, replace_original=True)

@@ -3,9 +3,10 @@
 from collections.abc import Callable
 from typing import TypeVar
 
-from slack_bolt import Ack
+from slack_bolt import Ack, Respond
 
 from bot.core.errors import PlatformUnavailable, Refused, StoreUnavailable
+from bot.slack.text import escape
 
 T = TypeVar("T")
 
@@ -31,4 +32,16 @@ def save_from_modal(ack: Ack, block: str, save: Callable[[], T]) -> T | None:
         ack(response_action="errors", errors={block: refusal.message})
     except (StoreUnavailable, PlatformUnavailable) as exc:
         ack(response_action="errors", errors={block: f"Not saved: {why_not(exc)}. Try again."})
+    return None
+
+
+def act_or_explain(respond: Respond, not_done: str, act: Callable[[], T]) -> T | None:
+    """Run a button's action. A refusal, or `not_done` with the reason for an outage, goes to the clicker alone and
+    leaves the clicked message as it was; then None is returned."""
+    try:
+        return act()
+    except Refused as refusal:
+        respond(text=escape(refusal.message), replace_original=False)
+    except (StoreUnavailable, PlatformUnavailable) as exc:
+        respond(text=f":warning: {not_done}: {why_not(exc)}. Please try again.", replace_original=False)
     return None
