@@ -24,20 +24,18 @@ def slack_team(client: WebClient) -> Team:
 
 
 def tick(services: Services, team: Team, at: datetime | None = None, dry_run: bool = False) -> TickReport:
-    report = services.nudges.tick(team, at, dry_run=dry_run)
-    if report.skipped_locked:
-        log.info("another clock is ticking for %s; skipped", team.external_id)
-    else:
-        log.info("nudges tick for %s: %d sent, %d failed", team.external_id, report.sent, report.failed)
-    return report
+    return _logged("nudges", team, services.nudges.tick(team, at, dry_run=dry_run))
 
 
 def digest_tick(services: Services, team: Team, at: datetime | None = None, dry_run: bool = False) -> TickReport:
-    report = services.digests.tick(team, at, dry_run=dry_run)
+    return _logged("digests", team, services.digests.tick(team, at, dry_run=dry_run))
+
+
+def _logged(what: str, team: Team, report: TickReport) -> TickReport:
     if report.skipped_locked:
-        log.info("another clock is sending digests for %s; skipped", team.external_id)
+        log.info("another clock is sending %s for %s; skipped", what, team.external_id)
     else:
-        log.info("digests tick for %s: %d sent, %d failed", team.external_id, report.sent, report.failed)
+        log.info("%s tick for %s: %d sent, %d failed", what, team.external_id, report.sent, report.failed)
     return report
 
 
