@@ -134,6 +134,13 @@ def seed(url: str, rng: random.Random) -> float:
     return time.perf_counter() - started
 
 
+def copy_rows(cur, sql: str, rows: list[tuple]) -> None:
+    """Bulk-load rows with COPY, the fastest way into PostgreSQL."""
+    with cur.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
 def seed_thanks(cur, rng: random.Random, sizes: list[int], shares: list[int], start: datetime) -> None:
     """The thank-yous of all workspaces in the order they were given (ids and table pages interleave workspaces, as
     in a real shared database), each to one to three colleagues, some tagged with values."""
@@ -162,12 +169,8 @@ def seed_thanks(cur, rng: random.Random, sizes: list[int], shares: list[int], st
             for k in range(rng.choice((1, 1, 1, 1, 2, 3))):
                 recipients.append((ws + 1, thanks_id, person_id(ws, (giver + 1 + k * 7) % size)))
             values += [(ws + 1, thanks_id, value) for value in tagged]
-    with cur.copy("COPY thanks_recipients (workspace_id, thanks_id, recipient_id) FROM STDIN") as copy:
-        for row in recipients:
-            copy.write_row(row)
-    with cur.copy("COPY thanks_values (workspace_id, thanks_id, value) FROM STDIN") as copy:
-        for row in values:
-            copy.write_row(row)
+    copy_rows(cur, "COPY thanks_recipients (workspace_id, thanks_id, recipient_id) FROM STDIN", recipients)
+    copy_rows(cur, "COPY thanks_values (workspace_id, thanks_id, value) FROM STDIN", values)
     print(f"  thanks: {len(moments):,}, recipients {len(recipients):,}, values {len(values):,}", flush=True)
 
 
@@ -202,18 +205,14 @@ def seed_changes(cur, rng: random.Random, sizes: list[int], start: datetime) -> 
             events += [
                 (ws + 1, change_id, suggester, kind, old, new, min(at, updated)) for kind, old, new, at in history
             ]
-    with cur.copy(
+    copy_rows(
+        cur,
         "COPY changes (id, workspace_id, text, suggester_id, owner_id, status, channel_id, created_at, updated_at) "
-        "FROM STDIN"
-    ) as copy:
-        for row in changes:
-            copy.write_row(row)
-    with cur.copy("COPY backings (workspace_id, change_id, user_id, created_at) FROM STDIN") as copy:
-        for row in backings:
-            copy.write_row(row)
-    with cur.copy("COPY change_events (workspace_id, change_id, actor_id, kind, old, new, at) FROM STDIN") as copy:
-        for row in events:
-            copy.write_row(row)
+        "FROM STDIN",
+        changes,
+    )
+    copy_rows(cur, "COPY backings (workspace_id, change_id, user_id, created_at) FROM STDIN", backings)
+    copy_rows(cur, "COPY change_events (workspace_id, change_id, actor_id, kind, old, new, at) FROM STDIN", events)
     print(f"  changes: {change_id:,}, backings {len(backings):,}, events {len(events):,}", flush=True)
 
 
@@ -235,15 +234,13 @@ def seed_nudges(cur, rng: random.Random, sizes: list[int], start: datetime) -> N
                 if rng.random() < 0.2:
                     action = rng.choice(("suggest", "thank", "snooze", "snooze", "fewer", "stop"))
                     responses.append((ws + 1, send_id, person_id(ws, n), action, at + timedelta(hours=3)))
-    with cur.copy(
+    copy_rows(
+        cur,
         "COPY sends (id, workspace_id, user_id, kind, period, state, attempts, created_at, claimed_at, sent_at) "
-        "FROM STDIN"
-    ) as copy:
-        for row in sends:
-            copy.write_row(row)
-    with cur.copy("COPY nudge_responses (workspace_id, send_id, user_id, action, at) FROM STDIN") as copy:
-        for row in responses:
-            copy.write_row(row)
+        "FROM STDIN",
+        sends,
+    )
+    copy_rows(cur, "COPY nudge_responses (workspace_id, send_id, user_id, action, at) FROM STDIN", responses)
     print(f"  nudges: {send_id:,} sent, {len(responses):,} answered", flush=True)
 
 
