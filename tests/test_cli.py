@@ -8,7 +8,10 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import inspect
 
@@ -215,6 +218,14 @@ def test_console_runs_the_nudge_clock_and_answers_a_nudge(tmp_path):
     assert "[DM to Carol]" in out.split("Carol> tick")[1]  # 11:30 in Kolkata on Tuesday
 
 
+def next_weeks_digest_time() -> str:
+    """Tuesday of next week, 10:30 in New York (Dani's working hours): the digest then covers this week, whose
+    thanks the console records at today's real time. Derived from now, so the test holds on any day."""
+    today = datetime.now(ZoneInfo("Europe/London")).date()  # the sample team's main timezone keeps the calendar
+    tuesday = today + timedelta(days=7 - today.weekday() + 1)
+    return datetime.combine(tuesday, dt_time(10, 30), ZoneInfo("America/New_York")).isoformat()
+
+
 def test_console_plays_forms_reactions_home_and_a_digest(tmp_path):
     script = "\n".join(
         [
@@ -231,7 +242,7 @@ def test_console_plays_forms_reactions_home_and_a_digest(tmp_path):
             "as bob",
             "home",
             "as dani",
-            "digest 2026-12-01T15:30:00+00:00",
+            f"digest {next_weeks_digest_time()}",
             "quit",
         ]
     )
