@@ -45,6 +45,7 @@ from thanks_load import Child, get_json, load_average, machine, recreate_databas
 
 from bot.app import slack_services
 from bot.core.nudges import NudgeService
+from bot.core.outbox import Outbox
 from bot.core.policy import decide
 from bot.core.ports import Team
 from bot.core.thanks import zone
@@ -418,8 +419,11 @@ def plan_phase(args, db_url: str, out: dict) -> None:
             f"{dict(seeded.sends)}; {seeded.thanks:,} thank-yous; {seeded.changes:,} ideas",
             flush=True,
         )
-        settings = WorkspaceSettingsService(store, WorkspaceConfig.defaults())
-        nudges = NudgeService(store, None, None, settings, now=lambda: AT)  # plan() needs no directory or notifier
+        outbox = Outbox(store)
+        settings = WorkspaceSettingsService(store, WorkspaceConfig.defaults(), outbox)
+        nudges = NudgeService(
+            store, None, None, settings, outbox, now=lambda: AT
+        )  # plan() needs no directory or notifier
         config = settings.get(team)
         rss_before = proc_status("VmRSS")
         reset_ok = reset_peak_rss()
@@ -628,7 +632,8 @@ def delivery_phase(args, db_url: str, logs: Path, out: dict) -> None:
     try:
         store.migrate()
         commit_s, round_trip_s = commit_probe(db_url)
-        services, client = slack_services(slack_settings(fake_url, db_url), store, now=lambda: AT)
+        slack = slack_services(slack_settings(fake_url, db_url), store, now=lambda: AT)
+        services, client = slack.services, slack.client
         nudges = services.nudges
         services.workspaces.update(team, "UADMIN", {"sends_per_second": 0})  # no gap between sends: measure delivery
         started = time.perf_counter()
@@ -757,7 +762,7 @@ def parallel_phase(args, db_url: str, logs: Path, out: dict) -> None:
             copy_rows(conn, "people", columns + "status_emoji, opted_out, unanswered", rows)
         clocks = []
         for team in teams:
-            services, _ = slack_services(slack_settings(fake_url, db_url), store, now=lambda: AT)
+            services = slack_services(slack_settings(fake_url, db_url), store, now=lambda: AT).services
             services.workspaces.update(team, "UADMIN", {"sends_per_second": 0})
             clocks.append((team, services.nudges))
         print(

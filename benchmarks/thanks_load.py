@@ -1,4 +1,4 @@
-"""Load /thanks through the real HTTP server and through the floor app, on the same gunicorn settings,
+"""Load /thanks through the real HTTP server and through the floor app, on the same uvicorn settings,
 and report throughput, latency, completion and what one /thanks costs in Slack API calls and SQL.
 
     /tmp/venv/bin/python benchmarks/thanks_load.py        # from the repo root; a few minutes
@@ -43,6 +43,7 @@ from bot.console.fake_slack import FakeSlack
 from bot.console.payloads import SlackRequests
 from bot.core.workspace import WorkspaceConfig
 from bot.settings import Defaults, Settings
+from bot.slack.work import Inline
 from bot.store.db import Store
 
 REPO = Path(__file__).resolve().parent.parent
@@ -61,7 +62,7 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 # -- processes ---------------------------------------------------------------------------------------------------
 class Child:
-    """A child process in a session of its own, so stop() ends it and everything it forked (gunicorn's workers)."""
+    """A child process in a session of its own, so stop() ends it and everything it forked (uvicorn's workers)."""
 
     def __init__(self, name: str, args: list[str], env: dict[str, str], logs: Path):
         self.name, self.log = name, logs / f"{name}.log"
@@ -89,7 +90,7 @@ class Child:
             raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{self.tail()}")
 
     def pids(self) -> list[int]:
-        """This process and its descendants (gunicorn's master and workers)."""
+        """This process and its descendants (uvicorn's supervisor and workers)."""
         found, todo = [], [self.proc.pid]
         while todo:
             pid = todo.pop()
@@ -405,7 +406,7 @@ def measure_cost(db_url: str, people: int, warm_thanks: int) -> tuple[Cost, Cost
             slack_api_url=fake.api_url,
             defaults=Defaults.load(),
         )
-        app = build_slack(settings, store=store, process_before_response=True).app
+        app = build_slack(settings, store=store, work=Inline()).app
         fake.clear()  # Bolt's start-up auth.test, once per process
         seen = {"statements": Counter(), "transactions": 0, "checkouts": 0}
 
@@ -488,7 +489,7 @@ def summary(bot: Run, floor: Run, costs: tuple[Cost, Cost, Cost], args, info: di
         f"warm-up, {args.concurrency} keep-alive connections, team of {args.users}",
         f"machine: {info['cpus']} CPUs ({info['cpu']}), Python {info['python']}, {info['postgres']}; "
         f"load average {info['load before']} before, {info['load after']} after; code {info['revision']}",
-        f"server: gunicorn gthread, {args.workers} workers x {args.threads} threads (same options for both)",
+        f"server: uvicorn, {args.workers} workers x {args.threads} request threads (same options for both)",
         "",
         f"{'':28}{'/thanks (bot)':>16}{'floor':>16}{'ratio':>10}  target",
         f"{'acked requests/s':28}{bot.rps:>16.0f}{floor.rps:>16.0f}{ratio_rps:>10.2f}  >= 0.70x "

@@ -16,24 +16,22 @@ log = logging.getLogger("bot")
 
 
 def serve(settings: Settings) -> None:
-    """Production HTTP: gunicorn (threaded workers) running Bolt's WSGI adapter on $PORT."""
-    from slack_bolt.adapter.wsgi import SlackRequestHandler
+    """Production HTTP: uvicorn, WEB_CONCURRENCY worker processes, each building the bot (bot.slack.web)."""
+    import os
+    import tempfile
 
-    from bot.app import build_slack
-    from bot.slack.web import GunicornServer, gunicorn_options, web_app
+    import uvicorn
+
+    from bot.slack.web import server_options
     from bot.store.db import Store
 
     settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
     check_bot_token(settings)
     Store.from_url(settings.database_url).migrate()
-
-    def load():
-        logs.configure(settings.log_level, secrets(settings))
-        bot = build_slack(settings)
-        return web_app(SlackRequestHandler(bot.app), bot.services.store)
-
+    if settings.web_workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="smallchanges-metrics-")  # workers add up
     log.info("serving POST /slack/events and GET /healthz on port %s", settings.port)
-    GunicornServer(load, gunicorn_options(settings)).run()
+    uvicorn.run(**server_options(settings, "bot.slack.web:create_app"))
 
 
 def socket(settings: Settings) -> None:
@@ -46,7 +44,8 @@ def socket(settings: Settings) -> None:
     settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN")
     check_bot_token(settings)
     Store.from_url(settings.database_url).migrate()
-    handler = SocketModeHandler(build_slack(settings).app, settings.slack_app_token)
+    bot = build_slack(settings)
+    handler = SocketModeHandler(bot.app, settings.slack_app_token)
     try:
         handler.connect()
     except SlackApiError as exc:
@@ -54,6 +53,7 @@ def socket(settings: Settings) -> None:
             f"Slack refused SLACK_APP_TOKEN ({exc.response.get('error')}): it must be an app-level token "
             "(xapp-…) with the connections:write scope, from Basic Information -> App-Level Tokens."
         ) from None
+    bot.delivery.start_draining()
     log.info("connected to Slack in Socket Mode")
     Event().wait()
 
@@ -96,8 +96,8 @@ def clock(settings: Settings) -> None:
     check_bot_token(settings)
     store = Store.from_url(settings.database_url)
     store.migrate()
-    services, client = slack_services(settings, store)
-    clock_module.run(services, clock_module.slack_team(client))
+    slack = slack_services(settings, store)
+    clock_module.run(slack, clock_module.slack_team(slack.client), metrics_port=settings.metrics_port)
 
 
 def run_job(settings: Settings, job: str, at: str | None, dry_run: bool) -> None:
@@ -115,10 +115,10 @@ def run_job(settings: Settings, job: str, at: str | None, dry_run: bool) -> None
         raise SystemExit("--at needs a timezone, e.g. 2026-11-24T10:30:00+00:00")
     store = Store.from_url(settings.database_url)
     store.migrate()
-    services, client = slack_services(settings, store)
-    team = clock_module.slack_team(client)
+    slack = slack_services(settings, store)
+    team = clock_module.slack_team(slack.client)
     job_tick = clock_module.digest_tick if job == "digests" else clock_module.tick
-    report = job_tick(services, team, when, dry_run=dry_run)
+    report = job_tick(slack.services, team, when, dry_run=dry_run)
     if report.skipped_locked:
         print("Another clock is ticking right now; nothing done.")
     elif dry_run:
@@ -138,8 +138,8 @@ def report(settings: Settings, what: str) -> None:
     settings.require("SLACK_BOT_TOKEN")
     store = Store.from_url(settings.database_url)
     store.migrate()
-    services, client = slack_services(settings, store)
-    print("\n".join(report_lines(services.nudges.report(clock_module.slack_team(client)))))
+    slack = slack_services(settings, store)
+    print("\n".join(report_lines(slack.services.nudges.report(clock_module.slack_team(slack.client)))))
 
 
 def records_service(settings: Settings):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,6 +20,7 @@ from bot.core.changes import ChangeService
 from bot.core.digests import DigestService
 from bot.core.home import HomeService
 from bot.core.nudges import NudgeService
+from bot.core.outbox import Outbox, Replays
 from bot.core.ports import Directory, Notifier, utc_now
 from bot.core.records import RecordsService
 from bot.core.services import Services
@@ -26,8 +28,11 @@ from bot.core.thanks import ThanksService
 from bot.core.workspace import WorkspaceConfig, WorkspaceSettingsService
 from bot.settings import Settings
 from bot.slack import listeners
+from bot.slack.delivery import SlackDelivery
 from bot.slack.directory import SlackDirectory
+from bot.slack.middleware import admit, only_our_workspace, views_once
 from bot.slack.notifier import SlackNotifier
+from bot.slack.work import WorkPool
 from bot.store.db import Store
 
 
@@ -40,24 +45,28 @@ def build_services(
     sleep: Callable[[float], None] = time.sleep,
 ) -> Services:
     digest_env = {"digest_channel": settings.digest_channel, "managers": settings.manager_user_ids}  # admins override
-    workspaces = WorkspaceSettingsService(store, WorkspaceConfig.defaults().with_changes(digest_env), now=now)
-    changes = ChangeService(store, directory, settings.defaults, admin_ids=settings.admin_user_ids, now=now)
-    nudges = NudgeService(store, directory, notifier, workspaces, now=now, sleep=sleep)
+    outbox = Outbox(store, now=now)
+    workspaces = WorkspaceSettingsService(store, WorkspaceConfig.defaults().with_changes(digest_env), outbox, now=now)
+    changes = ChangeService(store, directory, settings.defaults, outbox, admin_ids=settings.admin_user_ids, now=now)
+    nudges = NudgeService(store, directory, notifier, workspaces, outbox, now=now, sleep=sleep)
     return Services(
         settings=settings,
         store=store,
-        thanks=ThanksService(store, directory, settings.defaults, workspaces, now=now),
+        thanks=ThanksService(store, directory, settings.defaults, workspaces, outbox, now=now),
         changes=changes,
         workspaces=workspaces,
         nudges=nudges,
         digests=DigestService(store, directory, notifier, workspaces, nudges, now=now, sleep=sleep),
         home=HomeService(store, changes, nudges, workspaces, now=now),
         records=RecordsService(store, now=now),
+        outbox=outbox,
+        replays=Replays(store, now=now),
     )
 
 
-def slack_client(settings: Settings) -> WebClient:
-    """A Web API client that retries 429s (honouring Retry-After), 5xx and dropped connections."""
+def slack_client(settings: Settings, retries: bool = True) -> WebClient:
+    """A Web API client that retries 429s (honouring Retry-After), 5xx and dropped connections; or, for the outbox,
+    one that doesn't, as the outbox retries with back-off without holding a thread while Slack is down."""
     return WebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
@@ -66,15 +75,25 @@ def slack_client(settings: Settings) -> WebClient:
             ConnectionErrorRetryHandler(max_retry_count=2),
             RateLimitErrorRetryHandler(max_retry_count=3),
             ServerErrorRetryHandler(max_retry_count=2),
-        ],
+        ]
+        if retries
+        else [],
     )
 
 
 @dataclass(frozen=True)
-class SlackBot:
-    app: App
+class Slack:
+    """The services with what they need of Slack: the client, and the outbox's delivery through it."""
+
     services: Services
     client: WebClient
+    delivery: SlackDelivery
+
+
+@dataclass(frozen=True)
+class SlackBot(Slack):
+    app: App
+    work: Executor
 
 
 def slack_services(
@@ -82,30 +101,40 @@ def slack_services(
     store: Store | None = None,
     now: Callable[[], datetime] = utc_now,
     sleep: Callable[[float], None] = time.sleep,
-) -> tuple[Services, WebClient]:
-    """The services on Slack's directory and notifier: all the clock needs."""
+) -> Slack:
+    """The services on Slack's directory and notifier, and the outbox's delivery: all the clock needs."""
     settings.require("SLACK_BOT_TOKEN")
     client = slack_client(settings)
     directory = SlackDirectory(client)
-    store = store or Store.from_url(settings.database_url)
-    return build_services(settings, store, directory, SlackNotifier(client, directory), now, sleep), client
+    store = store or Store.from_url(settings.database_url, pool_size=settings.work_threads + 2)
+    services = build_services(settings, store, directory, SlackNotifier(client, directory), now, sleep)
+    delivery = SlackDelivery(slack_client(settings, retries=False), services.outbox, services.changes, now)
+    return Slack(services, client, delivery)
 
 
 def build_slack(
     settings: Settings,
     *,
     store: Store | None = None,
-    process_before_response: bool = False,
+    work: Executor | None = None,
     now: Callable[[], datetime] = utc_now,
     sleep: Callable[[float], None] = time.sleep,
 ) -> SlackBot:
-    """The Bolt app with every listener registered, on the given (or configured) database."""
+    """The Bolt app with every listener registered, on the given (or configured) database. Each listener acks on
+    the request's thread and does its work on `work` (a WorkPool, or bot.slack.work.Inline in tests and the
+    console, where a request's whole effect is done when dispatch returns)."""
     settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
-    services, client = slack_services(settings, store, now, sleep)
+    slack = slack_services(settings, store, now, sleep)
+    work = work or WorkPool(settings.work_threads, settings.work_queue)
     app = App(
-        client=client,
+        client=slack.client,
         signing_secret=settings.slack_signing_secret,
-        process_before_response=process_before_response,
+        process_before_response=True,  # the ack function runs on the request's thread, lazy work on `work`
+        listener_executor=work,
     )
-    listeners.register(app, services)
-    return SlackBot(app, services, client)
+    ours = slack.client.auth_test()  # the one workspace this token serves
+    app.use(only_our_workspace(ours["team_id"], ours.get("enterprise_id")))
+    app.use(admit(work))
+    app.use(views_once(slack.services.replays))
+    listeners.register(app, slack.services, slack.delivery)
+    return SlackBot(slack.services, slack.client, slack.delivery, app, work)

@@ -1,21 +1,27 @@
 """The clock: APScheduler in its own process. Each tick reads everything from the database and sends what is
-due, so nothing lives only in memory and a restart carries on where it was."""
+due, so nothing lives only in memory and a restart carries on where it was. It also drains the outbox (what a web
+process could not send at once) and clears what is kept only for a while."""
 
 from __future__ import annotations
 
 import logging
+import signal
+import time
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk import WebClient
 
+from bot import metrics
+from bot.core.errors import StoreUnavailable
 from bot.core.nudges import TickReport
 from bot.core.ports import Team
 from bot.core.services import Services
 
 log = logging.getLogger(__name__)
 TICK_MINUTES = 5
+OUTBOX_SECONDS = 15
 
 
 def slack_team(client: WebClient) -> Team:
@@ -32,6 +38,8 @@ def digest_tick(services: Services, team: Team, at: datetime | None = None, dry_
 
 
 def _logged(what: str, team: Team, report: TickReport) -> TickReport:
+    for outcome, count in report.counts.items():
+        metrics.NUDGES.labels(what, reason_kind(outcome)).inc(count)
     if report.skipped_locked:
         log.info("another clock is sending %s for %s; skipped", what, team.external_id)
     else:
@@ -39,29 +47,61 @@ def _logged(what: str, team: Team, report: TickReport) -> TickReport:
     return report
 
 
+def reason_kind(outcome: str) -> str:
+    """An outcome as a metric label: "outside working hours in Asia/Kolkata" counts as "outside working hours"."""
+    return outcome.split(" in ")[0].split(":")[0].split(" (")[0]
+
+
 def every_job(services: Services, team: Team) -> None:
     """One tick of the clock: nudges, then digests. Either failing (the database is down) leaves the other to run,
     and the next tick tries again."""
     for job in (tick, digest_tick):
+        started = time.monotonic()
         try:
             job(services, team)
+        except StoreUnavailable:
+            log.warning("%s: the database isn't answering; the next tick tries again", job.__name__)
         except Exception:
             log.exception("%s failed; the next tick tries again", job.__name__)
+        metrics.TICK_SECONDS.labels(job.__name__).observe(time.monotonic() - started)
 
 
-def run(services: Services, team: Team) -> None:
-    """Block forever, ticking every few minutes (the first tick at once). Run exactly one clock process."""
+def housekeeping(services: Services) -> None:
+    """Signatures kept against replays for a day, sent outbox rows (already emptied) for a week."""
+    try:
+        services.replays.forget_old()
+        services.outbox.forget_done()
+    except StoreUnavailable:
+        log.warning("housekeeping: the database isn't answering; it runs again in an hour")
+
+
+def run(slack, team: Team, metrics_port: int | None = None) -> None:
+    """Block until SIGTERM, ticking every few minutes (the first tick at once) and draining the outbox every few
+    seconds. Run exactly one clock process. SIGTERM lets the send under way finish, then stops."""
+    services = slack.services
     scheduler = BlockingScheduler(timezone=UTC)
+    now = datetime.now(UTC)
     scheduler.add_job(
         every_job,
         IntervalTrigger(minutes=TICK_MINUTES, timezone=UTC),
         args=(services, team),
-        next_run_time=datetime.now(UTC),
+        next_run_time=now,
         max_instances=1,
         coalesce=True,
         misfire_grace_time=60,
     )
-    log.info("clock started: a tick every %d minutes", TICK_MINUTES)
+    common = dict(max_instances=1, coalesce=True, next_run_time=now)
+    scheduler.add_job(slack.delivery.drain, IntervalTrigger(seconds=OUTBOX_SECONDS, timezone=UTC), **common)
+    scheduler.add_job(housekeeping, IntervalTrigger(hours=1, timezone=UTC), args=(services,), **common)
+
+    def stop(_signum, _frame) -> None:
+        log.info("clock stopping: finishing the send under way")
+        services.nudges.stopping.set()
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    metrics.serve_clock_metrics(metrics_port)
+    log.info("clock started: a tick every %d minutes, the outbox every %d s", TICK_MINUTES, OUTBOX_SECONDS)
     scheduler.start()
 
 

@@ -29,5 +29,7 @@ def configure(level: str = "INFO", secrets: tuple[str, ...] = ()) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     for handler in logging.getLogger().handlers:
         handler.addFilter(RedactSecrets(secrets))
-    # Alembic announces every plugin and migration step at INFO; keep start-up output to what matters.
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    # Alembic announces every migration step, and APScheduler every job it adds or runs, at INFO: keep the output to
+    # what matters.
+    for chatty in ("alembic", "apscheduler"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLevelName(level)))

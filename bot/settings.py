@@ -53,7 +53,11 @@ class Settings:
     digest_channel: str | None = None  # defaults for the digests; what an admin saves in the settings overrides them
     manager_user_ids: tuple[str, ...] = ()
     web_workers: int = 2
-    web_threads: int = 8
+    web_threads: int = 8  # per process: answering requests (signature, parsing, the ack)
+    work_threads: int = 8  # per process: the work after the ack (database, Slack)
+    work_queue: int = 500  # per process: work waiting beyond this is refused at once, with a clear answer
+    metrics_token: str | None = None  # GET /metrics answers only with this bearer token (and not at all without)
+    metrics_port: int | None = None  # the clock's own metrics, on 127.0.0.1
     defaults: Defaults = field(default_factory=Defaults)
 
     @classmethod
@@ -75,6 +79,10 @@ class Settings:
             manager_user_ids=tuple(filter(None, (env.get("MANAGER_USER_IDS") or "").replace(",", " ").split())),
             web_workers=int(env.get("WEB_CONCURRENCY") or cls.web_workers),
             web_threads=int(env.get("WEB_THREADS") or cls.web_threads),
+            work_threads=int(env.get("WORK_THREADS") or cls.work_threads),
+            work_queue=int(env.get("WORK_QUEUE") or cls.work_queue),
+            metrics_token=env.get("METRICS_TOKEN") or None,
+            metrics_port=int(env["METRICS_PORT"]) if env.get("METRICS_PORT") else None,
             defaults=Defaults.load(),
         )
 

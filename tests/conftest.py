@@ -1,24 +1,28 @@
 """Fixtures: a fresh database per test (SQLite, and PostgreSQL when TEST_DATABASE_URL is set), the fake
-Slack Web API on loopback, and the real web app served over HTTP on a free port."""
+Slack Web API on loopback, and the real web app served by uvicorn over HTTP on a free port. The work after each
+ack runs inline (bot.slack.work.Inline), so a test sees a request's whole effect once its answer is in; the tests
+of bursts use the real work pool."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import socket
 import threading
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from socketserver import ThreadingMixIn
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
-from slack_bolt.adapter.wsgi import SlackRequestHandler
+import uvicorn
 from sqlalchemy import text
 
 from bot.app import build_slack
 from bot.console.fake_slack import FakeSlack
 from bot.console.team import SAMPLE_TEAM
 from bot.settings import Defaults, Settings
-from bot.slack.web import web_app
+from bot.slack.web import SlackGate
+from bot.slack.work import Inline
 from bot.store.db import Store
 from bot.store.models import Base
 from tests.fakes.driver import SlackDriver
@@ -109,19 +113,35 @@ def make_settings(fake: FakeSlack, **overrides) -> Settings:
     return Settings(**values)
 
 
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
+@dataclass
+class Served:
+    """An ASGI app served by uvicorn on a free loopback port, in a thread, as `python -m bot serve` serves it."""
+
+    url: str
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
+def serve(app) -> Served:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", timeout_keep_alive=5)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.01)
+    return Served(f"http://127.0.0.1:{listener.getsockname()[1]}", server, thread)
 
 
-def serve(app) -> tuple[str, WSGIServer]:
-    server = make_server("127.0.0.1", 0, app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_port}", server
+def gate(bot, store: Store) -> SlackGate:
+    return SlackGate(bot.app, store, SIGNING_SECRET, outbox=bot.services.outbox, work=bot.work)
 
 
 @pytest.fixture
@@ -132,14 +152,14 @@ def settings(fake_slack) -> Settings:
 @pytest.fixture
 def slack(fake_slack, store, clock, settings):
     """The real Bolt app behind the real WSGI app, on HTTP; work finishes before each response returns."""
-    bot = build_slack(settings, store=store, process_before_response=True, now=clock, sleep=lambda _: None)
-    url, server = serve(web_app(SlackRequestHandler(bot.app), store))
-    fake_slack.clear()  # forget Bolt's start-up auth.test
-    driver = SlackDriver(url, fake_slack, SIGNING_SECRET)
+    bot = build_slack(settings, store=store, work=Inline(), now=clock, sleep=lambda _: None)
+    served = serve(gate(bot, store))
+    fake_slack.clear()  # forget the start-up auth.test calls
+    driver = SlackDriver(served.url, fake_slack, SIGNING_SECRET)
     driver.services = bot.services  # for what the clock does between requests (a tick)
+    driver.delivery = bot.delivery  # the outbox's retries, as the clock drains it
     yield driver
-    server.shutdown()
-    server.server_close()
+    served.stop()
 
 
 @pytest.fixture
@@ -155,9 +175,10 @@ def outage(database_url):
 @pytest.fixture
 def flaky_slack(fake_slack, outage, clock, settings):
     """Like `slack`, but on the `outage` store, so a test can take the database down mid-conversation."""
-    bot = build_slack(settings, store=outage.store, process_before_response=True, now=clock)
-    url, server = serve(web_app(SlackRequestHandler(bot.app), outage.store))
+    bot = build_slack(settings, store=outage.store, work=Inline(), now=clock)
+    served = serve(gate(bot, outage.store))
     fake_slack.clear()
-    yield SlackDriver(url, fake_slack, SIGNING_SECRET)
-    server.shutdown()
-    server.server_close()
+    driver = SlackDriver(served.url, fake_slack, SIGNING_SECRET)
+    driver.services, driver.delivery = bot.services, bot.delivery
+    yield driver
+    served.stop()

@@ -1,4 +1,4 @@
-"""The command line as an operator uses it: real processes, real gunicorn, real migrations."""
+"""The command line as an operator uses it: real processes, real uvicorn, real migrations."""
 
 from __future__ import annotations
 
@@ -103,7 +103,7 @@ def test_the_migrations_match_the_models(store):
     assert diff == []
 
 
-def test_serve_answers_slack_through_gunicorn_and_logs_no_secrets(tmp_path, fake_slack, database_url):
+def test_serve_answers_slack_through_uvicorn_and_logs_no_secrets(tmp_path, fake_slack, database_url):
     port = free_port()
     env = bot_env(
         tmp_path,
@@ -144,7 +144,10 @@ def test_serve_answers_slack_through_gunicorn_and_logs_no_secrets(tmp_path, fake
         server.wait(timeout=20)
         log_file.close()
     logs = log_path.read_text()
-    assert "gthread" in logs.lower() or "booting worker" in logs.lower(), logs[-2000:]
+    assert "worker" in logs and "ready" in logs, logs[-2000:]
+    [line] = [line for line in logs.splitlines() if " request kind=" in line]
+    assert 'request kind="command /thanks" status=200 ms=' in line, "one line per request: its kind, answer and time"
+    assert "covering" not in line and "U0ALICE" not in line, "never what was said, nor who"
     assert BOT_TOKEN not in logs and SIGNING_SECRET not in logs
     assert "Traceback" not in logs
 

@@ -82,7 +82,7 @@ class Bot:
 
 
 def make_bot(settings, store: Store, clock: Clock, fake: FakeSlack) -> Bot:
-    services, _ = slack_services(settings, store, now=clock, sleep=lambda _: None)
+    services = slack_services(settings, store, now=clock, sleep=lambda _: None).services
     return Bot(services, fake, clock, store)
 
 

@@ -102,7 +102,7 @@ class Bot:
 
 def make_bot(settings, store: Store, clock: Clock, fake: FakeSlack, sleep=None) -> Bot:
     sleeps: list[float] = []
-    services, _ = slack_services(settings, store, now=clock, sleep=sleep or sleeps.append)
+    services = slack_services(settings, store, now=clock, sleep=sleep or sleeps.append).services
     return Bot(services, fake, clock, store, sleeps)
 
 

@@ -483,6 +483,7 @@ class Console:
 def run(settings: Settings, lines: TextIO = sys.stdin, out: TextIO = sys.stdout) -> None:
     """Start the fake Slack and the real app, then read lines until EOF or `quit`."""
     from bot.app import build_slack
+    from bot.slack.work import Inline
     from bot.store.db import Store
 
     store = Store.from_url(settings.database_url)
@@ -497,7 +498,7 @@ def run(settings: Settings, lines: TextIO = sys.stdin, out: TextIO = sys.stdout)
             slack_api_url=fake.api_url,
             manager_user_ids=settings.manager_user_ids or (DANI,),  # so `digest` has someone to send to
         )
-        bot = build_slack(local, store=store, process_before_response=True, sleep=lambda _: None)
+        bot = build_slack(local, store=store, work=Inline(), sleep=lambda _: None)
         requests = SlackRequests(local.slack_signing_secret, fake.team_id, fake.url + "/response/")
         console = Console(bot.app, fake, requests, out, bot.services)
         console.new_calls()  # start-up's auth.test is not for the person at the keyboard

@@ -10,7 +10,9 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.core.errors import Refused
+from bot.core.outbox import Message, Outbox
 from bot.core.ports import Directory, Team, utc_now
+from bot.core.words import check_text
 from bot.settings import Defaults
 from bot.store.db import Store
 from bot.store.models import Backing, Change, ChangeEvent
@@ -57,16 +59,25 @@ class ChangeView:
         )
 
 
+Cards = Callable[[ChangeView], Iterable[Message]]  # the messages that show a change as it now stands
+
+
+def no_messages(_change: ChangeView) -> tuple[Message, ...]:
+    return ()
+
+
 class ChangeService:
     def __init__(
         self,
         store: Store,
         directory: Directory,
         defaults: Defaults,
+        outbox: Outbox,
         admin_ids: Iterable[str] = (),
         now: Callable[[], datetime] = utc_now,
     ):
         self.store, self.directory, self.defaults, self.now = store, directory, defaults, now
+        self.outbox = outbox
         self.admin_ids = frozenset(admin_ids)
 
     def suggest(
@@ -79,8 +90,9 @@ class ChangeService:
         obstacle: str | None = None,
         within_gift: bool | None = None,
         channel_id: str | None = None,
+        cards: Cards = no_messages,
     ) -> ChangeView:
-        """Record an idea. Anonymous ideas store no suggester at all."""
+        """Record an idea, with the messages that post its card. Anonymous ideas store no suggester at all."""
         text = text.strip()
         obstacle = (obstacle or "").strip() or None
         limit = self.defaults.change_max_chars
@@ -88,9 +100,12 @@ class ChangeService:
             raise Refused(
                 "What's the small change? Describe it in a sentence, e.g. `/smallchange one shared visit diary`."
             )
-        for label, value in (("The idea", text), ("What gets in the way", obstacle or "")):
+        for label, value, field in (("The idea", text, "change"), ("What gets in the way", obstacle or "", "obstacle")):
+            check_text(label, value, field=field)
             if len(value) > limit:
-                raise Refused(f"{label} is {len(value):,} characters; the limit is {limit:,}. Please shorten it.")
+                raise Refused(
+                    f"{label} is {len(value):,} characters; the limit is {limit:,}. Please shorten it.", field=field
+                )
         workspace_id = self.store.workspace_id(team.platform, team.external_id)
         now = self.now()
         with self.store.session() as session:
@@ -109,7 +124,7 @@ class ChangeService:
             session.add(change)
             session.flush()
             self._event(session, change, None if anonymous else suggester_id, "created", None, "idea")
-            return ChangeView.of(change)
+            return self._shown(session, change, cards)
 
     def place_card(self, team: Team, change_id: int, channel_id: str, message_ts: str) -> None:
         """Remember where the idea card is so it can be updated in place."""
@@ -121,7 +136,14 @@ class ChangeService:
         with self.store.session() as session:
             return ChangeView.of(self._get(session, team, change_id))
 
-    def toggle_backing(self, team: Team, change_id: int, user_id: str) -> tuple[ChangeView, bool]:
+    def show_again(self, team: Team, change_id: int, cards: Cards) -> ChangeView:
+        """Write the messages that show the change as stored (a refused status choice puts the menu back)."""
+        with self.store.session() as session:
+            return self._shown(session, self._get(session, team, change_id), cards)
+
+    def toggle_backing(
+        self, team: Team, change_id: int, user_id: str, cards: Cards = no_messages
+    ) -> tuple[ChangeView, bool]:
         """Back the change, or withdraw an earlier backing. Returns the change and whether it is now backed."""
         try:
             with self.store.session() as session:
@@ -144,12 +166,12 @@ class ChangeService:
                     backed = True
                 session.flush()
                 session.refresh(change)  # the backers as stored now, including anyone who clicked meanwhile
-                return ChangeView.of(change), backed
+                return self._shown(session, change, cards), backed
         except IntegrityError:
             # A simultaneous click by the same person backed it first; one backing stands.
             return self.get(team, change_id), True
 
-    def take_on(self, team: Team, change_id: int, user_id: str) -> ChangeView:
+    def take_on(self, team: Team, change_id: int, user_id: str, cards: Cards = no_messages) -> ChangeView:
         """Become the owner. Only one of several people clicking at once gets it; the others are told who did."""
         with self.store.session() as session:
             change = self._get(session, team, change_id)
@@ -162,9 +184,9 @@ class ChangeService:
                     f"{owner} already owns this change. Ask them to hand it back if you'd like to take it on."
                 )
             self._event(session, change, user_id, "owner", None, user_id)
-            return ChangeView.of(change)
+            return self._shown(session, change, cards)
 
-    def hand_back(self, team: Team, change_id: int, user_id: str) -> ChangeView:
+    def hand_back(self, team: Team, change_id: int, user_id: str, cards: Cards = no_messages) -> ChangeView:
         with self.store.session() as session:
             change = self._get(session, team, change_id)
             handed = change.owner_id == user_id and self._set_owner(session, change, expected=user_id, owner=None)
@@ -172,7 +194,7 @@ class ChangeService:
                 owner = self._name(team, change.owner_id) if change.owner_id else "nobody"
                 raise Refused(f"Only the owner can hand this change back, and that's {owner}.")
             self._event(session, change, user_id, "owner", user_id, None)
-            return ChangeView.of(change)
+            return self._shown(session, change, cards)
 
     def _set_owner(self, session, change: Change, *, expected: str | None, owner: str | None) -> bool:
         """Change the owner only if it is still `expected` when the row is written, so two people taking it
@@ -187,7 +209,9 @@ class ChangeService:
         session.refresh(change)
         return written.rowcount == 1
 
-    def set_status(self, team: Team, change_id: int, actor_id: str, status: str) -> ChangeView:
+    def set_status(
+        self, team: Team, change_id: int, actor_id: str, status: str, cards: Cards = no_messages
+    ) -> ChangeView:
         """Only the owner, the suggester or an admin may move a change."""
         if status not in STATUSES:
             raise Refused(f"Unknown status {status!r}.")
@@ -200,7 +224,7 @@ class ChangeService:
                 self._event(session, change, actor_id, "status", change.status, status)
                 change.status = status
                 session.flush()
-            return ChangeView.of(change)
+            return self._shown(session, change, cards)
 
     def open_changes(self, team: Team, limit: int = 20) -> list[ChangeView]:
         """The workspace's open ideas, most-backed first."""
@@ -259,6 +283,12 @@ class ChangeService:
         if change is None or change.workspace_id != workspace_id:
             raise Refused("That change no longer exists.")
         return change
+
+    def _shown(self, session, change: Change, cards: Cards) -> ChangeView:
+        """The change as stored now, with the messages that show it written in the same transaction."""
+        view = ChangeView.of(change)
+        self.outbox.add(session, change.workspace_id, cards(view))
+        return view
 
     @staticmethod
     def _event(session, change: Change, actor_id, kind: str, old, new) -> None:

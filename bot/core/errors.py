@@ -2,11 +2,12 @@
 
 
 class Refused(Exception):
-    """A request the rules turn down. The message is written for the person who asked."""
+    """A request the rules turn down. The message is written for the person who asked; `field` names what it is
+    about (a form's field), when it is about one."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
-        self.message = message
+        self.message, self.field = message, field
 
 
 class StoreUnavailable(Exception):

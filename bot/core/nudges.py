@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 import time
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -17,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.core.errors import Refused
+from bot.core.outbox import Message, Outbox
 from bot.core.policy import (
     SLOWER,
     Decision,
@@ -216,13 +218,15 @@ class NudgeService:
         directory: Directory,
         notifier: Notifier,
         settings: WorkspaceSettingsService,
+        outbox: Outbox,
         now: Callable[[], datetime] = utc_now,
         sleep: Callable[[float], None] = time.sleep,
     ):
         self.store, self.directory, self.notifier = store, directory, notifier
-        self.settings, self.now, self.sleep = settings, now, sleep
+        self.settings, self.outbox, self.now, self.sleep = settings, outbox, now, sleep
         self.tick_budget = TICK_BUDGET
         self.ledger = SendLedger(store)
+        self.stopping = threading.Event()  # set when the process is asked to stop: the tick ends after this send
 
     # -- the team ------------------------------------------------------------------------------------------------
     def sync_people(self, team: Team, force: bool = False) -> int:
@@ -356,7 +360,7 @@ class NudgeService:
             if decision.kind is None:
                 report.outcomes.append((person.user_id, person.name, decision.reason))
                 continue
-            if time.monotonic() > deadline:
+            if time.monotonic() > deadline or self.stopping.is_set():
                 report.outcomes.append((person.user_id, person.name, "left for the next tick"))
                 continue
             busy = self.notifier.unavailable(team, person.user_id)
@@ -465,13 +469,26 @@ class NudgeService:
         )
 
     def set_preferences(
-        self, team: Team, user_id: str, cadence: str | None, day_off: date | None, snoozed_until: date | None
+        self,
+        team: Team,
+        user_id: str,
+        cadence: str | None,
+        day_off: date | None,
+        snoozed_until: date | None,
+        messages: Callable[[str], Iterable[Message]] = lambda _note: (),
     ) -> str:
-        """Save a person's choices: cadence None means "as the team sets", "off" means no nudges."""
+        """Save a person's choices, with the messages that confirm them: cadence None means "as the team sets",
+        "off" means no nudges. Returns the confirmation."""
         if cadence not in (None, "off", *CADENCE_WEEKS):
-            raise Refused(f"Unknown cadence {cadence!r}.")
+            raise Refused(f"Unknown cadence {cadence!r}.", field="cadence")
+        if cadence == "off":
+            note = "Saved: no nudges for you. Change your mind any time with `/smallchange nudges`."
+        else:
+            when = f", not before {snoozed_until:%-d %B}" if snoozed_until else ""
+            note = f"Saved: nudges {cadence or 'as the team sets'}{when}."
         workspace_id = self.store.workspace_id(team.platform, team.external_id)
         with self.store.session() as session:
+            self.outbox.add(session, workspace_id, messages(note))
             row = session.scalar(select(Person).where(Person.workspace_id == workspace_id, Person.user_id == user_id))
             if row is None:
                 row = Person(workspace_id=workspace_id, user_id=user_id, unanswered=0)
@@ -480,13 +497,7 @@ class NudgeService:
             row.cadence = None if cadence == "off" else cadence
             row.alternate_day_off, row.snoozed_until = day_off, snoozed_until
             row.unanswered = 0
-        if cadence == "off":
-            return "Saved: no nudges for you. Change your mind any time with `/smallchange nudges`."
-        return (
-            f"Saved: nudges {cadence or 'as the team sets'}"
-            + (f", not before {snoozed_until:%-d %B}" if snoozed_until else "")
-            + "."
-        )
+        return note
 
     # -- measuring -----------------------------------------------------------------------------------------------
     def report(self, team: Team, since: datetime | None = None, until: datetime | None = None) -> list[ArmReport]:

@@ -42,11 +42,13 @@ class Directory(Protocol):
 
 
 class SendFailed(Exception):
-    """A message did not go out. Permanent failures (the person is gone) are not retried."""
+    """A message did not go out. Permanent failures (the person is gone) are not retried; an outage (no answer, a
+    5xx) says the platform is down, so the other messages waiting can wait too; `retry_after` is the platform's
+    own request to wait (a 429)."""
 
-    def __init__(self, error: str, permanent: bool):
+    def __init__(self, error: str, permanent: bool, *, outage: bool = False, retry_after: float | None = None):
         super().__init__(error)
-        self.error, self.permanent = error, permanent
+        self.error, self.permanent, self.outage, self.retry_after = error, permanent, outage, retry_after
 
 
 class Notifier(Protocol):

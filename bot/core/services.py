@@ -8,6 +8,7 @@ from bot.core.changes import ChangeService
 from bot.core.digests import DigestService
 from bot.core.home import HomeService
 from bot.core.nudges import NudgeService
+from bot.core.outbox import Outbox, Replays
 from bot.core.records import RecordsService
 from bot.core.thanks import ThanksService
 from bot.core.workspace import WorkspaceSettingsService
@@ -26,3 +27,5 @@ class Services:
     digests: DigestService
     home: HomeService
     records: RecordsService
+    outbox: Outbox
+    replays: Replays

@@ -12,7 +12,9 @@ from sqlalchemy import Insert, Select, and_, bindparam, func, insert, or_, selec
 from sqlalchemy.exc import IntegrityError
 
 from bot.core.errors import Refused
+from bot.core.outbox import Message, Outbox
 from bot.core.ports import Directory, Person, Team, utc_now
+from bot.core.words import check_text
 from bot.core.workspace import WorkspaceSettingsService
 from bot.settings import Defaults
 from bot.store.db import Store
@@ -115,6 +117,9 @@ def _until(delta: timedelta) -> str:
     return f"{hours} h {minutes} min" if hours else f"{minutes} min"
 
 
+Announce = Callable[[GivenThanks], Iterable[Message]]
+
+
 class ThanksService:
     def __init__(
         self,
@@ -122,13 +127,16 @@ class ThanksService:
         directory: Directory,
         defaults: Defaults,
         workspaces: WorkspaceSettingsService,
+        outbox: Outbox,
         now: Callable[[], datetime] = utc_now,
     ):
         self.store, self.directory, self.defaults, self.now = store, directory, defaults, now
         self.workspaces = workspaces  # the daily cap and the values are each workspace's own
+        self.outbox = outbox
 
-    def give(self, team: Team, request: ThanksRequest) -> GivenThanks:
-        """Check every rule, then record the thanks; raises Refused (nothing stored) or StoreUnavailable."""
+    def give(self, team: Team, request: ThanksRequest, messages: Announce = lambda _given: ()) -> GivenThanks:
+        """Check every rule, then record the thanks with the messages that must follow it (its post, the DMs), in
+        one transaction; raises Refused (nothing stored) or StoreUnavailable."""
         limits = self.defaults
         if request.unresolved_names:
             names = ", ".join(request.unresolved_names)
@@ -147,20 +155,32 @@ class ThanksService:
             raise Refused(YOURSELF)
         if len(recipient_ids) > limits.max_recipients:
             raise Refused(f"A thank-you can go to at most {limits.max_recipients} people at once.")
-        reason = request.reason.strip()
+        reason = check_text("Your reason", request.reason.strip(), field="reason")
         if not reason:
-            raise Refused("What are you thanking them for? Add a reason after the names, e.g. `for covering my visit`.")
+            raise Refused(
+                "What are you thanking them for? Add a reason after the names, e.g. `for covering my visit`.",
+                field="reason",
+            )
         if len(reason) > limits.reason_max_chars:
             raise Refused(
                 f"That reason is {len(reason):,} characters; the limit is {limits.reason_max_chars:,}. "
-                "Please shorten it and try again."
+                "Please shorten it and try again.",
+                field="reason",
             )
         recipients = tuple(self._thankable(team, user_id) for user_id in recipient_ids)
         giver = self.directory.person(team, request.giver_id) or Person(request.giver_id, "you")
         config = self.workspaces.get(team)
         values = tagged_values(reason, config.values)
-        thanks_id = self._record(team, giver, recipients, reason, values, request, config.thanks_daily_cap)
-        return GivenThanks(thanks_id, giver, recipients, reason, values, request.private, request.source, request.via)
+
+        def given(thanks_id: int) -> GivenThanks:
+            return GivenThanks(
+                thanks_id, giver, recipients, reason, values, request.private, request.source, request.via
+            )
+
+        thanks_id = self._record(
+            team, giver, recipients, reason, values, request, config.thanks_daily_cap, given, messages
+        )
+        return given(thanks_id)
 
     def recipient(self, team: Team, giver_id: str, user_id: str) -> Person:
         """Whom `giver_id` may thank, checked before a form is opened for them; raises Refused if no one."""
@@ -178,7 +198,7 @@ class ThanksService:
             raise Refused(f"{person.name}'s account has been deactivated, so they can't receive thanks.")
         return person
 
-    def _record(self, team, giver: Person, recipients, reason, values, request: ThanksRequest, cap: int) -> int:
+    def _record(self, team, giver: Person, recipients, reason, values, request, cap: int, given, messages) -> int:
         workspace_id = self.store.workspace_id(team.platform, team.external_id)
         now = self.now()
         local = now.astimezone(zone(giver.tz))
@@ -214,6 +234,7 @@ class ThanksService:
                             insert(ThanksValue.__table__),
                             [dict(workspace_id=workspace_id, thanks_id=thanks_id, value=v) for v in values],
                         )
+                    self.outbox.add(conn, workspace_id, messages(given(thanks_id)))
                     return thanks_id
             except IntegrityError:
                 # Another /thanks from the same giver took this slot first: count again. Or the same event was

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time as monotonic_time
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import date, datetime, time
 from pathlib import Path
 
+from bot.core.errors import Refused
+from bot.core.outbox import Message, Outbox
 from bot.core.ports import Team, utc_now
+from bot.core.words import check_text
 from bot.settings import CONFIG_DIR
 from bot.store.db import Store
 from bot.store.models import SettingsChange, WorkspaceSettings
@@ -19,6 +23,64 @@ from bot.store.models import SettingsChange, WorkspaceSettings
 CADENCE_WEEKS = {"weekly": 1, "fortnightly": 2, "monthly": 4, "every 2 months": 8}
 CADENCES = ("off", "weekly", "fortnightly", "monthly")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# What an admin may choose, checked on the server whatever a form allowed: (least, most).
+NUMBERS = {"weekly_cap": (0, 7), "thanks_daily_cap": (1, 100)}
+MOST = {"prompts": (20, 300), "values": (20, 60), "managers": (50, 64), "holidays": (366, 10)}  # (items, characters)
+EMOJI_NAME = re.compile(r"[a-z0-9_+'-]{1,100}")  # a reaction's name as Slack spells it, e.g. raised_hands or +1
+SLACK_ID = re.compile(r"[A-Z0-9]{2,30}")
+EXPERIMENTS = ((), ("fortnightly", "monthly"), ("weekly", "fortnightly"))
+
+
+def check_changes(changes: dict) -> None:
+    """Refuse (naming the setting) anything the settings form could not have offered: a crafted submission with a
+    weekly cap of 100 or a daily cap of "1e9" is turned down here, not trusted because the form had limits."""
+
+    def refuse(field: str, why: str):
+        raise Refused(why, field=field)
+
+    for key, value in changes.items():
+        if value is None:
+            continue
+        if key in NUMBERS:
+            least, most = NUMBERS[key]
+            if not (isinstance(value, int | str) and str(value).isdigit() and least <= int(value) <= most):
+                refuse(key, f"Choose a whole number from {least} to {most}.")
+        elif key in ("cadence", "digest_cadence") and value not in CADENCES:
+            refuse(key, f"Choose one of {', '.join(CADENCES)}.")
+        elif key == "days" and (not isinstance(value, list) or not value or any(d not in DAYS for d in value)):
+            refuse(key, "Choose at least one day (or set the cadence to off).")
+        elif key in ("start", "end"):
+            try:
+                time.fromisoformat(value)
+            except (TypeError, ValueError):
+                refuse(key, "Choose a time like 10:00.")
+        elif key in MOST:
+            items, chars = MOST[key]
+            if not isinstance(value, list) or len(value) > items:
+                refuse(key, f"Keep it to {items} at most.")
+            for item in value:
+                if not isinstance(item, str) or not 0 < len(item) <= chars:
+                    refuse(key, f"Keep each one to {chars} characters.")
+                check_text(key.rstrip("s").capitalize(), item, field=key)
+                if key == "managers" and not SLACK_ID.fullmatch(item):
+                    refuse(key, "Choose managers from the list.")
+                if key == "holidays":
+                    try:
+                        date.fromisoformat(item)
+                    except ValueError:
+                        refuse(key, f"I couldn't read {item!r}: use dates like 2026-12-25.")
+            if key in ("prompts", "values") and not value:
+                refuse(key, f"Keep at least one {key.rstrip('s')}.")
+        elif key == "thanks_reaction" and not (isinstance(value, str) and EMOJI_NAME.fullmatch(value.strip(": "))):
+            refuse(key, "Type an emoji's name, like pray or raised_hands (no spaces).")
+        elif key == "digest_channel" and value and not (isinstance(value, str) and SLACK_ID.fullmatch(value)):
+            refuse(key, "Choose a channel from the list.")
+        elif key == "experiment" and tuple(value or ()) not in EXPERIMENTS:
+            refuse(key, "Choose one of the experiments offered.")
+        elif key == "nudge_guests" and not isinstance(value, bool):
+            refuse(key, "Choose yes or no.")
+    if changes.get("start") and changes.get("end") and changes["end"] <= changes["start"]:
+        refuse("end", "The end of the day must come after its start.")
 
 
 @dataclass(frozen=True)
@@ -106,8 +168,8 @@ class WorkspaceConfig:
 class WorkspaceSettingsService:
     """Reads each workspace's configuration (cached for a minute) and records admins' changes."""
 
-    def __init__(self, store: Store, defaults: WorkspaceConfig, now: Callable[[], datetime] = utc_now):
-        self.store, self.defaults, self.now = store, defaults, now
+    def __init__(self, store: Store, defaults: WorkspaceConfig, outbox: Outbox, now: Callable[[], datetime] = utc_now):
+        self.store, self.defaults, self.outbox, self.now = store, defaults, outbox, now
         self._cache: dict[int, tuple[float, WorkspaceConfig]] = {}
         self._lock = threading.Lock()
 
@@ -123,17 +185,26 @@ class WorkspaceSettingsService:
             self._cache[workspace_id] = (monotonic_time.monotonic() + 60, config)
         return config
 
-    def update(self, team: Team, actor_id: str, changes: dict) -> list[str]:
-        """Apply changes (stored form), record each with who and when; returns the names of what changed."""
+    def update(
+        self,
+        team: Team,
+        actor_id: str,
+        changes: dict,
+        messages: Callable[[list[str]], Iterable[Message]] = lambda _changed: (),
+    ) -> list[str]:
+        """Apply changes (stored form), record each with who and when, with the messages that say so; returns the
+        names of what changed. Raises Refused, naming the setting, for a value the form could not have offered."""
+        check_changes(changes)
         workspace_id = self.store.workspace_id(team.platform, team.external_id)
         current = self.get(team)
         new = current.with_changes(changes).stored()
         old = current.stored()
         changed = [key for key in new if new[key] != old[key]]
-        if not changed:
-            return []
         now = self.now()
         with self.store.session() as session:
+            self.outbox.add(session, workspace_id, messages(changed))
+            if not changed:
+                return []
             row = session.get(WorkspaceSettings, workspace_id)
             if row is None:
                 row = WorkspaceSettings(workspace_id=workspace_id, overrides="{}", updated_at=now)

@@ -132,6 +132,11 @@ def _sections(mrkdwn: str) -> list[SectionBlock]:
     return sections
 
 
+def note(mrkdwn: str) -> dict:
+    """One line of our own words above a message (never user text: it is not escaped)."""
+    return SectionBlock(text=MarkdownTextObject(text=mrkdwn)).to_dict()
+
+
 def _card_context(change: ChangeView) -> str:
     by = mention(change.suggester_id) if change.suggester_id else "anonymous"
     owner = mention(change.owner_id) if change.owner_id else "nobody yet"
@@ -200,9 +205,10 @@ def change_list(title: str, changes: Sequence[ChangeView], empty: str) -> tuple[
     return title, [b.to_dict() for b in blocks]
 
 
-def change_modal(channel_id: str, max_chars: int) -> dict:
+def change_modal(max_chars: int, channel_id: str | None = None, metadata: str = "") -> dict:
     """/smallchange with no text: the change, what gets in the way, whose gift it is, anonymity. Opened from
-    a nudge (no channel), it also asks where the team should see the card."""
+    a nudge or Home (no channel), it also asks where the team should see the card. `metadata` (signed, see
+    bot.slack.metadata) travels to the submission: the channel it was opened in."""
     where = []
     if not channel_id:
         where = [
@@ -217,7 +223,7 @@ def change_modal(channel_id: str, max_chars: int) -> dict:
     return View(
         type="modal",
         callback_id="change_submit",
-        private_metadata=channel_id,
+        private_metadata=metadata,
         title="Suggest a small change",
         submit="Post it",
         close="Cancel",

@@ -252,11 +252,12 @@ def personal_thanks_prefill(thanks: PeerThanks, max_chars: int) -> str:
     return "\n".join(lines) + tail
 
 
-def personal_thanks_modal(thanks: PeerThanks, max_chars: int) -> dict:
+def personal_thanks_modal(thanks: PeerThanks, max_chars: int, metadata: str) -> dict:
+    """`metadata` (signed, see bot.slack.metadata) names the person, for the submission."""
     return View(
         type="modal",
         callback_id="personal_thanks_submit",
-        private_metadata=thanks.user_id,
+        private_metadata=metadata,
         title="Personal thank-you",
         submit="Send",
         close="Cancel",

@@ -111,3 +111,23 @@ def parse_thanks(text: str, name_of: NameOf | None = None) -> ThanksText:
     reason = re.sub(r"^for\b[:\s]*", "", rest.strip(), flags=re.IGNORECASE)
     reason = plain(reason, name_of).strip()
     return ThanksText(private, tuple(recipients), tuple(unresolved), tuple(groups), reason, source)
+
+
+DIGITS = re.compile(r"[0-9]{1,10}")
+MAX_ID = 2**31 - 1  # the largest id either database's integer column holds
+
+
+def record_id(value: object) -> int | None:
+    """A record id from a button's value or a block id: digits that fit the database's integer, else None (a
+    forged or mangled value is refused politely, never sent to the database)."""
+    text = str(value) if value is not None else ""
+    return int(text) if DIGITS.fullmatch(text) and 0 < int(text) <= MAX_ID else None
+
+
+CONVERSATION = re.compile(r"[CDG][A-Z0-9]{2,20}")
+
+
+def conversation_id(value: object) -> str | None:
+    """A Slack channel, DM or group id as Slack writes them (C…, D…, G…), else None: a value that came back from
+    a form is never trusted to be one."""
+    return value if isinstance(value, str) and CONVERSATION.fullmatch(value) else None

@@ -1,54 +1,305 @@
-"""The WSGI web app (POST /slack/events, GET /healthz) and the gunicorn server that runs it."""
+"""The web front (ASGI, served by uvicorn): POST /slack/events, GET /healthz, GET /metrics.
+
+Whatever the internet sends is dealt with here before Bolt parses a byte of it:
+- the event loop reads requests, so a slow client holds a connection, never a thread;
+- a body over 1 MiB gets 413 without being read further, and one that takes over 10 s to arrive gets 408;
+- the signature is checked first (401), then the body must be UTF-8 and one of Slack's payloads (400);
+- Bolt runs on a thread pool of its own (WEB_THREADS), and the work after each ack on another (the work pool),
+  so an ack never waits behind a database or a Slack call.
+One log line per request says what kind it was, the answer and how long it took; never a secret or a message.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Callable, Iterable
+import logging
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass
 
-from gunicorn.app.base import BaseApplication
-from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_sdk.signature import SignatureVerifier
 
-from bot.settings import Settings
+from bot import metrics
+from bot.core.outbox import Outbox
 from bot.store.db import Store
 
-WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
+log = logging.getLogger("bot.web")
+MAX_BODY = 1024 * 1024  # Slack's payloads are far smaller
+READ_SECONDS = 10.0
+DRAIN_SECONDS = 25.0  # at shutdown, for work already acked (Heroku-style hosts allow 30 s)
 
 
-def web_app(slack: SlackRequestHandler, store: Store) -> WSGIApp:
-    def app(environ: dict, start_response: Callable) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
-            ok = store.ping()
-            body = json.dumps({"status": "ok" if ok else "unavailable", "database": ok}).encode()
-            start_response("200 OK" if ok else "503 Service Unavailable", [("Content-Type", "application/json")])
-            return [body]
-        return slack(environ, start_response)
-
-    return app
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: bytes = b""
+    content_type: str = "text/plain; charset=utf-8"
+    headers: tuple[tuple[str, str], ...] = ()
 
 
-def gunicorn_options(settings: Settings) -> dict:
-    """Threaded workers: Bolt acks, then finishes each request's work on a thread of the same worker."""
-    return {
-        "bind": f"0.0.0.0:{settings.port}",
-        "worker_class": "gthread",
-        "workers": settings.web_workers,
-        "threads": settings.web_threads,
-        "loglevel": settings.log_level.lower(),
-        "accesslog": None,
-        "timeout": 30,
-    }
+def plain(status: int, text: str) -> Answer:
+    return Answer(status, text.encode())
 
 
-class GunicornServer(BaseApplication):
-    """gunicorn with threads; each worker builds its own app (and database pool) after the fork."""
+def kind_of(body: object) -> str:
+    """What a payload is, for logs and metrics: a command's name, an action's, an event's type (never its text)."""
+    if not isinstance(body, dict):
+        return "malformed"
+    if "command" in body:
+        return f"command {body.get('command')}"
+    kind = body.get("type")
+    if kind == "block_actions":
+        return "action " + str(((body.get("actions") or [{}])[0] or {}).get("action_id"))
+    if kind in ("view_submission", "view_closed"):
+        return "view " + str((body.get("view") or {}).get("callback_id"))
+    if kind in ("message_action", "shortcut"):
+        return "shortcut " + str(body.get("callback_id"))
+    if kind == "event_callback":
+        return "event " + str((body.get("event") or {}).get("type"))
+    return str(kind)
 
-    def __init__(self, load: Callable[[], WSGIApp], options: dict):
-        self._load, self._options = load, options
-        super().__init__()
 
-    def load_config(self) -> None:
-        for key, value in self._options.items():
-            self.cfg.set(key, value)
+def malformed(body: object) -> str | None:
+    """Why a signed body is not a payload the listeners can trust the shape of (None when it is)."""
+    if not isinstance(body, dict):
+        return "not an object"
 
-    def load(self) -> WSGIApp:
-        return self._load()
+    def text(value: object) -> bool:
+        return isinstance(value, str) and bool(value)
+
+    if "command" in body:
+        missing = [k for k in ("command", "team_id", "user_id", "trigger_id", "response_url") if not text(body.get(k))]
+        return f"command without {', '.join(missing)}" if missing else None
+    kind = body.get("type")
+    if kind == "url_verification":
+        return None if text(body.get("challenge")) else "no challenge"
+    if kind == "event_callback":
+        event = body.get("event")
+        if not isinstance(event, dict) or not text(event.get("type")):
+            return "event is not an object with a type"
+        return None if text(body.get("team_id")) or body.get("authorizations") else "event without team"
+    if kind in ("block_actions", "view_submission", "view_closed", "message_action", "shortcut"):
+        user, team = body.get("user"), body.get("team")
+        if not (isinstance(user, dict) and text(user.get("id"))):
+            return f"{kind} without user"
+        if not (isinstance(team, dict) and text(team.get("id"))) and not text(user.get("team_id")):
+            return f"{kind} without team"
+        if kind == "block_actions":
+            actions = body.get("actions")
+            if not (isinstance(actions, list) and actions and all(isinstance(a, dict) for a in actions)):
+                return "block_actions without actions"
+            if not all(text(a.get("action_id")) for a in actions):
+                return "an action without action_id"
+        if kind.startswith("view"):
+            view = body.get("view")
+            state = view.get("state") if isinstance(view, dict) else None
+            if not (isinstance(state, dict) and isinstance(state.get("values"), dict)):
+                return f"{kind} without view state"
+        if kind == "message_action" and not (isinstance(body.get("message"), dict) and text(body.get("trigger_id"))):
+            return "message_action without message"
+        return None
+    return None  # anything else Bolt does not handle, it answers 404 itself
+
+
+class SlackGate:
+    """The ASGI app: reads, checks and answers; Bolt does the rest."""
+
+    def __init__(
+        self,
+        bolt: App,
+        store: Store | None,
+        signing_secret: str,
+        *,
+        outbox: Outbox | None = None,
+        threads: int = 8,
+        metrics_token: str | None = None,
+        work: Executor | None = None,
+    ):
+        self.bolt, self.store, self.outbox, self.work = bolt, store, outbox, work
+        self.verifier = SignatureVerifier(signing_secret)
+        self.metrics_token = metrics_token
+        self.acks = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ack")
+        self.on_stop: list[Callable[[], None]] = []
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        path, method = scope.get("path", ""), scope.get("method", "")
+        if path == "/slack/events":
+            answer = await self._slack(scope, receive) if method == "POST" else plain(405, "POST only")
+        elif path == "/healthz" and method in ("GET", "HEAD"):
+            answer = await self._in_thread(self._health)
+        elif path == "/metrics" and method == "GET" and self.metrics_token:
+            answer = await self._in_thread(self._metrics, _headers(scope).get("authorization", ""))
+        else:
+            answer = plain(404, "Not Found")
+        if answer is not None:
+            await _send(send, answer, head_only=method == "HEAD")
+
+    async def _in_thread(self, fn: Callable, *args):
+        return await asyncio.get_running_loop().run_in_executor(self.acks, fn, *args)
+
+    async def _slack(self, scope: dict, receive: Callable) -> Answer | None:
+        started = time.perf_counter()
+        headers = _headers(scope)
+        length = headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+            return self._logged("oversized", started, plain(413, "Request body too large"))
+        body = bytearray()
+        try:
+            async with asyncio.timeout(READ_SECONDS):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return None
+                    body += message.get("body", b"")
+                    if len(body) > MAX_BODY:
+                        return self._logged("oversized", started, plain(413, "Request body too large"))
+                    if not message.get("more_body"):
+                        break
+        except TimeoutError:
+            return self._logged("slow", started, plain(408, "Request body took too long"))
+        query = scope.get("query_string", b"").decode("latin-1")
+        return await self._in_thread(self._answer, bytes(body), headers, query, started)
+
+    def _answer(self, raw: bytes, headers: dict[str, str], query: str, started: float) -> Answer:
+        timestamp, signature = headers.get("x-slack-request-timestamp", ""), headers.get("x-slack-signature", "")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return self._logged("malformed", started, plain(400, "Body is not UTF-8"))
+        if not (timestamp.isdigit() and signature and self.verifier.is_valid(text, timestamp, signature)):
+            return self._logged("unsigned", started, plain(401, "Invalid or missing signature"))
+        try:
+            request = BoltRequest(body=text, query=query, headers={k: [v] for k, v in headers.items()})
+        except Exception:  # noqa: BLE001 - Bolt parses as it builds the request: JSON that isn't, a payload= that isn't
+            return self._logged("malformed", started, plain(400, "Not a Slack payload"))
+        kind = kind_of(request.body)
+        problem = malformed(request.body)
+        if problem:
+            log.info("bad request kind=%s: %s", kind, problem)
+            return self._logged(kind, started, plain(400, "Not a Slack payload"))
+        response = self.bolt.dispatch(request)
+        return self._logged(kind, started, _from_bolt(response))
+
+    def _logged(self, kind: str, started: float, answer: Answer) -> Answer:
+        took = time.perf_counter() - started
+        metrics.REQUESTS.labels(kind, str(answer.status)).inc()
+        metrics.ACK_SECONDS.labels(kind).observe(took)
+        if answer.status >= 500:
+            metrics.ERRORS.labels(kind).inc()
+        if took > metrics.ACK_LIMIT:
+            metrics.SLOW_ACKS.labels(kind).inc()
+        if self.work is not None:
+            metrics.WORK_WAITING.set(getattr(self.work, "pending", 0))
+        log.info(
+            "request kind=%s status=%d ms=%.1f%s",
+            json.dumps(kind),
+            answer.status,
+            took * 1000,
+            " outcome=busy" if answer.status == 503 else "",
+        )
+        return answer
+
+    def _health(self) -> Answer:
+        if self.store is None:  # a server with no database (the benchmarks' floor): up is all there is to say
+            return Answer(200, b'{"status": "ok"}', "application/json")
+        ok = self.store.ping()
+        body = json.dumps({"status": "ok" if ok else "unavailable", "database": ok}).encode()
+        return Answer(200 if ok else 503, body, "application/json")
+
+    def _metrics(self, authorization: str) -> Answer:
+        if authorization != f"Bearer {self.metrics_token}":
+            return plain(401, "A bearer token is needed")
+        body, content_type = metrics.exposition(self.outbox)
+        return Answer(200, body, content_type)
+
+    async def _lifespan(self, receive: Callable, send: Callable) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await asyncio.get_running_loop().run_in_executor(None, self.stop)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    def stop(self) -> None:
+        """Finish the work already acked (a thank-you acked is a thank-you owed), then let the process go."""
+        for stop in self.on_stop:
+            stop()
+        if isinstance(self.work, ThreadPoolExecutor):
+            deadline = time.monotonic() + DRAIN_SECONDS
+            while getattr(self.work, "pending", 0) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            self.work.shutdown(wait=False, cancel_futures=False)
+        self.acks.shutdown(wait=False)
+
+
+def _headers(scope: dict) -> dict[str, str]:
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+
+
+def _from_bolt(response: BoltResponse) -> Answer:
+    headers = {k.lower(): v for k, v in response.headers.items()}
+    content_type = (headers.pop("content-type", None) or ["text/plain; charset=utf-8"])[0]
+    body = response.body.encode() if isinstance(response.body, str) else (response.body or b"")
+    return Answer(response.status, body, content_type)
+
+
+async def _send(send: Callable, answer: Answer, head_only: bool = False) -> None:
+    headers = [
+        (b"content-type", answer.content_type.encode()),
+        (b"content-length", str(len(answer.body)).encode()),
+        *((k.encode(), v.encode()) for k, v in answer.headers),
+    ]
+    await send({"type": "http.response.start", "status": answer.status, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if head_only else answer.body})
+
+
+def server_options(settings, factory: str) -> dict:
+    """uvicorn's options for `python -m bot serve` (and the benchmarks' floor, so both are served alike):
+    WEB_CONCURRENCY worker processes, each calling `factory` (an import string) to build its app."""
+    return dict(
+        app=factory,
+        factory=True,
+        host="0.0.0.0",
+        port=settings.port,
+        workers=settings.web_workers,
+        log_config=None,  # ours (bot.logs): one line per request, secrets redacted
+        access_log=False,
+        timeout_keep_alive=5,
+        timeout_graceful_shutdown=30,
+    )
+
+
+def create_app() -> SlackGate:
+    """uvicorn's factory, called in each worker process: settings from the environment, the bot, its gate."""
+    from bot import logs
+    from bot.__main__ import secrets
+    from bot.app import build_slack
+    from bot.settings import Settings
+
+    settings = Settings.from_env()
+    logs.configure(settings.log_level, secrets(settings))
+    bot = build_slack(settings)
+    gate = SlackGate(
+        bot.app,
+        bot.services.store,
+        settings.slack_signing_secret,
+        outbox=bot.services.outbox,
+        threads=settings.web_threads,
+        metrics_token=settings.metrics_token,
+        work=bot.work,
+    )
+    drainer = bot.delivery.start_draining()
+    gate.on_stop.append(drainer)
+    log.info("worker %d ready", os.getpid())
+    return gate

@@ -274,3 +274,40 @@ class NudgeResponse(Base):
     user_id: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(16))  # suggest | thank | snooze | fewer | stop | resume
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class OutboxMessage(Base):
+    """A message that must follow a saved record (a thank-you's post and DMs, an idea card), written in the same
+    transaction as the record and sent afterwards: once, and in order within its lane (one channel or person).
+    The payload is cleared once the message is sent or given up, so the table keeps no one's words for long."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_state_due_at", "state", "due_at"),  # what is due now
+        Index("ix_outbox_workspace_id_lane_id", "workspace_id", "lane", "id"),  # nothing overtakes in a lane
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    lane: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))  # what the adapter does: post | respond | card
+    payload: Mapped[str | None] = mapped_column(Text)  # JSON, None once done
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())  # not before then (back-off after a failure)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SeenRequest(Base):
+    """Signed requests already acted on, by their signature: the same signed body sent again (a replay, within the
+    five minutes a signature is good for) finds its row and changes nothing."""
+
+    __tablename__ = "seen_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.core.errors import Refused
+from bot.core.outbox import Outbox
 from bot.core.ports import Person, Team
 from bot.core.thanks import ThanksRequest, ThanksService, tagged_values
 from bot.core.workspace import WorkspaceConfig, WorkspaceSettingsService
@@ -37,8 +38,9 @@ def service(
     store, at: datetime, giver_tz: str = "Europe/London", thanks_daily_cap: int = 10, **limits
 ) -> ThanksService:
     people = Directory(Person("U1", "Alice", tz=giver_tz), Person("U2", "Bob"))
-    workspaces = WorkspaceSettingsService(store, WorkspaceConfig(thanks_daily_cap=thanks_daily_cap))
-    return ThanksService(store, people, Defaults(**limits), workspaces, now=Clock(at))
+    outbox = Outbox(store)
+    workspaces = WorkspaceSettingsService(store, WorkspaceConfig(thanks_daily_cap=thanks_daily_cap), outbox)
+    return ThanksService(store, people, Defaults(**limits), workspaces, outbox, now=Clock(at))
 
 
 def thank(svc: ThanksService, reason: str = "for the cover") -> None:

@@ -219,7 +219,7 @@ def test_a_personal_thank_you_the_rules_refuse_is_explained_in_the_form_and_noth
 
 def test_a_personal_thank_you_is_not_sent_when_the_database_is_down(flaky_slack, fake_slack, outage, clock, settings):
     add_colleagues(fake_slack, "Fran", "Geo")
-    services, _ = slack_services(settings, outage.store, now=clock, sleep=lambda _: None)
+    services = slack_services(settings, outage.store, now=clock, sleep=lambda _: None).services
     services.workspaces.update(TEAM, DANI, {"managers": [ALICE]})
     clock.at = LAST_WEEK
     services.thanks.give(TEAM, ThanksRequest(BOB, (FRAN,), "covering my duty day"))

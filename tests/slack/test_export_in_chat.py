@@ -146,9 +146,11 @@ def test_with_the_database_down_the_admin_is_told_and_nothing_is_sent(flaky_slac
     assert "Sent to you in a DM" in reply.text()
 
 
-def test_when_slack_refuses_the_file_the_admin_is_told(slack):
+def test_when_slack_refuses_the_file_the_admin_is_told_why_in_their_dm(slack):
     team_activity(slack)
     slack.fake.fail("files.completeUploadExternal", "not_allowed_token_type")
-    [reply] = export(slack, "json", DANI)
-    assert ephemeral(reply) and "couldn't send the export" in reply.text()
-    assert "Sent to you" not in reply.text()
+    assert export(slack, "json", DANI) == [], "no 'sent' in the channel"
+    [told] = slack.fake.calls_to("chat.postMessage")
+    assert told.params["channel"] == DANI
+    assert "export was *not* sent" in told.text() and "not_allowed_token_type" in told.text()
+    assert "Nothing was shared" in told.text()

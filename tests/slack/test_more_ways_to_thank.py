@@ -95,8 +95,9 @@ def test_when_the_form_cannot_open_the_usage_is_shown_instead(slack, store):
 
 
 def test_thanks_help_still_shows_the_usage(slack):
-    response = slack.thanks("help", ALICE)
-    assert "/thanks @bob @carol for covering my home visit" in response.body
+    slack.thanks("help", ALICE)
+    [usage] = slack.said()
+    assert "/thanks @bob @carol for covering my home visit" in usage.text()
     assert slack.fake.calls_to("views.open") == []
 
 

@@ -120,7 +120,8 @@ def test_relayed_thanks_count_towards_the_daily_cap(slack, store):
 
 
 def test_the_usage_explains_passing_on_thanks(slack):
-    usage = slack.thanks("help", ALICE).body
+    slack.thanks("help", ALICE)
+    usage = slack.said()[0].text()
     assert "`/thanks @bob from a family: what they said`" in usage and "never a name" in usage
 
 

@@ -92,9 +92,11 @@ def test_private_thanks_reaches_only_the_giver_and_recipient(slack, store):
 
 
 def test_help_shows_usage_with_an_example(slack, store):
-    response = slack.thanks("help", ALICE)
-    assert "/thanks @bob @carol for covering my home visit" in response.body
-    assert count(store) == 0 and slack.said() == []
+    assert slack.thanks("help", ALICE).status == 200
+    [usage] = slack.said()
+    assert "/thanks @bob @carol for covering my home visit" in usage.text()
+    assert usage.params.get("response_type") != "in_channel", "only the person who asked sees it"
+    assert count(store) == 0
 
 
 def test_no_recipient_is_refused(slack, store):
@@ -209,11 +211,19 @@ def test_a_failed_dm_does_not_undo_the_thanks(slack, store):
     assert slack.said()[0].params["response_type"] == "in_channel"
 
 
-def test_rate_limited_dm_is_retried_after_retry_after(slack, store):
-    slack.fake.fail("chat.postMessage", "ratelimited", status=429, retry_after=1)
+def test_a_rate_limited_dm_waits_its_retry_after_then_goes_once(slack, store, clock):
+    slack.fake.fail("chat.postMessage", "ratelimited", status=429, retry_after=30)
     slack.thanks(f"{mention(BOB)} for the cover", ALICE)
+    assert [c.params.get("_failed") for c in slack.fake.calls_to("chat.postMessage")] == ["ratelimited"]
+    clock.advance(seconds=20)
+    slack.delivery.deliver()  # as the clock drains the outbox: too soon, Slack asked for 30 s
+    assert len(slack.fake.calls_to("chat.postMessage")) == 1
+    clock.advance(seconds=11)
+    slack.delivery.deliver()
+    slack.delivery.deliver()
     attempts = slack.fake.calls_to("chat.postMessage")
     assert [c.params.get("_failed") for c in attempts] == ["ratelimited", None]
+    assert attempts[-1].params["channel"] == BOB
 
 
 def test_database_down_says_not_saved_and_recovers(flaky_slack, outage):
@@ -260,5 +270,5 @@ def test_the_usage_lists_the_values_this_workspace_chose(slack):
     from bot.core.ports import Team
 
     slack.services.workspaces.update(Team("slack", "T0SAMPLE"), DANI, {"values": ["kind", "brave"]})
-    usage = slack.thanks("help", ALICE).body
-    assert "Tag a value with `#kind, #brave`." in usage
+    slack.thanks("help", ALICE)
+    assert "Tag a value with `#kind, #brave`." in slack.said()[0].text()

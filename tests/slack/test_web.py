@@ -59,7 +59,7 @@ def test_health_check_reports_the_database(slack):
 
 
 def test_health_check_is_503_when_the_database_does_not_answer(database_url):
-    from bot.slack.web import web_app
+    from bot.slack.web import SlackGate
     from bot.store.db import Store
     from tests.conftest import serve
     from tests.fakes.driver import SlackDriver
@@ -70,12 +70,11 @@ def test_health_check_is_503_when_the_database_does_not_answer(database_url):
         else "postgresql://postgres@127.0.0.1:9/test"  # nothing listens on the discard port
     )
     store = Store.from_url(unreachable)
-    url, server = serve(web_app(lambda environ, start_response: [], store))
+    served = serve(SlackGate(None, store, "unused-signing-secret"))
     try:
-        response = SlackDriver(url, None, "unused").get("/healthz")
+        response = SlackDriver(served.url, None, "unused").get("/healthz")
     finally:
-        server.shutdown()
-        server.server_close()
+        served.stop()
     assert response.status == 503
     assert response.json() == {"status": "unavailable", "database": False}
 

@@ -1,19 +1,15 @@
-"""Bolt listeners, one module per kind; each has register(app, services)."""
+"""Bolt listeners, one module per kind; each has register(app, services, delivery)."""
 
 from __future__ import annotations
 
 from slack_bolt import App
 
 from bot.core.services import Services
+from bot.slack.delivery import SlackDelivery
 from bot.slack.listeners import actions, admin, commands, digests, home, nudges, thanks_ways, views
 
 
-def register(app: App, services: Services) -> None:
-    commands.register(app, services)
-    actions.register(app, services)
-    views.register(app, services)
-    nudges.register(app, services)
-    thanks_ways.register(app, services)
-    admin.register(app, services)
-    digests.register(app, services)
+def register(app: App, services: Services, delivery: SlackDelivery) -> None:
+    for kind in (commands, actions, views, nudges, thanks_ways, admin, digests):
+        kind.register(app, services, delivery)
     home.register(app, services)

@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections import Counter
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.core.errors import PlatformUnavailable, StoreUnavailable
+from bot.core.errors import PlatformUnavailable, Refused, StoreUnavailable
 from bot.core.ports import Team
 from bot.core.services import Services
 from bot.slack import modals
 from bot.slack.blocks import report_lines
+from bot.slack.delivery import Collected, SlackDelivery, dm
+from bot.slack.listeners.lazy import Saved, form
 from bot.slack.listeners.replies import why_not
 
 log = logging.getLogger(__name__)
-EMOJI_NAME = re.compile(r"[a-z0-9_+'-]+")  # a reaction's name as Slack spells it, e.g. raised_hands or +1
+FIELD_BLOCKS = {"nudge_guests": "guests"}  # a setting refused by the core, shown on the form's block for it
 FAILURES = (StoreUnavailable, PlatformUnavailable)
 NOT_ADMIN = (
     "Only workspace admins and owners (and people the bot's operator has named) can change Small Changes' "
@@ -60,64 +61,67 @@ def open_my_nudges(services: Services, client: WebClient, respond: Respond, team
 
 
 def _value(values: dict, block: str, element: str, key: str):
-    return (values.get(block, {}).get(element) or {}).get(key)
+    found = (values.get(block, {}).get(element) or {}).get(key)
+    return found.strip() if isinstance(found, str) else found
 
 
-def register(app: App, services: Services) -> None:
-    @app.view("admin_submit")
-    def admin_submitted(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
-        team, user_id = Team("slack", body["team"]["id"]), body["user"]["id"]
-        if not services.changes.is_admin(team, user_id):
+def _lines(text) -> list[str]:
+    return [line.strip() for line in (text if isinstance(text, str) else "").splitlines() if line.strip()]
+
+
+def register(app: App, services: Services, delivery: SlackDelivery) -> None:
+    def admin_submitted(ack: Ack, body: dict, view: dict, team: Team) -> Saved | None:
+        user_id = body["user"]["id"]
+        try:
+            admin = services.changes.is_admin(team, user_id)
+        except FAILURES as exc:
+            ack(response_action="errors", errors={"cadence": f"Not saved: {why_not(exc)}. Try again."})
+            return None
+        if not admin:
             ack(response_action="errors", errors={"cadence": NOT_ADMIN})
-            return
+            return None
         values = view["state"]["values"]
         holidays, unreadable = modals.parse_dates(_value(values, "holidays", "text", "value") or "")
-        start = _value(values, "start", "time", "selected_time")
-        end = _value(values, "end", "time", "selected_time")
-        prompts = [p.strip() for p in (_value(values, "prompts", "text", "value") or "").splitlines() if p.strip()]
-        value_names = [v.strip() for v in (_value(values, "values", "text", "value") or "").splitlines() if v.strip()]
-        days = [o["value"] for o in (_value(values, "days", "choice", "selected_options") or [])]
-        reaction = _value(values, "thanks_reaction", "text", "value")
-        reaction = reaction.strip().strip(":").lower() if reaction is not None else None
-        errors = {}
-        if reaction is not None and not EMOJI_NAME.fullmatch(reaction):
-            errors["thanks_reaction"] = "Type an emoji's name, like pray or raised_hands (no spaces)."
         if unreadable:
-            errors["holidays"] = f"I couldn't read {', '.join(unreadable[:3])}: use dates like 2026-12-25."
-        if start and end and end <= start:
-            errors["end"] = "The end of the day must come after its start."
-        if not prompts:
-            errors["prompts"] = "Keep at least one prompt."
-        if not value_names:
-            errors["values"] = "Keep at least one value."
-        if not days:
-            errors["days"] = "Choose at least one day (or set the cadence to off)."
-        if errors:
+            errors = {"holidays": f"I couldn't read {', '.join(unreadable[:3])}: use dates like 2026-12-25."}
             ack(response_action="errors", errors=errors)
-            return
+            return None
+        reaction = _value(values, "thanks_reaction", "text", "value")
         experiment = _value(values, "experiment", "choice", "selected_option") or {}
         changes = {
             "cadence": (_value(values, "cadence", "choice", "selected_option") or {}).get("value"),
-            "days": days,
-            "start": start,
-            "end": end,
+            "days": [o.get("value") for o in (_value(values, "days", "choice", "selected_options") or [])],
+            "start": _value(values, "start", "time", "selected_time"),
+            "end": _value(values, "end", "time", "selected_time"),
             "weekly_cap": _value(values, "weekly_cap", "number", "value"),
             "holidays": holidays,
-            "prompts": prompts,
+            "prompts": _lines(_value(values, "prompts", "text", "value")),
             "thanks_daily_cap": _value(values, "thanks_daily_cap", "number", "value"),
-            "values": value_names,
-            "thanks_reaction": reaction,
+            "values": _lines(_value(values, "values", "text", "value")),
+            "thanks_reaction": reaction.strip(":").lower() if isinstance(reaction, str) else None,
             "digest_cadence": (_value(values, "digest_cadence", "choice", "selected_option") or {}).get("value"),
             "digest_channel": _value(values, "digest_channel", "choice", "selected_conversation") or "",
             "managers": _value(values, "managers", "users", "selected_users") or [],
-            "experiment": list(modals.EXPERIMENTS.get(experiment.get("value", "none"), ())),
+            "experiment": list(modals.EXPERIMENTS.get(experiment.get("value", "none"), ("not offered",))),
             "nudge_guests": bool(_value(values, "guests", "choice", "selected_options")),
         }
+
+        def saved_note(changed: list[str]) -> list:
+            said = (
+                "Settings saved: " + ", ".join(c.replace("_", " ") for c in changed) if changed else "Nothing changed"
+            )
+            return [dm(user_id, said + ". Every change is recorded with who and when.")]
+
+        notes = Collected(saved_note)
         try:
-            changed = services.workspaces.update(team, user_id, changes)
+            services.workspaces.update(team, user_id, changes, notes)
+        except Refused as refusal:
+            ack(response_action="errors", errors={FIELD_BLOCKS.get(refusal.field, refusal.field): refusal.message})
+            return None
         except FAILURES as exc:
             ack(response_action="errors", errors={"cadence": f"Not saved: {why_not(exc)}. Try again."})
-            return
+            return None
         ack()
-        note = "Settings saved: " + ", ".join(c.replace("_", " ") for c in changed) if changed else "Nothing changed."
-        client.chat_postMessage(channel=user_id, text=note + ". Every change is recorded with who and when.")
+        return Saved(notes)
+
+    app.view("admin_submit")(**form(services, delivery, admin_submitted))

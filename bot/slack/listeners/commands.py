@@ -1,4 +1,5 @@
-"""/thanks and /smallchange. Each acks at once; the work and the reply follow through response_url."""
+"""/thanks and /smallchange. Each acks at once (Bolt's lazy listeners); the work follows on the work pool and the
+reply through response_url. What must follow a saved record goes through the outbox."""
 
 from __future__ import annotations
 
@@ -15,12 +16,13 @@ from bot.core.ports import Team
 from bot.core.services import Services
 from bot.core.thanks import ThanksRequest
 from bot.slack import blocks, modals
+from bot.slack.delivery import Collected, SlackDelivery, card, thanks_messages
 from bot.slack.listeners import admin
-from bot.slack.listeners.cards import post_card
 from bot.slack.listeners.export import EXPORT_OPTIONS, send_export
-from bot.slack.listeners.home import refresh_home
+from bot.slack.listeners.lazy import lazily
+from bot.slack.listeners.refresh import refresh_home
 from bot.slack.listeners.replies import not_saved
-from bot.slack.listeners.thanks_notes import send_thank_you_notes
+from bot.slack.metadata import seal
 from bot.slack.text import escape, parse_thanks, plain
 
 log = logging.getLogger(__name__)
@@ -71,17 +73,15 @@ def thanks_usage(services: Services, team: Team) -> str:
     return THANKS_USAGE.format(values=", #".join(v.replace(" ", "-") for v in values))
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, services: Services, delivery: SlackDelivery) -> None:
     defaults = services.settings.defaults
+    secret = services.settings.slack_signing_secret
 
-    @app.command("/thanks")
-    def thanks_command(ack: Ack, command: dict, respond: Respond, client: WebClient) -> None:
+    def thanks(command: dict, respond: Respond, client: WebClient, team: Team) -> None:
         text = (command.get("text") or "").strip()
-        team = Team("slack", command["team_id"])
         if text.lower() == "help":
-            ack(thanks_usage(services, team))
+            respond(thanks_usage(services, team))
             return
-        ack()
         if not text:  # the form, set to share in this channel; it is submitted in thanks_ways
             form = modals.thanks_modal(defaults.reason_max_chars, channel_id=command.get("channel_id"))
             try:
@@ -106,41 +106,34 @@ def register(app: App, services: Services) -> None:
             unresolved_names=parsed.unresolved_names,
             source=parsed.source,
         )
+        messages = Collected(
+            lambda given: thanks_messages(given, request.channel_id, response_url=command["response_url"])
+        )
         given = save_or_explain(
-            respond, "thank-you", f"/thanks {plain(text)}", lambda: services.thanks.give(team, request)
+            respond, "thank-you", f"/thanks {plain(text)}", lambda: services.thanks.give(team, request, messages)
         )
         if given is None:
             return
-        if not given.private:
-            headline, post = blocks.thanks_post(given)
-            respond(text=headline, blocks=post, response_type="in_channel")
-        else:
-            respond(blocks.thanks_private_receipt(given))
-        send_thank_you_notes(client, given, request.channel_id)
+        delivery.deliver(messages)
         refresh_home(services, client, team, given.giver.id, *(p.id for p in given.recipients))
 
-    @app.command("/smallchange")
-    def smallchange_command(ack: Ack, command: dict, respond: Respond, client: WebClient) -> None:
+    def smallchange(command: dict, respond: Respond, client: WebClient, team: Team) -> None:
         text = (command.get("text") or "").strip()
         word, _, rest = text.partition(" ")
         word = word.lower()
-        team = Team("slack", command["team_id"])
-        user_id = command["user_id"]
+        user_id, channel_id = command["user_id"], command.get("channel_id")
         if not text:
-            ack()
             try:
                 client.views_open(
                     trigger_id=command["trigger_id"],
-                    view=blocks.change_modal(command.get("channel_id") or "", defaults.change_max_chars),
+                    view=blocks.change_modal(
+                        defaults.change_max_chars, channel_id, seal(secret, {"channel": channel_id})
+                    ),
                 )
             except SlackApiError as exc:
                 log.warning("views.open failed: %s", exc.response.get("error"))
                 respond("I couldn't open the form just now. Try `/smallchange` again, or type the idea after it.")
             return
-        if word == "help":
-            ack(CHANGE_HELP)
-            return
-        ack()
         if word in ("admin", "nudges") and not rest.strip():
             opener = admin.open_admin if word == "admin" else admin.open_my_nudges
             opener(services, client, respond, team, user_id, command["trigger_id"])
@@ -166,19 +159,38 @@ def register(app: App, services: Services) -> None:
             return
         anonymous = word in ("anon", "anonymous")
         idea = plain(rest if anonymous else text)
+        cards = Collected(
+            lambda change: [card(change.id, channel_id, response_url=command["response_url"], to=user_id)]
+        )
         change = save_or_explain(
             respond,
             "idea",
             idea,
             lambda: services.changes.suggest(
-                team, user_id, idea, anonymous=anonymous, channel_id=command.get("channel_id")
+                team, user_id, idea, anonymous=anonymous, channel_id=channel_id, cards=cards
             ),
         )
         if change is None:
             return
-        post_card(services, client, team, change, command.get("channel_id"), user_id, respond)
+        delivery.deliver(cards)
         refresh_home(services, client, team, user_id)
         if anonymous:
             respond(
                 ":detective: Posted anonymously. Your name isn't stored with this idea, so nobody can see it was you."
             )
+
+    app.command("/thanks")(**lazily(services, thanks))
+
+    def smallchange_ack(ack: Ack, command: dict) -> None:
+        """Help is the answer to the command itself: fixed words, nothing to look up."""
+        if str(command.get("text") or "").strip().lower() == "help":
+            ack(CHANGE_HELP)
+        else:
+            ack()
+
+    def smallchange_work(command: dict, respond: Respond, client: WebClient, team: Team) -> None:
+        if str(command.get("text") or "").strip().lower() != "help":
+            smallchange(command, respond, client, team)
+
+    smallchange_work.__name__ = "smallchange"
+    app.command("/smallchange")(**lazily(services, smallchange_work, ack=smallchange_ack))

@@ -13,82 +13,95 @@ from bot.core.ports import Team
 from bot.core.services import Services
 from bot.core.thanks import ThanksRequest
 from bot.slack import digest_blocks
-from bot.slack.listeners.cards import update_card
-from bot.slack.listeners.home import refresh_home
+from bot.slack.delivery import Collected, SlackDelivery, card, dm
+from bot.slack.listeners.lazy import Saved, form, lazily
 from bot.slack.listeners.replies import act_or_explain, save_from_modal
+from bot.slack.metadata import seal, unseal
+from bot.slack.text import record_id
 
 log = logging.getLogger(__name__)
+NO_SUCH_CHANGE = "That change no longer exists."
 
 
-def _leave_the_digest_alone(**_message) -> None:
-    """update_card falls back to replacing the clicked message; here that is the digest, not the card."""
-
-
-def register(app: App, services: Services) -> None:
+def register(app: App, services: Services, delivery: SlackDelivery) -> None:
     digests = services.digests
     max_chars = services.settings.defaults.reason_max_chars
+    secret = services.settings.slack_signing_secret
 
-    @app.action("digest_remind")
-    def remind_owner(ack: Ack, body: dict, action: dict, respond: Respond) -> None:
-        ack()
-        team, user_id = Team("slack", body["team"]["id"]), body["user"]["id"]
+    def remind_owner(body: dict, action: dict, respond: Respond, team: Team) -> None:
+        change_id = record_id(action.get("value"))
+        if change_id is None:
+            respond(text=NO_SUCH_CHANGE, replace_original=False)
+            return
+        user_id = body["user"]["id"]
         reminded = act_or_explain(
-            respond, "No reminder was sent", lambda: digests.remind_owner(team, int(action["value"]), user_id)
+            respond, "No reminder was sent", lambda: digests.remind_owner(team, change_id, user_id)
         )
         if reminded is None:
             return
         owner_id, outcome = reminded
         respond(text=digest_blocks.reminder_outcome(owner_id, outcome), replace_original=False)
 
-    @app.action("digest_take")
-    def take_on(ack: Ack, body: dict, action: dict, respond: Respond, client: WebClient) -> None:
-        ack()
-        team, user_id = Team("slack", body["team"]["id"]), body["user"]["id"]
+    app.action("digest_remind")(**lazily(services, remind_owner))
+
+    def take_on(body: dict, action: dict, respond: Respond, team: Team) -> None:
+        change_id = record_id(action.get("value"))
+        if change_id is None:
+            respond(text=NO_SUCH_CHANGE, replace_original=False)
+            return
+        # The card is brought up to date where it was posted; the click's response_url would replace the digest.
+        cards = Collected(
+            lambda change: [card(change.id, change.channel_id, change.message_ts)] if change.message_ts else []
+        )
         change = act_or_explain(
-            respond, "That wasn't saved", lambda: services.changes.take_on(team, int(action["value"]), user_id)
+            respond, "That wasn't saved", lambda: services.changes.take_on(team, change_id, body["user"]["id"], cards)
         )
         if change is None:
             return
-        if change.channel_id and change.message_ts:
-            update_card(client, change, change.channel_id, change.message_ts, _leave_the_digest_alone)
+        delivery.deliver(cards)
         respond(text="It's yours. Move its status along on the idea card as it goes.", replace_original=False)
 
-    @app.action("digest_personal_thanks")
-    def open_personal_thanks(ack: Ack, body: dict, action: dict, respond: Respond, client: WebClient) -> None:
-        ack()
-        team = Team("slack", body["team"]["id"])
-        user_id, _, period = action["value"].partition(" ")
+    app.action("digest_take")(**lazily(services, take_on))
+
+    def open_personal_thanks(body: dict, action: dict, respond: Respond, client: WebClient, team: Team) -> None:
+        user_id, _, period = str(action.get("value") or "").partition(" ")
         thanks = act_or_explain(respond, "I couldn't open the form", lambda: digests.peer_thanks(team, user_id, period))
         if thanks is None:
             return
+        view = digest_blocks.personal_thanks_modal(thanks, max_chars, seal(secret, {"person": thanks.user_id}))
         try:
-            client.views_open(
-                trigger_id=body["trigger_id"], view=digest_blocks.personal_thanks_modal(thanks, max_chars)
-            )
+            client.views_open(trigger_id=body["trigger_id"], view=view)
         except SlackApiError as exc:
             log.warning("views.open failed: %s", exc.response.get("error"))
             respond(text="I couldn't open the form just now; please press the button again.", replace_original=False)
 
-    @app.view("personal_thanks_submit")
-    def personal_thanks_sent(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
+    app.action("digest_personal_thanks")(**lazily(services, open_personal_thanks))
+
+    def personal_thanks_sent(ack: Ack, body: dict, view: dict, team: Team) -> Saved | None:
         message = (view["state"]["values"].get("message", {}).get("text") or {}).get("value") or ""
-        if not message.strip():
+        if not isinstance(message, str) or not message.strip():
             ack(response_action="errors", errors={"message": "Write a few words of thanks."})
-            return
-        team, leader_id, person_id = Team("slack", body["team"]["id"]), body["user"]["id"], view["private_metadata"]
-        request = ThanksRequest(leader_id, (person_id,), message, private=True, via="leader")
-        given = save_from_modal(ack, "message", lambda: services.thanks.give(team, request))
-        if given is None:
-            return
-        ack()
-        try:
-            client.chat_postMessage(channel=person_id, text=digest_blocks.personal_thanks_dm(leader_id, given.reason))
-        except SlackApiError as exc:
-            log.warning("personal thank-you DM failed: %s", exc.response.get("error"))
-            note = (
+            return None
+        person_id = (unseal(secret, view.get("private_metadata")) or {}).get("person")
+        if not isinstance(person_id, str):
+            ack(response_action="errors", errors={"message": "This form has expired. Please press the button again."})
+            return None
+        leader_id = body["user"]["id"]
+
+        def messages(given) -> list:
+            sent = f":white_check_mark: Your personal thank-you went to <@{person_id}>, from you by name."
+            not_sent = (
                 f"Your thank-you to <@{person_id}> is saved, but I couldn't DM it to them. Please tell them yourself."
             )
-        else:
-            note = f":white_check_mark: Your personal thank-you went to <@{person_id}>, from you by name."
-        client.chat_postMessage(channel=leader_id, text=note)
-        refresh_home(services, client, team, leader_id, person_id)
+            text = digest_blocks.personal_thanks_dm(leader_id, given.reason)
+            return [dm(person_id, text, then=dm(leader_id, sent).payload, instead=dm(leader_id, not_sent).payload)]
+
+        notes = Collected(messages)
+        request = ThanksRequest(leader_id, (person_id,), message, private=True, via="leader")
+        given = save_from_modal(ack, "message", lambda: services.thanks.give(team, request, notes))
+        if given is None:
+            return None
+        ack()
+        return Saved(notes, (leader_id, person_id))
+
+    app.view("personal_thanks_submit")(**form(services, delivery, personal_thanks_sent))

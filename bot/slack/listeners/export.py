@@ -20,6 +20,10 @@ from bot.slack.text import escape
 log = logging.getLogger(__name__)
 FAILURES = (StoreUnavailable, PlatformUnavailable)
 EXPORT_OPTIONS = re.compile(r"(?:\s*\b(?:since|csv|json|\d{4}-\d\d?-\d\d?)\b)*\s*", re.IGNORECASE)
+EXPORT_FAILED = (
+    ":warning: Your Small Changes export was *not* sent: Slack didn't take the files ({reason}). Nothing was shared. "
+    "Please try `/smallchange export` again soon."
+)
 EXPORT_NOT_ADMIN = (
     "Only workspace admins and owners (and people the bot's operator has named) can export the team's records. "
     "Nothing was exported."
@@ -52,10 +56,21 @@ def send_export(services: Services, client: WebClient, respond: Respond, team: T
     counts = f"thanks: {len(data.thanks)}, ideas: {len(data.ideas)}, nudges: {len(data.nudges)}"
     about = f"Small Changes export{f' since {since}' if since else ''}: {counts}. Private thanks are not quoted."
     try:
+        # Each file is uploaded first and shared in one step at the end, so a failure part-way shares nothing.
         dm = client.conversations_open(users=user_id)["channel"]["id"]
         client.files_upload_v2(file_uploads=files, channel=dm, initial_comment=about)
     except (SlackClientError, OSError) as exc:
-        log.warning("sending an export failed: %s", getattr(exc, "response", {}).get("error", type(exc).__name__))
-        respond(":warning: I couldn't send the export: Slack didn't take the file. Nothing was shared. Try again soon.")
+        response = getattr(exc, "response", None)
+        reason = (response.get("error") if response is not None else None) or type(exc).__name__
+        log.warning("sending an export failed: %s", reason)
+        tell_in_dm(client, respond, user_id, EXPORT_FAILED.format(reason=escape(str(reason))))
         return
     respond(f":inbox_tray: Sent to you in a DM ({counts}).")
+
+
+def tell_in_dm(client: WebClient, respond: Respond, user_id: str, text: str) -> None:
+    """Where the export would have gone, so the admin finds the reason there; in the channel if even that fails."""
+    try:
+        client.chat_postMessage(channel=user_id, text=text)
+    except (SlackClientError, OSError):
+        respond(text)

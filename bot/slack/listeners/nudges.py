@@ -14,8 +14,11 @@ from bot.core.errors import PlatformUnavailable, Refused, StoreUnavailable
 from bot.core.ports import Team
 from bot.core.services import Services
 from bot.slack import blocks, modals
-from bot.slack.listeners.home import refresh_home
+from bot.slack.delivery import Collected, SlackDelivery, dm
+from bot.slack.listeners.lazy import Saved, form, lazily
+from bot.slack.listeners.refresh import refresh_home
 from bot.slack.listeners.replies import act_or_explain, save_from_modal
+from bot.slack.text import record_id
 
 log = logging.getLogger(__name__)
 FAILURES = (StoreUnavailable, PlatformUnavailable)
@@ -31,37 +34,47 @@ ANSWERS = {
 
 def _selected_date(values: dict, block: str) -> date | None:
     picked = (values.get(block, {}).get("date") or {}).get("selected_date")
-    return date.fromisoformat(picked) if picked else None
+    try:
+        return date.fromisoformat(picked) if isinstance(picked, str) and picked else None
+    except ValueError:
+        return None
 
 
-def register(app: App, services: Services) -> None:
+NOT_YOURS = "That message isn't yours to answer."
+
+
+def register(app: App, services: Services, delivery: SlackDelivery) -> None:
     nudges = services.nudges
+    defaults = services.settings.defaults
 
-    def answer(ack: Ack, body: dict, action: dict, respond: Respond, client: WebClient) -> None:
-        ack()
-        team, user_id = Team("slack", body["team"]["id"]), body["user"]["id"]
+    def answer(body: dict, action: dict, respond: Respond, client: WebClient, team: Team) -> None:
+        user_id, send_id = body["user"]["id"], record_id(action.get("value"))
         what = ANSWERS[action["action_id"]]
+        if send_id is None:
+            respond(text=NOT_YOURS, replace_original=False)
+            return
         saved = act_or_explain(
             respond,
             "That wasn't saved",
-            lambda: (nudges.respond(team, int(action["value"]), user_id, what), nudges.preferences(team, user_id)),
+            lambda: (nudges.respond(team, send_id, user_id, what), nudges.preferences(team, user_id)),
         )
         if saved is None:
             return
         note, mine = saved
         stopped = mine.opted_out or mine.cadence == "off"  # then the answer offers "Start again"
-        text, answered = blocks.nudge_answer(note, int(action["value"]), stopped)
+        text, answered = blocks.nudge_answer(note, send_id, stopped)
         respond(text=text, blocks=answered, replace_original=True)
         refresh_home(services, client, team, user_id)
 
     for action_id in ANSWERS:
-        app.action(action_id)(answer)
+        app.action(action_id)(**lazily(services, answer))
 
-    def open_from_nudge(what: str, view: dict):
-        def listener(ack: Ack, body: dict, action: dict, client: WebClient, respond: Respond) -> None:
-            ack()
+    def open_from_nudge(what: str, view: dict, name: str):
+        def work(body: dict, action: dict, client: WebClient, respond: Respond, team: Team) -> None:
+            send_id = record_id(action.get("value"))
             try:
-                nudges.respond(Team("slack", body["team"]["id"]), int(action["value"]), body["user"]["id"], what)
+                if send_id is not None:
+                    nudges.respond(team, send_id, body["user"]["id"], what)
             except (Refused, *FAILURES) as exc:
                 log.info("could not record a nudge click: %s", exc)
             try:
@@ -72,29 +85,34 @@ def register(app: App, services: Services) -> None:
                     text="I couldn't open the form just now; please press the button again.", replace_original=False
                 )
 
-        return listener
+        work.__name__ = name
+        return work
 
-    defaults = services.settings.defaults
-    app.action("nudge_suggest")(open_from_nudge("suggest", blocks.change_modal("", defaults.change_max_chars)))
-    app.action("nudge_thank")(open_from_nudge("thank", modals.thanks_modal(defaults.reason_max_chars)))
+    suggest_form = blocks.change_modal(defaults.change_max_chars)
+    app.action("nudge_suggest")(**lazily(services, open_from_nudge("suggest", suggest_form, "nudge_suggest")))
+    thank_form = modals.thanks_modal(defaults.reason_max_chars)
+    app.action("nudge_thank")(**lazily(services, open_from_nudge("thank", thank_form, "nudge_thank")))
 
-    @app.view("my_nudges_submit")
-    def my_nudges_submitted(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
+    def my_nudges_submitted(ack: Ack, body: dict, view: dict, team: Team) -> Saved | None:
         values = view["state"]["values"]
-        choice = (values.get("cadence", {}).get("choice") or {}).get("selected_option", {}).get("value", "team")
-        note = save_from_modal(
+        choice = ((values.get("cadence", {}).get("choice") or {}).get("selected_option") or {}).get("value", "team")
+        user_id = body["user"]["id"]
+        notes = Collected(lambda note: [dm(user_id, note)])
+        saved = save_from_modal(
             ack,
             "cadence",
             lambda: nudges.set_preferences(
-                Team("slack", body["team"]["id"]),
-                body["user"]["id"],
+                team,
+                user_id,
                 None if choice == "team" else choice,
                 _selected_date(values, "day_off"),
                 _selected_date(values, "snooze"),
+                notes,
             ),
         )
-        if note is None:
-            return
+        if saved is None:
+            return None
         ack()
-        client.chat_postMessage(channel=body["user"]["id"], text=note)
-        refresh_home(services, client, Team("slack", body["team"]["id"]), body["user"]["id"])
+        return Saved(notes, (user_id,))
+
+    app.view("my_nudges_submit")(**form(services, delivery, my_nudges_submitted))

@@ -23,13 +23,14 @@ def not_saved(what: str, exc: Exception) -> str:
     return f":warning: Your {what} was *not* saved: {why_not(exc)}. Nothing was posted. Please try again in a minute."
 
 
-def save_from_modal(ack: Ack, block: str, save: Callable[[], T]) -> T | None:
-    """Run a modal's save; a refusal or an outage is shown inline on `block` (the modal keeps what was typed) and
-    None is returned. On success the caller acks."""
+def save_from_modal(ack: Ack, block: str, save: Callable[[], T], view: dict | None = None) -> T | None:
+    """Run a modal's save; a refusal or an outage is shown inline (the modal keeps what was typed) on the field the
+    refusal names if the form has it, else on `block`, and None is returned. On success the caller acks."""
     try:
         return save()
     except Refused as refusal:
-        ack(response_action="errors", errors={block: refusal.message})
+        fields = ((view or {}).get("state") or {}).get("values") or {}
+        ack(response_action="errors", errors={refusal.field if refusal.field in fields else block: refusal.message})
     except (StoreUnavailable, PlatformUnavailable) as exc:
         ack(response_action="errors", errors={block: f"Not saved: {why_not(exc)}. Try again."})
     return None

@@ -6,7 +6,6 @@ one is recorded with its event_id and counted once; so is one person's reaction 
 
 from __future__ import annotations
 
-import json
 import logging
 
 from slack_bolt import Ack, App, Respond
@@ -16,12 +15,14 @@ from slack_sdk.errors import SlackApiError
 from bot.core.errors import PlatformUnavailable, Refused, StoreUnavailable
 from bot.core.ports import Team
 from bot.core.services import Services
-from bot.core.thanks import SOURCES, AlreadyCounted, GivenThanks, NotAPerson, ThanksRequest
-from bot.slack import blocks, modals
-from bot.slack.listeners.home import refresh_home
+from bot.core.thanks import SOURCES, AlreadyCounted, NotAPerson, ThanksRequest
+from bot.slack import modals
+from bot.slack.delivery import Collected, SlackDelivery, thanks_messages
+from bot.slack.listeners.lazy import Saved, form, lazily
+from bot.slack.listeners.refresh import refresh_home
 from bot.slack.listeners.replies import why_not
-from bot.slack.listeners.thanks_notes import send_thank_you_notes
-from bot.slack.text import escape
+from bot.slack.metadata import seal, unseal
+from bot.slack.text import conversation_id, escape
 
 log = logging.getLogger(__name__)
 FAILURES = (StoreUnavailable, PlatformUnavailable)
@@ -36,17 +37,6 @@ def _selected(values: dict, block: str, action_id: str, key: str):
     return (values.get(block, {}).get(action_id) or {}).get(key)
 
 
-def _opened_by(view: dict) -> dict:
-    """What the opener put in the form's private_metadata: how it was opened and the message it thanks for."""
-    try:
-        metadata = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        metadata = {}
-    if not isinstance(metadata, dict) or metadata.get("via") not in FORM_WAYS:
-        return {"via": "modal"}
-    return metadata
-
-
 def _permalink(client: WebClient, channel: str, ts: str) -> str | None:
     try:
         return client.chat_getPermalink(channel=channel, message_ts=ts).get("permalink")
@@ -55,66 +45,50 @@ def _permalink(client: WebClient, channel: str, ts: str) -> str | None:
         return None
 
 
-def _thanked(services: Services, client: WebClient, team: Team, given: GivenThanks, channel: str | None) -> None:
-    """After a thanks is saved: the DMs, and the Home tabs of everyone it touches."""
-    send_thank_you_notes(client, given, channel)
-    refresh_home(services, client, team, given.giver.id, *(p.id for p in given.recipients))
-
-
-def register(app: App, services: Services) -> None:
+def register(app: App, services: Services, delivery: SlackDelivery) -> None:
     max_chars = services.settings.defaults.reason_max_chars
+    secret = services.settings.slack_signing_secret
 
-    @app.view("thanks_submit")
-    def thanks_submitted(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
+    def thanks_submitted(ack: Ack, body: dict, view: dict, team: Team) -> Saved | None:
         values = view["state"]["values"]
-        recipients = tuple(_selected(values, "who", "users", "selected_users") or [])
+        recipients = tuple(u for u in _selected(values, "who", "users", "selected_users") or [] if isinstance(u, str))
         reason = _selected(values, "reason", "text", "value") or ""
-        channel = _selected(values, "channel", "choice", "selected_conversation")
+        channel = conversation_id(_selected(values, "channel", "choice", "selected_conversation"))
         source = (_selected(values, "source", "choice", "selected_option") or {}).get("value")
-        if not reason.strip():
+        if not isinstance(reason, str) or not reason.strip():
             ack(response_action="errors", errors={"reason": "Say what you're thanking them for."})
-            return
-        opened_by = _opened_by(view)
-        team, giver = Team("slack", body["team"]["id"]), body["user"]["id"]
+            return None
+        opened_by = unseal(secret, view.get("private_metadata")) or {}
+        giver = body["user"]["id"]
         request = ThanksRequest(
             giver,
             recipients,
             reason,
             private=channel is None,
             channel_id=channel,
-            via=opened_by["via"],
+            via=opened_by.get("via") if opened_by.get("via") in FORM_WAYS else "modal",
             source=source if source in SOURCES else None,
             message_ref=opened_by.get("message_ref"),
         )
+        messages = Collected(lambda given: thanks_messages(given, channel))
         try:
-            given = services.thanks.give(team, request)
+            given = services.thanks.give(team, request, messages)
         except Refused as refusal:
-            block = "reason" if "reason" in refusal.message or "characters" in refusal.message else "who"
-            ack(response_action="errors", errors={block: refusal.message})
-            return
+            ack(response_action="errors", errors={refusal.field or "who": refusal.message})
+            return None
         except FAILURES as exc:
             ack(response_action="errors", errors={"reason": f"Not saved: {why_not(exc)}. Try again."})
-            return
+            return None
         ack()
-        if channel:
-            headline, post = blocks.thanks_post(given)
-            try:
-                client.chat_postMessage(channel=channel, text=headline, blocks=post)
-            except SlackApiError as exc:
-                log.info("could not share thanks in the channel: %s", exc.response.get("error"))
-                client.chat_postMessage(
-                    channel=giver,
-                    text="Your thanks is saved and sent, but I couldn't post it in that channel (invite me there).",
-                )
-        _thanked(services, client, team, given, channel)
+        return Saved(messages, (given.giver.id, *(p.id for p in given.recipients)))
 
-    @app.message_shortcut("thank_author")
-    def thank_author(ack: Ack, shortcut: dict, client: WebClient, respond: Respond) -> None:
+    app.view("thanks_submit")(**form(services, delivery, thanks_submitted))
+
+    def thank_author(shortcut: dict, client: WebClient, respond: Respond, team: Team) -> None:
         """Opens the thanks form for the message's author, with a link to the message as the reason."""
-        ack()
-        message, channel = shortcut.get("message") or {}, shortcut["channel"]["id"]
-        team, giver, author = Team("slack", shortcut["team"]["id"]), shortcut["user"]["id"], message.get("user")
-        if not author or message.get("bot_id") or message.get("subtype") == "bot_message":
+        message, channel = shortcut.get("message") or {}, conversation_id((shortcut.get("channel") or {}).get("id"))
+        giver, author = shortcut["user"]["id"], message.get("user")
+        if not author or not channel or message.get("bot_id") or message.get("subtype") == "bot_message":
             respond(NO_ONE)
             return
         try:
@@ -127,13 +101,14 @@ def register(app: App, services: Services) -> None:
             return
         except FAILURES as exc:
             log.info("could not check the author before opening the form: %s", exc)  # the submission checks again
-        link = _permalink(client, channel, message["ts"])
+        ts = str(message.get("ts") or "")
+        link = _permalink(client, channel, ts)
         view = modals.thanks_modal(
             max_chars,
             recipient_id=author,
             reason=f"For this: {link}" if link else None,
             channel_id=channel,
-            metadata=json.dumps({"via": "shortcut", "message_ref": f"{channel}/{message['ts']}"}),
+            metadata=seal(secret, {"via": "shortcut", "message_ref": f"{channel}/{ts}"}),
         )
         try:
             client.views_open(trigger_id=shortcut["trigger_id"], view=view)
@@ -141,21 +116,21 @@ def register(app: App, services: Services) -> None:
             log.warning("views.open failed: %s", exc.response.get("error"))
             respond("I couldn't open the form just now. Please choose *Thank the author* again.")
 
-    @app.event("reaction_added")
-    def reaction_added(event: dict, body: dict, client: WebClient) -> None:
+    app.message_shortcut("thank_author")(**lazily(services, thank_author))
+
+    def reaction_added(event: dict, body: dict, client: WebClient, team: Team) -> None:
         """The thanks reaction on a person's message thanks them, quietly: a DM to them, nothing in the channel."""
         item, reactor, author = event.get("item") or {}, event.get("user"), event.get("item_user")
-        if item.get("type") != "message" or not reactor or not author or author == reactor:
+        channel, ts = conversation_id(item.get("channel")), item.get("ts")
+        if item.get("type") != "message" or not reactor or not author or author == reactor or not channel or not ts:
             return
-        team = Team("slack", body["team_id"])
-        emoji = (event.get("reaction") or "").split("::")[0]  # pray::skin-tone-3 is still :pray:
+        emoji = str(event.get("reaction") or "").split("::")[0]  # pray::skin-tone-3 is still :pray:
         try:
             wanted = services.workspaces.get(team).thanks_reaction
         except FAILURES:
             wanted = services.workspaces.defaults.thanks_reaction  # then saving it will say it wasn't saved
         if emoji != wanted.split("::")[0]:
             return
-        channel, ts = item["channel"], item["ts"]
         link = _permalink(client, channel, ts)
         request = ThanksRequest(
             reactor,
@@ -166,8 +141,9 @@ def register(app: App, services: Services) -> None:
             event_id=body.get("event_id"),
             message_ref=f"{channel}/{ts}",
         )
+        messages = Collected(lambda given: thanks_messages(given, channel, share=False))
         try:
-            given = services.thanks.give(team, request)
+            given = services.thanks.give(team, request, messages)
         except (AlreadyCounted, NotAPerson):
             return  # a retried event, a second go at the same message, or a bot's message: nothing to say
         except Refused as refusal:
@@ -183,7 +159,10 @@ def register(app: App, services: Services) -> None:
                 "Remove it and add it again in a minute to try again.",
             )
             return
-        _thanked(services, client, team, given, channel)
+        delivery.deliver(messages)
+        refresh_home(services, client, team, given.giver.id, author)
+
+    app.event("reaction_added")(**lazily(services, reaction_added))
 
 
 def _tell(client: WebClient, channel: str, user: str, text: str) -> None:

@@ -5,31 +5,35 @@ from __future__ import annotations
 import logging
 
 from slack_bolt import Ack, App
-from slack_sdk import WebClient
 
 from bot.core.errors import PlatformUnavailable, Refused, StoreUnavailable
 from bot.core.ports import Team
 from bot.core.services import Services
-from bot.slack.listeners.cards import post_card
-from bot.slack.listeners.home import refresh_home
+from bot.slack.delivery import Collected, SlackDelivery, card
+from bot.slack.listeners.lazy import Saved, form
+from bot.slack.listeners.replies import why_not
+from bot.slack.metadata import unseal
+from bot.slack.text import conversation_id
 
 log = logging.getLogger(__name__)
 
 
 def _text(values: dict, block: str) -> str | None:
-    return (values.get(block, {}).get("text") or {}).get("value")
+    value = (values.get(block, {}).get("text") or {}).get("value")
+    return value if isinstance(value, str) else None
 
 
 def _choice(values: dict, block: str) -> list[str]:
     element = values.get(block, {}).get("choice") or {}
     if element.get("selected_option"):
-        return [element["selected_option"]["value"]]
-    return [o["value"] for o in element.get("selected_options") or []]
+        return [element["selected_option"].get("value")]
+    return [o.get("value") for o in element.get("selected_options") or []]
 
 
-def register(app: App, services: Services) -> None:
-    @app.view("change_submit")
-    def change_submitted(ack: Ack, body: dict, view: dict, client: WebClient) -> None:
+def register(app: App, services: Services, delivery: SlackDelivery) -> None:
+    secret = services.settings.slack_signing_secret
+
+    def change_submitted(ack: Ack, body: dict, view: dict, team: Team) -> Saved | None:
         values = view["state"]["values"]
         text, obstacle = _text(values, "change"), _text(values, "obstacle")
         errors = {}
@@ -39,14 +43,15 @@ def register(app: App, services: Services) -> None:
             errors["obstacle"] = "Leave this empty, or say what gets in the way."
         if errors:
             ack(response_action="errors", errors=errors)
-            return
+            return None
         gift = _choice(values, "gift")
         chosen = (values.get("channel", {}).get("choice") or {}).get("selected_conversation")
-        channel_id = view.get("private_metadata") or chosen or None
-        team = Team("slack", body["team"]["id"])
+        opened_in = (unseal(secret, view.get("private_metadata")) or {}).get("channel")
+        channel_id = conversation_id(opened_in) or conversation_id(chosen)
         user_id = body["user"]["id"]
+        cards = Collected(lambda change: [card(change.id, channel_id, to=user_id)])
         try:
-            change = services.changes.suggest(
+            services.changes.suggest(
                 team,
                 user_id,
                 text or "",
@@ -54,13 +59,15 @@ def register(app: App, services: Services) -> None:
                 obstacle=obstacle,
                 within_gift={"within": True, "outside": False}.get(gift[0]) if gift else None,
                 channel_id=channel_id,
+                cards=cards,
             )
         except Refused as refusal:
-            ack(response_action="errors", errors={"change": refusal.message})
-            return
-        except (StoreUnavailable, PlatformUnavailable):
-            ack(response_action="errors", errors={"change": "Not saved: the database isn't answering. Try again."})
-            return
+            ack(response_action="errors", errors={refusal.field or "change": refusal.message})
+            return None
+        except (StoreUnavailable, PlatformUnavailable) as exc:
+            ack(response_action="errors", errors={"change": f"Not saved: {why_not(exc)}. Try again."})
+            return None
         ack()
-        post_card(services, client, team, change, channel_id, user_id)
-        refresh_home(services, client, team, user_id)
+        return Saved(cards, (user_id,))
+
+    app.view("change_submit")(**form(services, delivery, change_submitted))

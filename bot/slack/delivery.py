@@ -1,0 +1,269 @@
+"""What follows a saved record in Slack, through the outbox (bot.core.outbox): a thank-you's post and DMs, an idea
+card posted or brought up to date. The messages are written with the record; this module says what they are and
+sends them.
+
+Kinds of message:
+- ``post``: chat.postMessage; if Slack refuses it for good, an optional ``instead`` post (a note to the giver);
+  once it is out, an optional ``then`` post (a confirmation to the sender).
+- ``respond``: a reply through a command's or a click's response_url, which Slack honours for 30 minutes;
+  after that, or if it is refused, the ``instead`` post.
+- ``card``: an idea card, rendered when it is sent from the change as stored then, so the latest click shows;
+  posted (and its place remembered) or updated in place.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
+
+from bot import metrics
+from bot.core.changes import ChangeService
+from bot.core.errors import Refused, StoreUnavailable
+from bot.core.outbox import DeliveryReport, Message, Outbox
+from bot.core.ports import SendFailed, Team
+from bot.core.thanks import GivenThanks
+from bot.slack import blocks
+
+log = logging.getLogger(__name__)
+RESPONSE_URL_LIFETIME = timedelta(minutes=29)  # Slack honours a response_url for 30 minutes
+DRAIN_SECONDS = 15.0
+# Errors that will not go away by trying again: the person or the conversation is gone, or we may not post there.
+PERMANENT = {
+    "user_not_found",
+    "account_inactive",
+    "cannot_dm_bot",
+    "channel_not_found",
+    "is_archived",
+    "user_disabled",
+    "not_in_channel",
+    "restricted_action",
+    "messages_tab_disabled",
+    "message_not_found",
+    "cant_update_message",
+    "edit_window_closed",
+    "invalid_blocks",
+    "msg_too_long",
+    "no_text",
+    "expired_url",
+    "used_url",
+}
+OUTAGE = {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
+
+
+def send_failure(exc: Exception) -> SendFailed:
+    """A Slack error as the outbox and the sends ledger understand it: for good, for now, or Slack is down."""
+    if isinstance(exc, SlackApiError):
+        response = exc.response
+        status = response.status_code
+        error = (response.get("error") if isinstance(response.data, dict) else None) or f"http {status}"
+        if status == 429:
+            wait = (response.headers or {}).get("Retry-After") or (response.headers or {}).get("retry-after")
+            return SendFailed("ratelimited", False, retry_after=float(wait or 1))
+        if status >= 500 or error in OUTAGE:
+            return SendFailed(error, False, outage=True)
+        return SendFailed(error, permanent=error in PERMANENT)
+    return SendFailed(f"connection: {type(exc).__name__}", False, outage=True)
+
+
+# -- the messages ----------------------------------------------------------------------------------------------------
+class Collected:
+    """Makes the messages a service writes with its record, and remembers them, so that they can be delivered as
+    soon as the service returns: `delivery.deliver(collected)`."""
+
+    def __init__(self, make: Callable[[Any], Iterable[Message]]):
+        self.make, self.messages = make, []
+
+    def __call__(self, saved) -> list[Message]:
+        made = list(self.make(saved))
+        self.messages += made
+        return made
+
+    def __iter__(self) -> Iterator[Message]:
+        return iter(self.messages)
+
+
+def post(lane: str, channel: str, text: str, message_blocks: list | None = None, **extra) -> Message:
+    return Message(lane, "post", {"channel": channel, "text": text, "blocks": message_blocks, **extra})
+
+
+def dm(user_id: str, text: str, message_blocks: list | None = None, **extra) -> Message:
+    return post(f"dm:{user_id}", user_id, text, message_blocks, **extra)
+
+
+def thanks_messages(
+    given: GivenThanks,
+    channel_id: str | None,
+    *,
+    response_url: str | None = None,
+    share: bool = True,
+) -> list[Message]:
+    """A saved thank-you's messages: the post where it was given (unless private), a receipt for a private one
+    given with /thanks, and each recipient's DM."""
+    out: list[Message] = []
+    if share and channel_id and not given.private:
+        headline, shown = blocks.thanks_post(given)
+        not_posted = (
+            "Your thank-you is saved and each person got it, but I couldn't post it in that channel "
+            "(invite me there with /invite)."
+        )
+        instead = {"channel": given.giver.id, "text": not_posted}
+        if response_url:
+            body = {"text": headline, "blocks": shown, "response_type": "in_channel"}
+            fallback = {"channel": channel_id, "text": headline, "blocks": shown, "instead": instead}
+            out.append(respond(f"channel:{channel_id}", response_url, body, instead=fallback))
+        else:
+            out.append(post(f"channel:{channel_id}", channel_id, headline, shown, instead=instead))
+    elif response_url and given.private:
+        receipt = blocks.thanks_private_receipt(given)
+        out.append(respond(f"respond:{given.giver.id}", response_url, {"text": receipt}))
+    headline, note = blocks.thanks_dm(given, channel_id)
+    out += [dm(recipient.id, headline, note) for recipient in given.recipients]
+    return out
+
+
+def respond(lane: str, url: str, body: dict, instead: dict | None = None) -> Message:
+    return Message(lane, "respond", {"url": url, "body": body, "instead": instead})
+
+
+def card(change_id: int, channel: str | None, ts: str | None = None, **extra) -> Message:
+    """Post a change's card in `channel`, or bring the posted one (`ts`) up to date. `response_url` (a command's
+    or a click's) is the way in where the bot may not post; `to` is whom to send it to when all else fails."""
+    return Message(
+        f"card:{change_id}:{ts}" if ts else f"card:{change_id}",  # each copy of a card is brought up to date in turn
+        "card",
+        {"change_id": change_id, "channel": channel, "ts": ts, **extra},
+        replaces_waiting=ts is not None,
+    )
+
+
+# -- sending ---------------------------------------------------------------------------------------------------------
+class SlackDelivery:
+    """Sends the outbox's messages with a client that does not retry by itself: the outbox retries, with back-off,
+    without holding a thread while Slack is down."""
+
+    def __init__(self, client: WebClient, outbox: Outbox, changes: ChangeService, now: Callable[[], datetime]):
+        self.client, self.outbox, self.changes, self.now = client, outbox, changes, now
+
+    def deliver(self, messages: Iterable[Message] | None = None) -> DeliveryReport:
+        """Send what is due in these messages' lanes now (or everything due, for the clock)."""
+        lanes = None if messages is None else {m.lane for m in messages}
+        report = self.outbox.deliver(self, lanes)
+        for outcome, count in (("sent", report.sent), ("retrying", report.retrying), ("failed", report.failed)):
+            if count:
+                metrics.OUTBOX_SENT.labels(outcome).inc(count)
+        return report
+
+    def drain(self) -> None:
+        """Everything due, for a background job: a database that is down is one log line, tried again next time."""
+        try:
+            report = self.deliver()
+        except StoreUnavailable:
+            log.warning("could not read the outbox: the database isn't answering")
+            return
+        if report.sent or report.retrying or report.failed:
+            log.info("outbox: %d sent, %d to retry, %d failed", report.sent, report.retrying, report.failed)
+
+    def start_draining(self, every: float = DRAIN_SECONDS) -> Callable[[], None]:
+        """Retry what is due every few seconds in this process's background (a web worker, Socket Mode); claims
+        keep several processes doing so from sending anything twice. Returns how to stop it."""
+        scheduler = BackgroundScheduler(timezone=UTC)
+        scheduler.add_job(self.drain, IntervalTrigger(seconds=every), max_instances=1, coalesce=True)
+        scheduler.start()
+        return lambda: scheduler.shutdown(wait=False)
+
+    def __call__(self, team: Team, kind: str, payload: dict, written_at: datetime) -> None:
+        # Slack honours a response_url for 30 minutes from the request that gave it, a moment before this was written.
+        url_live = self.now() - written_at < RESPONSE_URL_LIFETIME
+        try:
+            if kind == "post":
+                self._post(payload)
+            elif kind == "respond":
+                self._respond(payload, url_live)
+            else:
+                self._card(team, payload, url_live)
+        except (SlackApiError, OSError) as exc:
+            raise send_failure(exc) from exc
+
+    def _post(self, payload: dict) -> None:
+        try:
+            self.client.chat_postMessage(channel=payload["channel"], text=payload["text"], blocks=payload.get("blocks"))
+        except SlackApiError as exc:
+            failure = send_failure(exc)
+            if not (failure.permanent and payload.get("instead")):
+                raise
+            log.info("could not post (%s); sending the note instead", failure.error)
+            self._post(payload["instead"])
+            return
+        if payload.get("then"):  # a confirmation, once the message itself is out; sending it again would be worse
+            try:
+                self._post(payload["then"])
+            except (SlackApiError, OSError) as exc:
+                log.warning("a confirmation was not sent: %s", send_failure(exc).error)
+
+    def _respond(self, payload: dict, url_live: bool) -> None:
+        if url_live:
+            reply = WebhookClient(payload["url"], timeout=10, retry_handlers=[]).send_dict(payload["body"])
+            if reply.status_code == 200:
+                return
+            error = reply.body.strip() if reply.body and len(reply.body) < 40 else f"http {reply.status_code}"
+            if reply.status_code == 429 or reply.status_code >= 500:
+                retry_after = reply.headers.get("Retry-After") or reply.headers.get("retry-after")
+                raise SendFailed(error, False, outage=reply.status_code >= 500, retry_after=float(retry_after or 0))
+            log.info("a response_url refused a reply (%s)", error)
+        if not payload.get("instead"):
+            raise SendFailed("response_url expired", permanent=True)
+        self._post(payload["instead"])
+
+    def _card(self, team: Team, payload: dict, url_live: bool) -> None:
+        try:
+            change = self.changes.get(team, payload["change_id"])
+        except Refused:
+            raise SendFailed("change gone", permanent=True) from None
+        text, shown = blocks.change_card(change)
+        channel, ts, url = payload.get("channel"), payload.get("ts"), payload.get("response_url")
+        live = bool(url) and url_live
+        if ts:
+            try:
+                self.client.chat_update(channel=channel, ts=ts, text=text, blocks=shown)
+                return
+            except SlackApiError as exc:
+                if not (send_failure(exc).permanent and live):
+                    raise
+            self._reply(url, {"text": text, "blocks": shown, "replace_original": True})
+            return
+        if channel:
+            try:
+                posted = self.client.chat_postMessage(channel=channel, text=text, blocks=shown)
+                self.changes.place_card(team, change.id, posted["channel"], posted["ts"])
+                return
+            except SlackApiError as exc:
+                if not send_failure(exc).permanent:
+                    raise
+                log.info("could not post an idea card in its channel: %s", exc.response.get("error"))
+            if live:  # private channels and DMs the bot isn't in: the command's response_url still reaches them
+                self._reply(url, {"text": text, "blocks": shown, "response_type": "in_channel"})
+                return
+        to = payload["to"]
+        intro = (
+            "I couldn't post in that channel (invite me with /invite), so here's your idea card."
+            if channel
+            else "Here's your idea card. Share it where the team will see it, so they can back it."
+        )
+        posted = self.client.chat_postMessage(channel=to, text=text, blocks=[blocks.note(intro), *shown])
+        if change.suggester_id is not None:
+            # An anonymous idea keeps no trace of its author, and a DM's address would be one.
+            self.changes.place_card(team, change.id, posted["channel"], posted["ts"])
+
+    @staticmethod
+    def _reply(url: str, body: dict) -> None:
+        reply = WebhookClient(url, timeout=10, retry_handlers=[]).send_dict(body)
+        if reply.status_code != 200:
+            raise SendFailed(f"response_url: http {reply.status_code}", reply.status_code < 500)
