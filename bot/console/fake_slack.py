@@ -63,6 +63,21 @@ def user(user_id: str, name: str, *, tz: str = "Europe/London", **extra) -> dict
     return base
 
 
+def conversation(channel_id: str, *, private: bool, mpim: bool, member: bool) -> dict:
+    """A conversations.info `channel` object for a channel or a group DM."""
+    return {
+        "id": channel_id,
+        "name": f"mpdm-{channel_id.lower()}" if mpim else channel_id.lower(),
+        "is_channel": not mpim,
+        "is_group": False,
+        "is_im": False,
+        "is_mpim": mpim,
+        "is_private": private,
+        "is_archived": False,
+        "is_member": member,
+    }
+
+
 @dataclass
 class Failure:
     error: str
@@ -78,6 +93,10 @@ class FakeSlack:
     users: dict[str, dict] = field(default_factory=dict)
     not_in: set[str] = field(default_factory=set)  # channels where chat.postMessage answers not_in_channel
     dnd: dict[str, dict] = field(default_factory=dict)  # dnd.info answers by user id (default: DND off)
+    # Conversations declared by private_channel() (conversations.info objects) and who is in them, by id. A "C…" id
+    # nobody declared is a public channel; any other is one the bot cannot see (channel_not_found).
+    conversations: dict[str, dict] = field(default_factory=dict)
+    channel_members: dict[str, list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.calls: list[Call] = []
@@ -156,6 +175,11 @@ class FakeSlack:
         self.users[user_object["id"]] = user_object
         return user_object
 
+    def private_channel(self, channel_id: str, *members: str, mpim: bool = False) -> None:
+        """A private channel (or a group DM) the bot is in, with these members; tests edit channel_members later."""
+        self.conversations[channel_id] = conversation(channel_id, private=True, mpim=mpim, member=True)
+        self.channel_members[channel_id] = [*members, self.bot_user_id]
+
     def fail(self, method: str, error: str, *, status: int = 200, retry_after: int | None = None, times: int = 1):
         """The next `times` calls to `method` fail (a 429 with Retry-After, a 5xx, or an `ok: false`)."""
         self._failures.setdefault(method, []).append(Failure(error, status, retry_after, times))
@@ -227,12 +251,17 @@ class FakeSlack:
             found = self.users.get(params.get("user", ""))
             return {"ok": True, "user": found} if found else {"ok": False, "error": "user_not_found"}
         if method == "users.list":
-            members = list(self.users.values())
-            start = int(params.get("cursor") or 0)
-            limit = int(params.get("limit") or 200)
-            page = members[start : start + limit]
-            cursor = str(start + limit) if start + limit < len(members) else ""
-            return {"ok": True, "members": page, "response_metadata": {"next_cursor": cursor}}
+            return {"ok": True} | _page(list(self.users.values()), params, "members")
+        if method == "conversations.info":
+            found = self._conversation(params.get("channel", ""))
+            return {"ok": True, "channel": found} if found else {"ok": False, "error": "channel_not_found"}
+        if method == "conversations.members":
+            channel = params.get("channel", "")
+            if not self._conversation(channel):
+                return {"ok": False, "error": "channel_not_found"}
+            everyone = [u for u in self.users if not self.users[u].get("deleted")]  # a public channel nobody declared
+            members = self.channel_members.get(channel, everyone)
+            return {"ok": True} | _page(members, params, "members", default_limit=100)
         if method in ("chat.postMessage", "chat.update"):
             channel = params.get("channel", "")
             if channel in self.not_in:
@@ -269,3 +298,16 @@ class FakeSlack:
             view = json.loads(view) if isinstance(view, str) else view
             return {"ok": True, "view": (view or {}) | {"id": f"V{next(self._ts)}"}}
         return {"ok": False, "error": "unknown_method"}
+
+    def _conversation(self, channel_id: str) -> dict | None:
+        if channel_id in self.conversations:
+            return self.conversations[channel_id]
+        return conversation(channel_id, private=False, mpim=False, member=False) if channel_id.startswith("C") else None
+
+
+def _page(items: list, params: dict, key: str, default_limit: int = 200) -> dict:
+    """One page of a cursor-paginated list, in Slack's shape: an empty next_cursor on the last page."""
+    start = int(params.get("cursor") or 0)
+    limit = int(params.get("limit") or default_limit)
+    cursor = str(start + limit) if start + limit < len(items) else ""
+    return {key: items[start : start + limit], "response_metadata": {"next_cursor": cursor}}
