@@ -33,12 +33,26 @@ class Person:
     status_emoji: str = ""
 
 
+@dataclass(frozen=True)
+class Audience:
+    """Who may read a conversation: anyone in the workspace (a public channel), or only its members."""
+
+    public: bool = False
+    members: frozenset[str] = frozenset()
+
+    def includes(self, user_id: str) -> bool:
+        return self.public or user_id in self.members
+
+
 class Directory(Protocol):
     def person(self, team: Team, user_id: str) -> Person | None:
         """The person with this id, or None when the platform does not know them."""
 
     def everyone(self, team: Team) -> list[Person]:
         """Everyone in the workspace, bots and deactivated accounts included."""
+
+    def audience(self, team: Team, channel_id: str) -> Audience:
+        """Who may read this channel, group DM or DM now. Raises PlatformUnavailable when the platform won't say."""
 
 
 class SendFailed(Exception):

@@ -1,4 +1,5 @@
-"""People as Slack knows them (users.info), cached briefly so a busy channel costs few API calls."""
+"""People as Slack knows them (users.info), cached briefly so a busy channel costs few API calls; and who may read a
+conversation (conversations.info, conversations.members)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.core.errors import PlatformUnavailable
-from bot.core.ports import Person, Team
+from bot.core.ports import Audience, Person, Team
 
 NOT_FOUND = ("user_not_found", "users_not_found")
 
@@ -57,6 +58,25 @@ class SlackDirectory:
         """users.info now, not from the cache: for a status that may have changed this morning."""
         self._cache.pop(f"{team.external_id}:{user_id}", None)
         return self.person(team, user_id)
+
+    def audience(self, team: Team, channel_id: str) -> Audience:
+        """conversations.info tells a public channel (anyone may read it) from a private channel, group DM or DM,
+        whose members conversations.members lists, page by page. Per conversation, not per reader: the core keeps
+        each answer for the digest run, so one call (a page per 200 members) serves every manager, where
+        users.conversations would page through each manager's channels and still need conversations.info to tell
+        which are public. A private conversation the bot is not in is channel_not_found to it: raised like any error."""
+        try:
+            channel = self.client.conversations_info(channel=channel_id)["channel"]
+            if not (channel.get("is_private") or channel.get("is_im") or channel.get("is_mpim")):
+                return Audience(public=True)
+            members: set[str] = set()
+            for page in self.client.conversations_members(channel=channel_id, limit=200):
+                members.update(page.get("members", []))
+        except SlackApiError as exc:
+            raise PlatformUnavailable(f"who may read {channel_id}: {exc.response.get('error')}") from exc
+        except OSError as exc:
+            raise PlatformUnavailable(f"who may read {channel_id}: Slack did not answer") from exc
+        return Audience(members=frozenset(members))
 
     @staticmethod
     def from_user(user: dict) -> Person:
