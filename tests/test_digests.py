@@ -499,3 +499,90 @@ def test_the_channel_copy_quotes_only_thanks_said_in_that_channel(bot):
     assert "handover notes" not in channel_copy  # said in another (perhaps private) channel
     managers_copy = bot.digests(ALICE)[0].text()
     assert "handover notes" in managers_copy and "sorting the court bundle" in managers_copy
+
+
+# -- what a manager may read -----------------------------------------------------------------------------------------
+
+CASEWORK = "C0CASEWORK"  # a private channel (new private channels' ids begin with C too)
+GENERAL = "C0GENERAL"  # a public channel
+
+
+def test_a_managers_copy_quotes_a_private_channel_only_to_a_manager_in_it_and_picks_another_for_the_rest(bot):
+    bot.services.workspaces.update(TEAM, DANI, {"managers": [ALICE, GEO]})  # both in London: one run sends both
+    bot.fake.private_channel(CASEWORK, ALICE, BOB, FRAN)
+    bot.thank(CAROL, (GEO,), "the lift to court", channel_id=GENERAL, at=LAST_WEEK)
+    bot.thank(FRAN, (BOB,), "sorting the rota #supportive", channel_id=GENERAL, at=LAST_WEEK + timedelta(hours=1))
+    bot.thank(GEO, (CAROL,), "the duty cover #supportive", channel_id=CHANNEL, at=LAST_WEEK + timedelta(hours=2))
+    bot.thank(BOB, (FRAN,), SECRET + " #honest", channel_id=CASEWORK, at=LAST_WEEK + timedelta(hours=3))
+
+    assert reasons(bot.tick(TUESDAY)) == {ALICE: "sent", GEO: "sent", CHANNEL: "sent"}
+
+    alice, geo = bot.digests(ALICE)[0].text(), bot.digests(GEO)[0].text()
+    for text in (alice, geo):
+        assert "4 thank-yous from 4 people to 4 people." in text  # counted for everyone
+        assert "sorting the rota" in text and "the duty cover" in text  # said in public channels
+    assert "Hendersons" in alice and f"<@{BOB}> thanked <@{FRAN}>" in alice  # Alice is in #casework
+    assert "the lift to court" not in alice  # three highlights at most: the private one came first for her
+    assert "Hendersons" not in geo and f"<@{BOB}> thanked <@{FRAN}>" not in geo  # Geo is not in it
+    assert "the lift to court" in geo  # his third highlight is another thank-you
+    channel_copy = bot.digests(CHANNEL)[0].text()
+    assert "the duty cover" in channel_copy and "Hendersons" not in channel_copy and "sorting" not in channel_copy
+
+    # Slack was asked once per channel for the run, not once per manager or per quote.
+    asked = [c.params["channel"] for c in bot.fake.calls_to("conversations.info")]
+    assert sorted(asked) == sorted({CASEWORK, CHANNEL, GENERAL})
+    assert [c.params["channel"] for c in bot.fake.calls_to("conversations.members")] == [CASEWORK]
+
+
+def test_a_group_dm_counts_like_a_private_channel_and_a_dm_the_bot_cannot_see_is_quoted_to_nobody(bot):
+    bot.services.workspaces.update(TEAM, DANI, {"managers": [ALICE, GEO]})
+    bot.fake.private_channel("G0VISITS", GEO, CAROL, mpim=True)
+    bot.thank(CAROL, (GEO,), "the joint visit on Friday", channel_id="G0VISITS")
+    bot.thank(BOB, (FRAN,), "the late call with the family", channel_id="D0BOBFRAN")  # typed in Bob and Fran's DM
+
+    bot.tick(TUESDAY)
+
+    alice, geo = bot.digests(ALICE)[0].text(), bot.digests(GEO)[0].text()
+    assert "the joint visit on Friday" in geo and "the joint visit on Friday" not in alice
+    assert "the late call" not in geo and "the late call" not in alice
+    assert "2 thank-yous from 2 people to 2 people." in alice
+
+
+def test_a_manager_removed_from_a_private_channel_no_longer_reads_it_in_the_next_digest(bot):
+    bot.fake.private_channel(CASEWORK, ALICE, BOB, FRAN)
+    bot.thank(BOB, (FRAN,), "the handover notes for the panel", channel_id=CASEWORK)
+    bot.tick(TUESDAY)
+    assert "the handover notes for the panel" in bot.digests(ALICE)[-1].text()
+
+    bot.fake.channel_members[CASEWORK].remove(ALICE)
+    bot.thank(BOB, (FRAN,), "the court bundle", channel_id=CASEWORK, at=TUESDAY + timedelta(days=1))
+    assert reasons(bot.tick(TUESDAY + timedelta(weeks=1)))[ALICE] == "sent"
+
+    later = bot.digests(ALICE)[-1].text()
+    assert "Team digest: 23 Nov–29 Nov 2026" in later
+    assert "1 thank-you from 1 person to 1 person." in later and "court bundle" not in later
+    assert len(bot.fake.calls_to("conversations.members")) == 2  # asked afresh for each digest
+
+
+def test_when_slack_will_not_say_who_may_read_a_channel_nothing_said_there_is_quoted_and_the_digest_goes_out(bot):
+    bot.fake.private_channel(CASEWORK, ALICE, BOB, FRAN)  # Alice is in it, but the bot can't find that out
+    bot.thank(CAROL, (GEO,), "the lift to court", channel_id=GENERAL)
+    bot.thank(BOB, (FRAN,), "the handover notes #honest", channel_id=CASEWORK)
+    bot.fake.fail("conversations.members", "internal_error")  # ok: false, so no retry
+
+    why = reasons(bot.tick(TUESDAY))
+
+    assert why[ALICE] == "sent" and why[CHANNEL] == "sent"
+    [dm] = bot.digests(ALICE)
+    assert "2 thank-yous from 2 people to 2 people." in dm.text()
+    assert "the lift to court" in dm.text() and "handover notes" not in dm.text()
+
+    # A week on, conversations.info fails too (a 500 through every retry): still nothing from #casework.
+    bot.thank(BOB, (FRAN,), "the court bundle #honest", channel_id=CASEWORK, at=TUESDAY + timedelta(days=1))
+    bot.thank(CAROL, (GEO,), "the rota", channel_id=GENERAL, at=TUESDAY + timedelta(days=1))
+    bot.fake.fail("conversations.info", "internal_error", status=500, times=3)
+    assert reasons(bot.tick(TUESDAY + timedelta(weeks=1)))[ALICE] == "sent"
+    failed = [c.params["channel"] for c in bot.fake.calls_to("conversations.info") if "_failed" in c.params]
+    assert failed == [CASEWORK] * 3  # the first try and both retries, for #casework's thank-you (ranked first)
+    later = bot.digests(ALICE)[-1].text()
+    assert "the rota" in later and "court bundle" not in later

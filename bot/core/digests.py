@@ -4,29 +4,32 @@ A digest covers the last complete period (weekly, fortnightly or monthly: fixed 
 nudges' periods) and goes out from the first working hours of the next one: as a DM in each manager's own working
 hours, and in the digest channel in the working hours of the team's most common timezone. Private thanks are
 counted but never quoted or attributed, and nobody is named, nor any per-person figure shown, for a group of fewer
-than MIN_GROUP people.
+than MIN_GROUP people. Each copy quotes only what its readers could read where it was said: the channel's copy, thanks
+first posted in that channel; a manager's, thanks said in a public channel or in one the manager is in.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, case, distinct, func, or_, select
 
 from bot.core.changes import OPEN_STATUSES, ChangeView
-from bot.core.errors import Refused
+from bot.core.errors import PlatformUnavailable, Refused
 from bot.core.nudges import ArmReport, NudgeService, TickReport, locked_tick
 from bot.core.policy import EPOCH_MONDAY, week_number
-from bot.core.ports import Directory, Notifier, Team, utc_now
+from bot.core.ports import Audience, Directory, Notifier, Team, utc_now
 from bot.core.thanks import zone
 from bot.core.workspace import CADENCE_WEEKS, WorkspaceConfig, WorkspaceSettingsService
 from bot.store.db import Store
 from bot.store.models import Backing, Change, ChangeEvent, Person, Thanks, ThanksRecipient, ThanksValue
 
+log = logging.getLogger(__name__)
 MIN_GROUP = 5  # no per-person figure, and nobody named, for a group smaller than this
 UNTHANKED = timedelta(weeks=8)
 NO_OWNER = timedelta(days=14)  # an open idea nobody has taken on this long after it was suggested is stuck
@@ -45,6 +48,7 @@ class Highlight:
     reason: str
     values: tuple[str, ...]
     source: str | None  # passed on from outside the team: "family", "young person", "agency"
+    channel_id: str | None = None  # where it was said: only those who could read it there may see it quoted
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,9 @@ class Digest:
     receivers: int = 0
     values: tuple[tuple[str, int], ...] = ()  # from public thanks only
     outside: tuple[tuple[str, int], ...] = ()  # (source, count): never anyone's name
-    highlights: tuple[Highlight, ...] = ()  # for managers' DMs
+    # Every public thank-you worth retelling, best first. Not sent: each copy quotes the first few its reader may read.
+    candidates: tuple[Highlight, ...] = ()
+    highlights: tuple[Highlight, ...] = ()  # for one manager's DM, chosen by DigestService.copy_for
     # The channel's copy quotes only thanks first posted in that channel: one said in a private channel must not
     # reach a wider audience through the digest.
     channel_highlights: tuple[Highlight, ...] = ()
@@ -124,6 +130,50 @@ class PeerThanks:
     name: str
     reasons: tuple[str, ...]
     weeks: int
+
+
+NOBODY = Audience()  # who may read a conversation the platform would not tell us about: fail closed
+
+
+class ChannelReaders:
+    """Who may read where thanks were said, asked of the directory once per channel for one digest run, so that a
+    run's managers share the answers, and a later run asks afresh."""
+
+    def __init__(self, directory: Directory, team: Team):
+        self.directory, self.team = directory, team
+        self._audiences: dict[str, Audience] = {}
+
+    def can_read(self, reader: str, channel_id: str | None) -> bool:
+        if not channel_id:
+            return False  # said nowhere we know of
+        audience = self._audiences.get(channel_id)
+        if audience is None:
+            try:
+                audience = self.directory.audience(self.team, channel_id)
+            except PlatformUnavailable as exc:
+                log.info("quoting nothing said in %s: %s", channel_id, exc)
+                audience = NOBODY
+            self._audiences[channel_id] = audience
+        return audience.includes(reader)
+
+
+def pick(ranked: Sequence[Highlight], quotable: Callable[[Highlight], bool]) -> tuple[Highlight, ...]:
+    """The first few quotable highlights, from different people where there are enough. `quotable` is asked in rank
+    order and only as far as needed, so a manager's copy asks about few channels."""
+    picked: dict[int, Highlight] = {}
+    givers: set[str] = set()
+    for n, h in enumerate(ranked):
+        if len(picked) == HIGHLIGHTS:
+            break
+        if h.giver_id not in givers and quotable(h):
+            picked[n] = h
+            givers.add(h.giver_id)
+    for n, h in enumerate(ranked):
+        if len(picked) == HIGHLIGHTS:
+            break
+        if n not in picked and quotable(h):
+            picked[n] = h
+    return tuple(picked.values())
 
 
 def covered(weeks: int, index: int) -> tuple[date, date]:
@@ -253,6 +303,8 @@ class DigestService:
                 if g.via != "leader" and g.source is None:
                     peers.update(r for r in to.get(g.id, ()) if r in active and r != g.giver_id)
         visible = tuple(a for a in arms if a.people >= MIN_GROUP)
+        candidates = self._ranked(public, to, values_of)
+        channel = self.workspaces.get(team).digest_channel
         return Digest(
             period=f"{weeks}w{index}",
             start=start_day,
@@ -265,12 +317,8 @@ class DigestService:
             receivers=len({r for _, r in recipients}),
             values=tuple(Counter(value for _, value in tagged).most_common(TOP_VALUES)),
             outside=tuple(Counter(g.source for g in given if g.source).most_common()),
-            highlights=self._highlights(public, to, values_of),
-            channel_highlights=self._highlights(
-                [g for g in public if g.channel_id and g.channel_id == self.workspaces.get(team).digest_channel],
-                to,
-                values_of,
-            ),
+            candidates=candidates,
+            channel_highlights=pick(candidates, lambda h: bool(h.channel_id) and h.channel_id == channel),
             thanked_by_peers=tuple(
                 Thanked(user_id, times)
                 for user_id, times in sorted(peers.items(), key=lambda item: (-item[1], active[item[0]].lower()))
@@ -285,29 +333,29 @@ class DigestService:
         )
 
     @staticmethod
-    def _highlights(public, to: dict[int, list[str]], values_of: dict[int, list[str]]) -> tuple[Highlight, ...]:
-        """A few public thank-yous: thanks passed on from outside first, then those naming a value, newest first,
-        and from different people where there are enough."""
+    def _ranked(public, to: dict[int, list[str]], values_of: dict[int, list[str]]) -> tuple[Highlight, ...]:
+        """Public thank-yous worth retelling, best first: thanks passed on from outside, then those naming a value,
+        newest first."""
         ranked = sorted(
             (g for g in public if g.via != "leader"),
             key=lambda g: (g.source is not None, g.id in values_of, g.id),  # ids follow time: newest first
             reverse=True,
         )
-        picked: dict[int, object] = {}
-        givers: set[str] = set()
-        for g in ranked:
-            if len(picked) == HIGHLIGHTS:
-                break
-            if g.giver_id not in givers:
-                picked[g.id] = g
-                givers.add(g.giver_id)
-        for g in ranked:
-            if len(picked) == HIGHLIGHTS:
-                break
-            picked.setdefault(g.id, g)
         return tuple(
-            Highlight(g.giver_id, tuple(to.get(g.id, ())), g.reason, tuple(values_of.get(g.id, ())), g.source)
-            for g in picked.values()
+            Highlight(
+                g.giver_id, tuple(to.get(g.id, ())), g.reason, tuple(values_of.get(g.id, ())), g.source, g.channel_id
+            )
+            for g in ranked
+        )
+
+    def copy_for(self, digest: Digest, manager: str | None, readers: ChannelReaders) -> Digest:
+        """The copy one reader gets: a manager's quotes only thanks said where that manager may read now (a public
+        channel, or a private one or group DM they are in); the channel's keeps what was said in it. Neither carries
+        the other candidates."""
+        if manager is None:
+            return replace(digest, candidates=())
+        return replace(
+            digest, highlights=pick(digest.candidates, lambda h: readers.can_read(manager, h.channel_id)), candidates=()
         )
 
     @staticmethod
@@ -458,6 +506,7 @@ class DigestService:
             due.append((to, name, manager, week_number(local.date()) // weeks))
         settled = self.nudges.ledger.settled(workspace_id, "digest", {(to, f"{weeks}w{i}") for to, _, _, i in due})
         digests: dict[int, Digest] = {}
+        readers = ChannelReaders(self.directory, team)  # asked when a manager's copy is sent, once per channel
         gap = 1.0 / config.sends_per_second if config.sends_per_second > 0 else 0.0
         for to, name, manager, index in due:
             period = f"{weeks}w{index}"
@@ -479,7 +528,7 @@ class DigestService:
                 continue
 
             def send(_send_id: int, _prompt: str | None, to=to, digest=digest, manager=manager) -> None:
-                self.notifier.digest(team, to, digest, manager)
+                self.notifier.digest(team, to, self.copy_for(digest, to if manager else None, readers), manager)
 
             outcome = self.nudges.ledger.deliver(workspace_id, to, "digest", period, now, send)
             report.outcomes.append((to, name, outcome))
