@@ -136,8 +136,8 @@ NOBODY = Audience()  # who may read a conversation the platform would not tell u
 
 
 class ChannelReaders:
-    """Who may read where thanks were said, asked of the directory once per channel for one digest run, so that a
-    run's managers share the answers, and a later run asks afresh."""
+    """Who may read where thanks were said, asked of the directory once per channel for one digest run (or one press
+    of a button), so that a run's managers share the answers, and a later run asks afresh."""
 
     def __init__(self, directory: Directory, team: Team):
         self.directory, self.team = directory, team
@@ -433,8 +433,9 @@ class DigestService:
             stuck_total=stuck[0].total if stuck else 0,
         )
 
-    def peer_thanks(self, team: Team, user_id: str, period: str) -> PeerThanks:
-        """Colleagues' public thanks to one person in the period a digest covered (its `period` key)."""
+    def peer_thanks(self, team: Team, user_id: str, period: str, reader: str) -> PeerThanks:
+        """Colleagues' public thanks to one person in the period a digest covered (its `period` key), those the
+        `reader` (the leader who will send a personal thank-you) could read where they were said."""
         workspace_id = self.store.workspace_id(team.platform, team.external_id)
         try:
             weeks, index = (int(part) for part in period.split("w"))
@@ -446,8 +447,8 @@ class DigestService:
         tz = main_timezone(people)
         start, end = (datetime.combine(day, datetime.min.time(), zone(tz)) for day in covered(weeks, index))
         with self.store.session() as session:
-            reasons = session.scalars(
-                select(Thanks.reason)
+            said = session.execute(
+                select(Thanks.reason, Thanks.channel_id)
                 .join(ThanksRecipient, ThanksRecipient.thanks_id == Thanks.id)
                 .where(
                     Thanks.workspace_id == workspace_id,
@@ -461,8 +462,10 @@ class DigestService:
                 )
                 .order_by(Thanks.created_at, Thanks.id)
             ).all()
+        readers = ChannelReaders(self.directory, team)
+        reasons = tuple(reason for reason, channel_id in said if readers.can_read(reader, channel_id))
         name = next((p.name for p in people if p.user_id == user_id), "") or user_id
-        return PeerThanks(user_id, name, tuple(reasons), weeks)
+        return PeerThanks(user_id, name, reasons, weeks)
 
     # -- sending -------------------------------------------------------------------------------------------------
     def tick(self, team: Team, now: datetime | None = None, dry_run: bool = False) -> TickReport:

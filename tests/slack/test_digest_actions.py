@@ -241,6 +241,35 @@ def test_a_personal_thank_you_is_not_sent_when_the_database_is_down(flaky_slack,
     assert len(dms_to(flaky_slack, FRAN)) == 1
 
 
+def test_a_personal_thank_you_starts_only_from_what_the_leader_could_read_where_it_was_said(slack, clock):
+    a_team_of_six_with_alice_as_manager(slack, clock)
+    slack.fake.private_channel("C0CASEWORK", BOB, FRAN, GEO)  # Alice is not in it
+    clock.at = LAST_WEEK
+    slack.thanks(f"<@{FRAN}|fran> for covering my duty day", BOB, channel="C0GENERAL")
+    slack.thanks(f"<@{FRAN}|fran> for the review with the Hendersons", GEO, channel="C0CASEWORK")
+    send_digests(slack, clock)
+    digest = digest_to(slack, ALICE)
+    assert f"<@{FRAN}>: 2 times" in digest.text() and "Hendersons" not in digest.text()  # counted, not quoted
+
+    def prefill() -> str:
+        slack.fake.clear()
+        press(slack, digest, "digest_personal_thanks", ALICE, value=f"{FRAN} 1w151")
+        return slack.opened_view()["blocks"][1]["element"]["initial_value"]
+
+    assert prefill() == (
+        "Thank you, Fran. Your colleagues told me what you did this week:\n"
+        "• covering my duty day\n\n"
+        "I wanted to thank you myself too."
+    )
+
+    slack.fake.channel_members["C0CASEWORK"].append(ALICE)  # she joins: the next press asks Slack again
+    assert "• covering my duty day\n• the review with the Hendersons\n" in prefill()
+
+    slack.fake.fail("conversations.members", "internal_error")  # Slack won't say: the form opens without it
+    unsure = prefill()
+    assert "covering my duty day" in unsure and "Hendersons" not in unsure
+
+
 # -- settings ------------------------------------------------------------------------------------------------------
 
 

@@ -65,7 +65,10 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
 
     def open_personal_thanks(body: dict, action: dict, respond: Respond, client: WebClient, team: Team) -> None:
         user_id, _, period = str(action.get("value") or "").partition(" ")
-        thanks = act_or_explain(respond, "I couldn't open the form", lambda: digests.peer_thanks(team, user_id, period))
+        leader_id = body["user"]["id"]
+        thanks = act_or_explain(
+            respond, "I couldn't open the form", lambda: digests.peer_thanks(team, user_id, period, leader_id)
+        )
         if thanks is None:
             return
         view = digest_blocks.personal_thanks_modal(thanks, max_chars, seal(secret, {"person": thanks.user_id}))
