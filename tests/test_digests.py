@@ -564,6 +564,17 @@ def test_a_manager_removed_from_a_private_channel_no_longer_reads_it_in_the_next
     assert len(bot.fake.calls_to("conversations.members")) == 2  # asked afresh for each digest
 
 
+def test_a_big_private_channel_is_read_page_by_page(bot):
+    crowd = [f"U0M{n:03d}" for n in range(250)]
+    bot.fake.private_channel(CASEWORK, *crowd, ALICE)  # Alice is on the second page of 200
+    bot.thank(BOB, (FRAN,), "the handover notes for the panel", channel_id=CASEWORK)
+
+    bot.tick(TUESDAY)
+
+    assert "the handover notes for the panel" in bot.digests(ALICE)[0].text()
+    assert [c.params.get("cursor") for c in bot.fake.calls_to("conversations.members")] == [None, "200"]
+
+
 def test_when_slack_will_not_say_who_may_read_a_channel_nothing_said_there_is_quoted_and_the_digest_goes_out(bot):
     bot.fake.private_channel(CASEWORK, ALICE, BOB, FRAN)  # Alice is in it, but the bot can't find that out
     bot.thank(CAROL, (GEO,), "the lift to court", channel_id=GENERAL)
