@@ -8,6 +8,8 @@ import json
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlparse
@@ -104,6 +106,8 @@ class FakeSlack:
         self._changed = threading.Condition()
         self._ts = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
+        self.down_until = 0.0
+        self._held: dict[str, threading.Event] = {}
 
     # -- lifecycle -----------------------------------------------------------------------------------------------
     def start(self) -> FakeSlack:
@@ -180,6 +184,31 @@ class FakeSlack:
         self.conversations[channel_id] = conversation(channel_id, private=True, mpim=mpim, member=True)
         self.channel_members[channel_id] = [*members, self.bot_user_id]
 
+    @contextmanager
+    def holding(self, method: str) -> Iterator[threading.Event]:
+        """Calls to `method` wait for an answer until the block ends (or the event is set): Slack being slow."""
+        release = threading.Event()
+        self._held[method] = release
+        try:
+            yield release
+        finally:
+            release.set()
+            self._held.pop(method, None)
+
+    @property
+    def is_down(self) -> bool:
+        return time.monotonic() < self.down_until
+
+    @contextmanager
+    def outage(self) -> Iterator[None]:
+        """Slack is down: every call, Web API and response_url alike, answers 503 with an HTML page, as a load
+        balancer in front of a broken service does. The calls are recorded as "unanswered"."""
+        self.down_until = float("inf")
+        try:
+            yield
+        finally:
+            self.down_until = 0.0
+
     def fail(self, method: str, error: str, *, status: int = 200, retry_after: int | None = None, times: int = 1):
         """The next `times` calls to `method` fail (a 429 with Retry-After, a 5xx, or an `ok: false`)."""
         self._failures.setdefault(method, []).append(Failure(error, status, retry_after, times))
@@ -214,6 +243,12 @@ class FakeSlack:
         if path == "/_stats":  # calls so far per method, for a fake running in another process (benchmarks/)
             with self._changed:
                 return 200, {"Content-Type": "application/json"}, dict(Counter(c.method for c in self.calls))
+        if path == "/_down":  # ?seconds=N: Slack is down that long, for a fake in another process (benchmarks/)
+            self.down_until = time.monotonic() + float(params.get("seconds") or 0)
+            return 200, {"Content-Type": "text/plain"}, "ok"
+        if self.is_down:
+            self._record(Call("unanswered", params | {"_path": path}, path, token))
+            return 503, {"Content-Type": "text/html"}, "<html><body>503 Service Unavailable</body></html>"
         if path.startswith("/response/"):
             self._record(Call("response_url", params, path))
             return 200, {"Content-Type": "text/plain"}, "ok"
@@ -221,6 +256,9 @@ class FakeSlack:
             self._record(Call("file_upload", params | {"file_id": path.removeprefix("/upload/")}, path))
             return 200, {"Content-Type": "text/plain"}, "OK - 1"
         method = path.removeprefix("/api/")
+        held = self._held.get(method)
+        if held is not None:
+            held.wait(30)
         failures = self._failures.get(method)
         if failures:
             failure = failures[0]

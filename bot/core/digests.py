@@ -507,7 +507,8 @@ class DigestService:
                 report.outcomes.append((to, name, why_not))
                 continue
             due.append((to, name, manager, week_number(local.date()) // weeks))
-        settled = self.nudges.ledger.settled(workspace_id, "digest", {(to, f"{weeks}w{i}") for to, _, _, i in due})
+        keys = {(to, f"{weeks}w{i}") for to, _, _, i in due}
+        settled = self.nudges.ledger.settled(workspace_id, "digest", keys, now)
         digests: dict[int, Digest] = {}
         readers = ChannelReaders(self.directory, team)  # asked when a manager's copy is sent, once per channel
         gap = 1.0 / config.sends_per_second if config.sends_per_second > 0 else 0.0

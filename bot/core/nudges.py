@@ -37,7 +37,7 @@ from bot.store.models import Change, NudgeResponse, Person, Send, Thanks
 
 log = logging.getLogger(__name__)
 RESYNC_AFTER = timedelta(days=1)
-RECLAIM_AFTER = timedelta(minutes=10)  # a send claimed this long ago by a clock that died is tried again
+IN_DOUBT_AFTER = timedelta(minutes=10)  # a send claimed this long ago by a clock that died: maybe sent, never again
 MAX_ATTEMPTS = 5
 # The longest gap that matters to a decision: "every 2 months" doubled by back-off is 16 weeks.
 LOOKBACK = timedelta(weeks=17)
@@ -105,7 +105,7 @@ def locked_tick(store: Store, name: str, dry_run: bool, run: Callable, team: Tea
     return report
 
 
-def held_back(state: str, attempts: int, error: str | None) -> str:
+def held_back(state: str, attempts: int, error: str | None, claimed_at: datetime | None = None, now=None) -> str:
     """Why a ledger row this clock could not claim is not sent now."""
     if state == "sent":
         return "already sent"
@@ -113,7 +113,14 @@ def held_back(state: str, attempts: int, error: str | None) -> str:
         return f"not sent: {error} (permanent)"
     if state == "pending":
         return f"not sent: gave up after {attempts} attempts ({error})"
+    if claimed_at is not None and now is not None and claimed_at < now - IN_DOUBT_AFTER:
+        return IN_DOUBT
     return "being sent by another clock"
+
+
+# A clock that stopped between claiming a send and marking it sent (killed, or the machine gone) leaves it in doubt:
+# Slack may or may not have it. It is not sent again: a nudge missed is better than the same nudge twice.
+IN_DOUBT = "in doubt: a clock stopped while sending it, so it is not sent again"
 
 
 class SendLedger:
@@ -164,15 +171,15 @@ class SendLedger:
                 .where(
                     Send.id == send_id,
                     Send.attempts < MAX_ATTEMPTS,
-                    (Send.state == "pending") | ((Send.state == "sending") & (Send.claimed_at < now - RECLAIM_AFTER)),
+                    Send.state == "pending",
                 )
                 .values(state="sending", claimed_at=now, attempts=Send.attempts + 1)
             ).rowcount
-            state, attempts, error, stored_prompt = session.execute(
-                select(Send.state, Send.attempts, Send.error, Send.prompt).where(Send.id == send_id)
+            state, attempts, error, stored_prompt, claimed_at = session.execute(
+                select(Send.state, Send.attempts, Send.error, Send.prompt, Send.claimed_at).where(Send.id == send_id)
             ).one()
         if not claimed:
-            return held_back(state, attempts, error)
+            return held_back(state, attempts, error, claimed_at, now)
         try:
             send(send_id, stored_prompt or prompt)
         except SendFailed as failure:
@@ -189,26 +196,29 @@ class SendLedger:
                 then(session)
         return "sent"
 
-    def settled(self, workspace_id: int, kind: str, keys: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    def settled(
+        self, workspace_id: int, kind: str, keys: set[tuple[str, str]], now: datetime
+    ) -> dict[tuple[str, str], str]:
         """Of these (user or channel, period) keys, those no clock will send again (sent, failed for good, given
-        up), with why: so a tick can pass them by without asking the platform anything."""
+        up, in doubt), with why: so a tick can pass them by without asking the platform anything."""
         if not keys:
             return {}
         with self.store.session() as session:
             rows = session.execute(
-                select(Send.user_id, Send.period, Send.state, Send.attempts, Send.error).where(
+                select(Send.user_id, Send.period, Send.state, Send.attempts, Send.error, Send.claimed_at).where(
                     Send.workspace_id == workspace_id,
                     Send.kind == kind,
                     Send.user_id.in_({user_id for user_id, _ in keys}),
                     Send.period.in_({period for _, period in keys}),
                 )
             ).all()
-        return {
-            (row.user_id, row.period): held_back(row.state, row.attempts, row.error)
-            for row in rows
-            if (row.user_id, row.period) in keys
-            and (row.state in ("sent", "failed") or (row.state == "pending" and row.attempts >= MAX_ATTEMPTS))
-        }
+        settled = {}
+        for row in rows:
+            why = held_back(row.state, row.attempts, row.error, row.claimed_at, now)
+            gave_up = row.state == "pending" and row.attempts >= MAX_ATTEMPTS
+            if (row.user_id, row.period) in keys and (row.state in ("sent", "failed") or gave_up or why == IN_DOUBT):
+                settled[(row.user_id, row.period)] = why
+        return settled
 
 
 class NudgeService:

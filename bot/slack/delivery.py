@@ -67,7 +67,9 @@ def send_failure(exc: Exception) -> SendFailed:
         if status == 429:
             wait = (response.headers or {}).get("Retry-After") or (response.headers or {}).get("retry-after")
             return SendFailed("ratelimited", False, retry_after=float(wait or 1))
-        if status >= 500 or error in OUTAGE:
+        if status >= 500:
+            return SendFailed(f"http {status}", False, outage=True)
+        if error in OUTAGE:
             return SendFailed(error, False, outage=True)
         return SendFailed(error, permanent=error in PERMANENT)
     return SendFailed(f"connection: {type(exc).__name__}", False, outage=True)
@@ -155,7 +157,11 @@ class SlackDelivery:
     def deliver(self, messages: Iterable[Message] | None = None) -> DeliveryReport:
         """Send what is due in these messages' lanes now (or everything due, for the clock)."""
         lanes = None if messages is None else {m.lane for m in messages}
-        report = self.outbox.deliver(self, lanes)
+        try:
+            report = self.outbox.deliver(self, lanes)
+        except StoreUnavailable:  # the messages are safe in the outbox; the next drain sends them
+            log.warning("could not read the outbox: the database isn't answering")
+            return DeliveryReport()
         for outcome, count in (("sent", report.sent), ("retrying", report.retrying), ("failed", report.failed)):
             if count:
                 metrics.OUTBOX_SENT.labels(outcome).inc(count)
@@ -163,11 +169,7 @@ class SlackDelivery:
 
     def drain(self) -> None:
         """Everything due, for a background job: a database that is down is one log line, tried again next time."""
-        try:
-            report = self.deliver()
-        except StoreUnavailable:
-            log.warning("could not read the outbox: the database isn't answering")
-            return
+        report = self.deliver()
         if report.sent or report.retrying or report.failed:
             log.info("outbox: %d sent, %d to retry, %d failed", report.sent, report.retrying, report.failed)
 

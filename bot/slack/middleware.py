@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 
 from slack_bolt import BoltContext, BoltRequest, BoltResponse
@@ -15,7 +16,7 @@ from bot.core.ports import Team
 from bot.slack.text import escape, plain
 
 log = logging.getLogger(__name__)
-ADMIT_WAIT = 2.0  # seconds an ack may wait for room in the work pool, inside Slack's 3
+ACK_BUDGET = 2.0  # seconds after a request is read by which its ack must be on its way (Slack allows 3)
 BUSY = (
     ":hourglass: I'm swamped right now, so this was *not* saved and nothing was posted. Please try again in a minute."
 )
@@ -43,13 +44,16 @@ def only_our_workspace(team_id: str, enterprise_id: str | None) -> Callable:
     return middleware
 
 
-def admit(pool, wait: float = ADMIT_WAIT) -> Callable:
-    """When the work pool is full, say so now rather than ack work that would be done minutes later: a command
-    is told it was not saved (with what was typed, to paste again); an event or a click gets 503, so Slack retries
-    the event later and shows the click failed."""
+def admit(pool, budget: float = ACK_BUDGET) -> Callable:
+    """When the work pool is full, wait for room only as long as the ack can still reach Slack in time (the time
+    the request already spent waiting for a thread counts), then say so rather than ack work that would be done
+    minutes later: a command is told it was not saved (with what was typed, to paste again); an event or a click
+    gets 503, so Slack retries the event later and shows the click failed."""
 
-    def middleware(body: dict, next: Callable[[], BoltResponse]) -> BoltResponse:
-        if body.get("type") in SYNCHRONOUS or pool.admit(wait):
+    def middleware(body: dict, context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
+        arrived_at = context.get("arrived_at")
+        wait = budget - (time.perf_counter() - arrived_at) if arrived_at is not None else budget
+        if body.get("type") in SYNCHRONOUS or pool.admit(max(0.0, wait)):
             return next()
         log.warning("work pool full (%d waiting): refused a request", pool.pending)
         if "command" in body:

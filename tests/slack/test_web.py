@@ -89,3 +89,35 @@ def test_health_check_recovers_with_the_database(flaky_slack, outage, database_u
 
 def test_unknown_paths_are_404(slack):
     assert slack.get("/nothing-here").status == 404
+
+
+def test_metrics_are_off_the_public_route_unless_a_token_is_set(slack):
+    assert slack.get("/metrics").status == 404
+
+
+def test_metrics_need_the_bearer_token_and_count_requests_and_the_outbox(fake_slack, store, settings):
+    import urllib.request
+
+    from bot.app import build_slack
+    from bot.slack.web import SlackGate
+    from bot.slack.work import Inline
+    from tests.conftest import SIGNING_SECRET, serve
+    from tests.fakes.driver import SlackDriver
+
+    bot = build_slack(settings, store=store, work=Inline())
+    gate = SlackGate(bot.app, store, SIGNING_SECRET, outbox=bot.services.outbox, metrics_token="s3cret-token")
+    served = serve(gate)
+    try:
+        driver = SlackDriver(served.url, fake_slack, SIGNING_SECRET)
+        driver.thanks(f"<@{BOB}|bob> for the coffee", ALICE)  # Alice and Bob are known now
+        with fake_slack.outage():  # the post and the DM wait in the outbox
+            driver.thanks(f"<@{BOB}|bob> for the cover", ALICE)
+        assert driver.get("/metrics").status == 401
+        request = urllib.request.Request(served.url + "/metrics", headers={"Authorization": "Bearer s3cret-token"})
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            text = reply.read().decode()
+    finally:
+        served.stop()
+    assert 'smallchanges_requests_total{kind="command /thanks",status="200"}' in text
+    assert "smallchanges_outbox_depth 2.0" in text and "smallchanges_outbox_oldest_seconds" in text
+    assert "s3cret-token" not in text
