@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
-from sqlalchemy import and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy import Boolean, and_, bindparam, case, delete, func, insert, literal, null, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
 
 from bot.core.ports import SendFailed, Team, utc_now
-from bot.store.db import Store
+from bot.store.db import AFTER_COMMIT, Store
 from bot.store.models import OutboxMessage, SeenRequest, Workspace
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,119 @@ class DeliveryReport:
     errors: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """A message this process wrote as already claimed, to send the moment its record is committed."""
+
+    id: int
+    lane: str
+    kind: str
+    payload: dict
+    created_at: datetime
+
+
+@dataclass
+class Written:
+    """What a request's work wrote to the outbox, known once its transactions commit: the messages it claimed as
+    it wrote them, and every lane it wrote in (a message left waiting behind another is sent by whoever is first
+    to see its lane free)."""
+
+    claimed: list[Claimed] = field(default_factory=list)
+    lanes: set[str] = field(default_factory=set)
+
+    def commit(self, claimed: Claimed | None, lane: str) -> None:
+        if claimed is not None:
+            self.claimed.append(claimed)
+        self.lanes.add(lane)
+
+
+_written: ContextVar[Written | None] = ContextVar("outbox_written", default=None)
+
+
+def _statements():
+    """Built once at import: the outbox is on the path of every thank-you (benchmarks/README.md)."""
+    t = OutboxMessage.__table__
+    earlier = t.alias("earlier")
+    waiting_in_lane = (
+        select(earlier.c.id)
+        .where(
+            earlier.c.workspace_id == t.c.workspace_id,
+            earlier.c.lane == t.c.lane,
+            earlier.c.id < t.c.id,
+            earlier.c.state.in_(("pending", "sending")),
+        )
+        .exists()
+    )
+    now, stale = bindparam("now", type_=t.c.created_at.type), bindparam("stale", type_=t.c.created_at.type)
+    claimable = and_(
+        or_(and_(t.c.state == "pending", t.c.due_at <= now), and_(t.c.state == "sending", t.c.claimed_at < stale)),
+        ~waiting_in_lane,
+    )
+    due_columns = (t.c.id, t.c.lane, t.c.kind, t.c.payload, t.c.attempts, t.c.created_at, Workspace.platform)
+    due = (
+        select(*due_columns, Workspace.external_id)
+        .join(Workspace, Workspace.id == t.c.workspace_id)
+        .where(claimable)
+        .order_by(t.c.id)
+        .limit(bindparam("limit"))
+    )
+    # A new message is claimed as it is written unless one is still waiting in its lane (it must not overtake it).
+    lane_busy = (
+        select(earlier.c.id)
+        .where(
+            earlier.c.workspace_id == bindparam("workspace_id"),
+            earlier.c.lane == bindparam("lane"),
+            earlier.c.state.in_(("pending", "sending")),
+        )
+        .exists()
+    )
+    claim_it = and_(bindparam("claim", type_=Boolean), ~lane_busy)
+    fields = [bindparam(name, type_=t.c[name].type) for name in ("workspace_id", "lane", "kind", "payload")]
+    written = select(
+        *fields,
+        case((claim_it, "sending"), else_="pending"),
+        case((claim_it, literal(1)), else_=literal(0)),
+        now,
+        now,
+        case((claim_it, now), else_=null()),
+    )
+    insert_row = (
+        insert(t)
+        .from_select(
+            ["workspace_id", "lane", "kind", "payload", "state", "attempts", "created_at", "due_at", "claimed_at"],
+            written,
+        )
+        .returning(t.c.id, t.c.state)
+    )
+    lanes = bindparam("lanes", expanding=True)
+    return {
+        "due": due,
+        "due_in_lanes": due.where(t.c.lane.in_(lanes)),
+        "claim": update(t)
+        .where(t.c.id == bindparam("message_id"), claimable)
+        .values(state="sending", claimed_at=now, attempts=t.c.attempts + 1),
+        "insert": insert_row,
+        "pending_in_lane": select(t.c.id)
+        .where(t.c.workspace_id == bindparam("workspace_id"), t.c.lane == bindparam("lane"), t.c.state == "pending")
+        .limit(1),
+        "pending_in_lanes": select(t.c.id)
+        .where(t.c.lane.in_(lanes), t.c.state == "pending", t.c.due_at <= now)
+        .limit(1),
+        "mark": update(t)
+        .where(t.c.id == bindparam("message_id"))
+        .values(state=bindparam("to_state"), payload=None, error=bindparam("why"), sent_at=now),
+        "retry": update(t)
+        .where(t.c.id == bindparam("message_id"))
+        .values(state="pending", due_at=bindparam("due"), error=bindparam("why")),
+    }
+
+
+_SQL = _statements()
+DUE, DUE_IN_LANES, CLAIM, INSERT = _SQL["due"], _SQL["due_in_lanes"], _SQL["claim"], _SQL["insert"]
+PENDING_IN_LANE, PENDING_IN_LANES = _SQL["pending_in_lane"], _SQL["pending_in_lanes"]
+MARK, RETRY = _SQL["mark"], _SQL["retry"]
+
+
 def backoff(attempts: int) -> timedelta:
     """10 s, 20 s, 40 s … at most 15 minutes between tries."""
     return min(LONGEST_WAIT, FIRST_RETRY * 2 ** max(0, attempts - 1))
@@ -62,138 +177,156 @@ class Outbox:
     def __init__(self, store: Store, now: Callable[[], datetime] = utc_now):
         self.store, self.now = store, now
 
+    @contextmanager
+    def claiming(self) -> Iterator[Written]:
+        """Messages written inside this block are claimed as they are written; those whose transaction commits are
+        listed, for the caller to send at once (send_claimed): no query to find them, no transaction to claim them.
+        One that would overtake a message still waiting in its lane is written as waiting instead."""
+        token = _written.set(Written())
+        try:
+            yield _written.get()
+        finally:
+            _written.reset(token)
+
     def add(self, executor, workspace_id: int, messages: Iterable[Message]) -> None:
         """Write messages inside the caller's transaction (`executor` is its Connection or Session)."""
-        table, now = OutboxMessage.__table__, self.now()
+        now, written = self.now(), _written.get()
         for message in messages:
             if message.replaces_waiting:
-                waiting = select(table.c.id).where(
-                    table.c.workspace_id == workspace_id,
-                    table.c.lane == message.lane,
-                    table.c.state == "pending",
-                )
-                if executor.execute(waiting.limit(1)).first() is not None:
+                waiting = executor.execute(PENDING_IN_LANE, {"workspace_id": workspace_id, "lane": message.lane})
+                if waiting.first() is not None:
                     continue  # the waiting one is rendered when it is sent, so it will show this change too
-            executor.execute(
-                insert(table).values(
-                    workspace_id=workspace_id,
-                    lane=message.lane,
-                    kind=message.kind,
-                    payload=json.dumps(message.payload),
-                    state="pending",
-                    attempts=0,
-                    created_at=now,
-                    due_at=now,
+            payload = json.dumps(message.payload)
+            row = executor.execute(
+                INSERT,
+                {
+                    "workspace_id": workspace_id,
+                    "lane": message.lane,
+                    "kind": message.kind,
+                    "payload": payload,
+                    "now": now,
+                    "claim": written is not None,
+                },
+            ).one()
+            if written is not None:  # ours to send (or to see sent), once the record is committed with it
+                claimed = Claimed(row.id, message.lane, message.kind, message.payload, now)
+                executor.info[AFTER_COMMIT].append(
+                    partial(written.commit, claimed if row.state == "sending" else None, message.lane)
                 )
+
+    def send_claimed(self, send: Send, team: Team, written: Written) -> DeliveryReport:
+        """Send what this process claimed as it wrote it, in order; mark it in one transaction; then send anything
+        waiting in the lanes it wrote in (behind these, or behind another process's)."""
+        report, done, claimed, lanes = DeliveryReport(), [], written.claimed, written.lanes
+        if not lanes:
+            return report
+        for n, message in enumerate(claimed):
+            try:
+                send(team, message.kind, message.payload, message.created_at)
+            except SendFailed as failure:
+                outcome = self._failed(message.id, message.created_at, 1, failure)
+                self._count(report, outcome)
+                if outcome.startswith("outage"):  # the rest wait for the next pass, as they would in deliver()
+                    self._release([c.id for c in claimed[n + 1 :]], failure)
+                    return report
+                continue
+            except Exception:
+                log.exception("an outbox message could not be sent")
+                self._count(report, self._failed(message.id, message.created_at, 1, SendFailed("bug", True)))
+                continue
+            done.append(message.id)
+            report.sent += 1
+        now = self.now()
+        with self.store.transaction() as conn:
+            if done:
+                conn.execute(MARK, [{"message_id": i, "to_state": "sent", "why": None, "now": now} for i in done])
+            waiting = conn.execute(PENDING_IN_LANES, {"lanes": sorted(lanes), "now": now}).first()
+        if waiting is not None:
+            later = self.deliver(send, lanes)
+            report.sent, report.retrying, report.failed = (
+                report.sent + later.sent,
+                report.retrying + later.retrying,
+                report.failed + later.failed,
             )
+        return report
 
     def deliver(self, send: Send, lanes: Collection[str] | None = None, limit: int = BATCH) -> DeliveryReport:
-        """Send what is due, oldest first, in these lanes (or all). A failure that looks like an outage ends the
-        pass: the rest waits for the next one rather than each message waiting on a timeout."""
+        """Send what is due, oldest first, in these lanes (or all): the clock's drain, and what was left waiting. A
+        failure that looks like an outage ends the pass: the rest waits for the next one rather than each message
+        waiting on a timeout."""
         report = DeliveryReport()
+        if lanes is not None and not lanes:
+            return report
         while True:
             progressed = False
             for row in self._due(lanes, limit):
                 if not self._claim(row.id):
                     continue
-                outcome = self._send(send, row)
                 progressed = True
-                if outcome == "sent":
-                    report.sent += 1
-                elif outcome == "failed":
-                    report.failed += 1
+                try:
+                    send(Team(row.platform, row.external_id), row.kind, json.loads(row.payload), row.created_at)
+                except SendFailed as failure:
+                    outcome = self._failed(row.id, row.created_at, row.attempts + 1, failure)
+                except Exception:
+                    log.exception("an outbox message could not be sent")  # a bug, not the platform: not retried
+                    outcome = self._failed(row.id, row.created_at, row.attempts + 1, SendFailed("bug", True))
                 else:
-                    report.retrying += 1
-                    report.errors.append(outcome)
-                    if outcome.startswith("outage"):
-                        return report
+                    outcome = self._finish(row.id, "sent", None)
+                self._count(report, outcome)
+                if outcome.startswith("outage"):
+                    return report
             if not progressed:
                 return report
 
+    @staticmethod
+    def _count(report: DeliveryReport, outcome: str) -> None:
+        if outcome == "sent":
+            report.sent += 1
+        elif outcome == "failed":
+            report.failed += 1
+        else:
+            report.retrying += 1
+            report.errors.append(outcome)
+
     def _due(self, lanes: Collection[str] | None, limit: int):
         now = self.now()
-        query = (
-            select(
-                OutboxMessage.id,
-                OutboxMessage.lane,
-                OutboxMessage.kind,
-                OutboxMessage.payload,
-                OutboxMessage.attempts,
-                OutboxMessage.created_at,
-                Workspace.platform,
-                Workspace.external_id,
-            )
-            .join(Workspace, Workspace.id == OutboxMessage.workspace_id)
-            .where(self._claimable(now))
-            .order_by(OutboxMessage.id)
-            .limit(limit)
-        )
-        if lanes is not None:
-            if not lanes:
-                return []
-            query = query.where(OutboxMessage.lane.in_(lanes))
-        with self.store.session() as session:
-            return session.execute(query).all()
-
-    @staticmethod
-    def _claimable(now: datetime):
-        """Due and not overtaking: pending (or claimed by a process that died), with nothing earlier still waiting
-        in its lane."""
-        earlier = aliased(OutboxMessage)
-        waiting_before = exists().where(
-            earlier.workspace_id == OutboxMessage.workspace_id,
-            earlier.lane == OutboxMessage.lane,
-            earlier.id < OutboxMessage.id,
-            earlier.state.in_(("pending", "sending")),
-        )
-        stale = and_(OutboxMessage.state == "sending", OutboxMessage.claimed_at < now - RECLAIM_AFTER)
-        return and_(or_(and_(OutboxMessage.state == "pending", OutboxMessage.due_at <= now), stale), ~waiting_before)
+        query = DUE if lanes is None else DUE_IN_LANES
+        with self.store.transaction() as conn:
+            return conn.execute(
+                query, {"now": now, "stale": now - RECLAIM_AFTER, "limit": limit, "lanes": sorted(lanes or ())}
+            ).all()
 
     def _claim(self, message_id: int) -> bool:
         now = self.now()
-        with self.store.session() as session:
-            claimed = session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == message_id, self._claimable(now))
-                .values(state="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
-                .execution_options(synchronize_session=False)
+        with self.store.transaction() as conn:
+            return (
+                conn.execute(CLAIM, {"message_id": message_id, "now": now, "stale": now - RECLAIM_AFTER}).rowcount == 1
             )
-            return claimed.rowcount == 1
 
-    def _send(self, send: Send, row) -> str:
-        try:
-            send(Team(row.platform, row.external_id), row.kind, json.loads(row.payload), row.created_at)
-        except SendFailed as failure:
-            return self._failed(row, failure)
-        except Exception:
-            log.exception("an outbox message could not be sent")  # a bug, not the platform: not retried
-            return self._failed(row, SendFailed("internal error", permanent=True))
-        self._finish(row.id, "sent", None)
-        return "sent"
-
-    def _failed(self, row, failure: SendFailed) -> str:
+    def _failed(self, message_id: int, created_at: datetime, attempts: int, failure: SendFailed) -> str:
         now = self.now()
-        if failure.permanent or now - row.created_at > GIVE_UP_AFTER:
-            why = failure.error if failure.permanent else f"gave up after {row.attempts + 1} tries: {failure.error}"
+        if failure.permanent or now - created_at > GIVE_UP_AFTER:
+            why = failure.error if failure.permanent else f"gave up after {attempts} tries: {failure.error}"
             log.warning("an outbox message was not sent: %s", why)
-            self._finish(row.id, "failed", why)
-            return "failed"
-        wait = max(backoff(row.attempts + 1), timedelta(seconds=failure.retry_after or 0))
-        with self.store.session() as session:
-            session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == row.id)
-                .values(state="pending", due_at=now + wait, error=failure.error[:100])
-            )
+            return self._finish(message_id, "failed", why)
+        wait = max(backoff(attempts), timedelta(seconds=failure.retry_after or 0))
+        with self.store.transaction() as conn:
+            conn.execute(RETRY, {"message_id": message_id, "due": now + wait, "why": failure.error[:100]})
         return ("outage: " if failure.outage else "retrying: ") + failure.error
 
-    def _finish(self, message_id: int, state: str, error: str | None) -> None:
-        with self.store.session() as session:
-            session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == message_id)
-                .values(state=state, payload=None, error=error and error[:100], sent_at=self.now())
+    def _release(self, message_ids: list[int], failure: SendFailed) -> None:
+        """Claimed but not tried, because the platform is down: pending again, due when the one that failed is."""
+        if message_ids:
+            due = self.now() + backoff(1)
+            with self.store.transaction() as conn:
+                conn.execute(RETRY, [{"message_id": i, "due": due, "why": failure.error[:100]} for i in message_ids])
+
+    def _finish(self, message_id: int, state: str, error: str | None) -> str:
+        with self.store.transaction() as conn:
+            conn.execute(
+                MARK, {"message_id": message_id, "to_state": state, "why": error and error[:100], "now": self.now()}
             )
+        return state
 
     def depth(self) -> tuple[int, float]:
         """How many messages are waiting, and how long the oldest has waited (seconds): the metrics' gauges."""

@@ -14,9 +14,8 @@ Kinds of message:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -27,7 +26,7 @@ from slack_sdk.webhook import WebhookClient
 from bot import metrics
 from bot.core.changes import ChangeService
 from bot.core.errors import Refused, StoreUnavailable
-from bot.core.outbox import DeliveryReport, Message, Outbox
+from bot.core.outbox import DeliveryReport, Message, Outbox, Written
 from bot.core.ports import SendFailed, Team
 from bot.core.thanks import GivenThanks
 from bot.slack import blocks
@@ -76,22 +75,6 @@ def send_failure(exc: Exception) -> SendFailed:
 
 
 # -- the messages ----------------------------------------------------------------------------------------------------
-class Collected:
-    """Makes the messages a service writes with its record, and remembers them, so that they can be delivered as
-    soon as the service returns: `delivery.deliver(collected)`."""
-
-    def __init__(self, make: Callable[[Any], Iterable[Message]]):
-        self.make, self.messages = make, []
-
-    def __call__(self, saved) -> list[Message]:
-        made = list(self.make(saved))
-        self.messages += made
-        return made
-
-    def __iter__(self) -> Iterator[Message]:
-        return iter(self.messages)
-
-
 def post(lane: str, channel: str, text: str, message_blocks: list | None = None, **extra) -> Message:
     return Message(lane, "post", {"channel": channel, "text": text, "blocks": message_blocks, **extra})
 
@@ -120,7 +103,7 @@ def thanks_messages(
         if response_url:
             body = {"text": headline, "blocks": shown, "response_type": "in_channel"}
             fallback = {"channel": channel_id, "text": headline, "blocks": shown, "instead": instead}
-            out.append(respond(f"channel:{channel_id}", response_url, body, instead=fallback))
+            out.append(respond(f"respond:{given.giver.id}", response_url, body, instead=fallback))
         else:
             out.append(post(f"channel:{channel_id}", channel_id, headline, shown, instead=instead))
     elif response_url and given.private:
@@ -154,13 +137,21 @@ class SlackDelivery:
     def __init__(self, client: WebClient, outbox: Outbox, changes: ChangeService, now: Callable[[], datetime]):
         self.client, self.outbox, self.changes, self.now = client, outbox, changes, now
 
-    def deliver(self, messages: Iterable[Message] | None = None) -> DeliveryReport:
-        """Send what is due in these messages' lanes now (or everything due, for the clock)."""
-        lanes = None if messages is None else {m.lane for m in messages}
+    def send_claimed(self, team: Team, written: Written) -> DeliveryReport:
+        """What a request's work wrote and claimed (bot.core.outbox.Outbox.claiming), sent now."""
+        return self._counted(lambda: self.outbox.send_claimed(self, team, written))
+
+    def deliver(self) -> DeliveryReport:
+        """Everything due: what could not be sent at once (Slack was down, a 429), or was left by a process that
+        stopped."""
+        return self._counted(lambda: self.outbox.deliver(self))
+
+    @staticmethod
+    def _counted(send: Callable[[], DeliveryReport]) -> DeliveryReport:
         try:
-            report = self.outbox.deliver(self, lanes)
+            report = send()
         except StoreUnavailable:  # the messages are safe in the outbox; the next drain sends them
-            log.warning("could not read the outbox: the database isn't answering")
+            log.warning("could not use the outbox: the database isn't answering")
             return DeliveryReport()
         for outcome, count in (("sent", report.sent), ("retrying", report.retrying), ("failed", report.failed)):
             if count:

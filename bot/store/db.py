@@ -20,6 +20,7 @@ from bot.core.errors import StoreUnavailable
 from bot.store.models import Workspace
 
 log = logging.getLogger(__name__)
+AFTER_COMMIT = "after_commit"  # in a transaction's info: what to run once it has committed
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -82,15 +83,25 @@ class Store:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A transaction: committed when the block ends, rolled back if it raises."""
+        """A transaction: committed when the block ends, rolled back if it raises. Callables appended to
+        `session.info[AFTER_COMMIT]` run once it has committed (never if it rolled back)."""
         with _answering(), self._sessions.begin() as session:
+            hooks = session.info[AFTER_COMMIT] = []
             yield session
+        for hook in hooks:
+            hook()
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """The same, in Core, for a hot path that needs no ORM objects (benchmarks/README.md)."""
         with _answering(), self.engine.begin() as conn:
-            yield conn
+            hooks = conn.info[AFTER_COMMIT] = []
+            try:
+                yield conn
+            finally:
+                conn.info.pop(AFTER_COMMIT, None)  # the pooled connection's info outlives this transaction
+        for hook in hooks:
+            hook()
 
     def ping(self) -> bool:
         try:

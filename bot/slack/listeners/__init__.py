@@ -10,6 +10,5 @@ from bot.slack.listeners import actions, admin, commands, digests, home, nudges,
 
 
 def register(app: App, services: Services, delivery: SlackDelivery) -> None:
-    for kind in (commands, actions, views, nudges, thanks_ways, admin, digests):
+    for kind in (commands, actions, views, nudges, thanks_ways, admin, digests, home):
         kind.register(app, services, delivery)
-    home.register(app, services)

@@ -3,6 +3,7 @@ outbox, from the change as stored when the update is sent."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 
@@ -13,7 +14,7 @@ from bot.core.changes import Cards, ChangeView
 from bot.core.errors import PlatformUnavailable, Refused, StoreUnavailable
 from bot.core.ports import Team
 from bot.core.services import Services
-from bot.slack.delivery import Collected, SlackDelivery, card
+from bot.slack.delivery import SlackDelivery, card
 from bot.slack.listeners.lazy import lazily
 from bot.slack.listeners.refresh import refresh_home
 from bot.slack.listeners.replies import why_not
@@ -39,11 +40,11 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
             if change_id is None:
                 respond(text=GONE, replace_original=False)
                 return
-            cards = Collected(
-                lambda change: [
-                    card(change.id, channel_id, container.get("message_ts"), response_url=body.get("response_url"))
-                ]
-            )
+
+            def cards(change: ChangeView) -> list:
+                ts, url = container.get("message_ts"), body.get("response_url")
+                return [card(change.id, channel_id, ts, response_url=url)]
+
             try:
                 change, note = act(team, change_id, user_id, action, cards)
             except Refused as refusal:
@@ -54,7 +55,6 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
             except (StoreUnavailable, PlatformUnavailable) as exc:
                 respond(text=f":warning: That wasn't saved: {why_not(exc)}. Please try again.", replace_original=False)
                 return
-            delivery.deliver(cards)
             if note:
                 respond(text=note, replace_original=False)
             refresh_home(services, client, team, user_id, change.suggester_id, change.owner_id)
@@ -62,13 +62,10 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
         work.__name__ = name
         return work
 
-    def put_back(team: Team, change_id: int, cards: Collected) -> None:
+    def put_back(team: Team, change_id: int, cards: Cards) -> None:
         """A refused status choice: the menu shows the stored status again."""
-        try:
+        with contextlib.suppress(Refused, StoreUnavailable):
             changes.show_again(team, change_id, cards)
-        except (Refused, StoreUnavailable):
-            return
-        delivery.deliver(cards)
 
     def back(team, change_id, user_id, _action, cards):
         change, backed = changes.toggle_backing(team, change_id, user_id, cards)
@@ -84,7 +81,7 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
         chosen = (action.get("selected_option") or {}).get("value", "")
         return changes.set_status(team, change_id, user_id, chosen, cards), None
 
-    app.action("change_back")(**lazily(services, card_action(back, "change_back")))
-    app.action("change_take")(**lazily(services, card_action(take, "change_take")))
-    app.action("change_hand_back")(**lazily(services, card_action(hand_back, "change_hand_back")))
-    app.action("change_status")(**lazily(services, card_action(status, "change_status")))
+    app.action("change_back")(**lazily(services, delivery, card_action(back, "change_back")))
+    app.action("change_take")(**lazily(services, delivery, card_action(take, "change_take")))
+    app.action("change_hand_back")(**lazily(services, delivery, card_action(hand_back, "change_hand_back")))
+    app.action("change_status")(**lazily(services, delivery, card_action(status, "change_status")))

@@ -14,8 +14,8 @@ from bot.core.ports import Team
 from bot.core.services import Services
 from bot.slack import modals
 from bot.slack.blocks import report_lines
-from bot.slack.delivery import Collected, SlackDelivery, dm
-from bot.slack.listeners.lazy import Saved, form
+from bot.slack.delivery import SlackDelivery, dm
+from bot.slack.listeners.lazy import form
 from bot.slack.listeners.replies import why_not
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ def _lines(text) -> list[str]:
 
 
 def register(app: App, services: Services, delivery: SlackDelivery) -> None:
-    def admin_submitted(ack: Ack, body: dict, view: dict, team: Team) -> Saved | None:
+    def admin_submitted(ack: Ack, body: dict, view: dict, team: Team) -> tuple[str, ...] | None:
         user_id = body["user"]["id"]
         try:
             admin = services.changes.is_admin(team, user_id)
@@ -112,9 +112,8 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
             )
             return [dm(user_id, said + ". Every change is recorded with who and when.")]
 
-        notes = Collected(saved_note)
         try:
-            services.workspaces.update(team, user_id, changes, notes)
+            services.workspaces.update(team, user_id, changes, saved_note)
         except Refused as refusal:
             ack(response_action="errors", errors={FIELD_BLOCKS.get(refusal.field, refusal.field): refusal.message})
             return None
@@ -122,6 +121,6 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
             ack(response_action="errors", errors={"cadence": f"Not saved: {why_not(exc)}. Try again."})
             return None
         ack()
-        return Saved(notes)
+        return ()
 
     app.view("admin_submit")(**form(services, delivery, admin_submitted))

@@ -16,7 +16,7 @@ from bot.core.ports import Team
 from bot.core.services import Services
 from bot.core.thanks import ThanksRequest
 from bot.slack import blocks, modals
-from bot.slack.delivery import Collected, SlackDelivery, card, thanks_messages
+from bot.slack.delivery import SlackDelivery, card, thanks_messages
 from bot.slack.listeners import admin
 from bot.slack.listeners.export import EXPORT_OPTIONS, send_export
 from bot.slack.listeners.lazy import lazily
@@ -106,15 +106,18 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
             unresolved_names=parsed.unresolved_names,
             source=parsed.source,
         )
-        messages = Collected(
-            lambda given: thanks_messages(given, request.channel_id, response_url=command["response_url"])
-        )
         given = save_or_explain(
-            respond, "thank-you", f"/thanks {plain(text)}", lambda: services.thanks.give(team, request, messages)
+            respond,
+            "thank-you",
+            f"/thanks {plain(text)}",
+            lambda: services.thanks.give(
+                team,
+                request,
+                lambda given: thanks_messages(given, request.channel_id, response_url=command["response_url"]),
+            ),
         )
         if given is None:
             return
-        delivery.deliver(messages)
         refresh_home(services, client, team, given.giver.id, *(p.id for p in given.recipients))
 
     def smallchange(command: dict, respond: Respond, client: WebClient, team: Team) -> None:
@@ -159,9 +162,10 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
             return
         anonymous = word in ("anon", "anonymous")
         idea = plain(rest if anonymous else text)
-        cards = Collected(
-            lambda change: [card(change.id, channel_id, response_url=command["response_url"], to=user_id)]
-        )
+
+        def cards(change) -> list:
+            return [card(change.id, channel_id, response_url=command["response_url"], to=user_id)]
+
         change = save_or_explain(
             respond,
             "idea",
@@ -172,14 +176,13 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
         )
         if change is None:
             return
-        delivery.deliver(cards)
         refresh_home(services, client, team, user_id)
         if anonymous:
             respond(
                 ":detective: Posted anonymously. Your name isn't stored with this idea, so nobody can see it was you."
             )
 
-    app.command("/thanks")(**lazily(services, thanks))
+    app.command("/thanks")(**lazily(services, delivery, thanks))
 
     def smallchange_ack(ack: Ack, command: dict) -> None:
         """Help is the answer to the command itself: fixed words, nothing to look up."""
@@ -193,4 +196,4 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
             smallchange(command, respond, client, team)
 
     smallchange_work.__name__ = "smallchange"
-    app.command("/smallchange")(**lazily(services, smallchange_work, ack=smallchange_ack))
+    app.command("/smallchange")(**lazily(services, delivery, smallchange_work, ack=smallchange_ack))

@@ -9,12 +9,13 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.core.changes import ChangeView
 from bot.core.ports import Team
 from bot.core.services import Services
 from bot.core.thanks import ThanksRequest
 from bot.slack import digest_blocks
-from bot.slack.delivery import Collected, SlackDelivery, card, dm
-from bot.slack.listeners.lazy import Saved, form, lazily
+from bot.slack.delivery import SlackDelivery, card, dm
+from bot.slack.listeners.lazy import form, lazily
 from bot.slack.listeners.replies import act_or_explain, save_from_modal
 from bot.slack.metadata import seal, unseal
 from bot.slack.text import record_id
@@ -42,26 +43,26 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
         owner_id, outcome = reminded
         respond(text=digest_blocks.reminder_outcome(owner_id, outcome), replace_original=False)
 
-    app.action("digest_remind")(**lazily(services, remind_owner))
+    app.action("digest_remind")(**lazily(services, delivery, remind_owner))
 
     def take_on(body: dict, action: dict, respond: Respond, team: Team) -> None:
         change_id = record_id(action.get("value"))
         if change_id is None:
             respond(text=NO_SUCH_CHANGE, replace_original=False)
             return
+
         # The card is brought up to date where it was posted; the click's response_url would replace the digest.
-        cards = Collected(
-            lambda change: [card(change.id, change.channel_id, change.message_ts)] if change.message_ts else []
-        )
+        def cards(change: ChangeView) -> list:
+            return [card(change.id, change.channel_id, change.message_ts)] if change.message_ts else []
+
         change = act_or_explain(
             respond, "That wasn't saved", lambda: services.changes.take_on(team, change_id, body["user"]["id"], cards)
         )
         if change is None:
             return
-        delivery.deliver(cards)
         respond(text="It's yours. Move its status along on the idea card as it goes.", replace_original=False)
 
-    app.action("digest_take")(**lazily(services, take_on))
+    app.action("digest_take")(**lazily(services, delivery, take_on))
 
     def open_personal_thanks(body: dict, action: dict, respond: Respond, client: WebClient, team: Team) -> None:
         user_id, _, period = str(action.get("value") or "").partition(" ")
@@ -78,9 +79,9 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
             log.warning("views.open failed: %s", exc.response.get("error"))
             respond(text="I couldn't open the form just now; please press the button again.", replace_original=False)
 
-    app.action("digest_personal_thanks")(**lazily(services, open_personal_thanks))
+    app.action("digest_personal_thanks")(**lazily(services, delivery, open_personal_thanks))
 
-    def personal_thanks_sent(ack: Ack, body: dict, view: dict, team: Team) -> Saved | None:
+    def personal_thanks_sent(ack: Ack, body: dict, view: dict, team: Team) -> tuple[str, ...] | None:
         message = (view["state"]["values"].get("message", {}).get("text") or {}).get("value") or ""
         if not isinstance(message, str) or not message.strip():
             ack(response_action="errors", errors={"message": "Write a few words of thanks."})
@@ -99,12 +100,11 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
             text = digest_blocks.personal_thanks_dm(leader_id, given.reason)
             return [dm(person_id, text, then=dm(leader_id, sent).payload, instead=dm(leader_id, not_sent).payload)]
 
-        notes = Collected(messages)
         request = ThanksRequest(leader_id, (person_id,), message, private=True, via="leader")
-        given = save_from_modal(ack, "message", lambda: services.thanks.give(team, request, notes))
+        given = save_from_modal(ack, "message", lambda: services.thanks.give(team, request, messages))
         if given is None:
             return None
         ack()
-        return Saved(notes, (leader_id, person_id))
+        return (leader_id, person_id)
 
     app.view("personal_thanks_submit")(**form(services, delivery, personal_thanks_sent))

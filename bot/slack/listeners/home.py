@@ -15,6 +15,7 @@ from bot.core.errors import PlatformUnavailable, StoreUnavailable
 from bot.core.ports import Team
 from bot.core.services import Services
 from bot.slack import blocks, home_blocks, modals
+from bot.slack.delivery import SlackDelivery
 from bot.slack.listeners.lazy import lazily
 from bot.slack.listeners.refresh import publish
 from bot.slack.listeners.replies import why_not
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 FAILURES = (StoreUnavailable, PlatformUnavailable)
 
 
-def register(app: App, services: Services) -> None:
+def register(app: App, services: Services, delivery: SlackDelivery) -> None:
     defaults = services.settings.defaults
 
     def home_opened(event: dict, client: WebClient, team: Team) -> None:
@@ -36,7 +37,7 @@ def register(app: App, services: Services) -> None:
             view = home_blocks.unavailable_view(why_not(exc))
         publish(client, user_id, view)
 
-    app.event("app_home_opened")(**lazily(services, home_opened))
+    app.event("app_home_opened")(**lazily(services, delivery, home_opened))
 
     def my_nudges(team: Team, user_id: str) -> dict:
         try:
@@ -59,7 +60,7 @@ def register(app: App, services: Services) -> None:
                     )
 
         work.__name__ = name
-        return lazily(services, work)
+        return lazily(services, delivery, work)
 
     app.action("home_suggest")(**opens(lambda *_: blocks.change_modal(defaults.change_max_chars), "home_suggest"))
     app.action("home_thank")(**opens(lambda *_: modals.thanks_modal(defaults.reason_max_chars), "home_thank"))

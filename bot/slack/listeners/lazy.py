@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable
 
 from slack_bolt import Ack, BoltContext
 from slack_bolt.kwargs_injection.args import Args
@@ -14,7 +13,6 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.core.errors import StoreUnavailable
-from bot.core.outbox import Message
 from bot.core.ports import Team
 from bot.core.services import Services
 from bot.slack.delivery import SlackDelivery
@@ -30,9 +28,10 @@ def acknowledge(ack: Ack) -> None:
     ack()
 
 
-def once(services: Services, work: Callable[..., None]) -> Callable[[Args], None]:
-    """`work` as a lazy function. A replay (the same signed request again) is skipped. Slack not answering while
-    the work replies is one log line; anything else is a bug and is logged with its traceback."""
+def once(services: Services, delivery: SlackDelivery, work: Callable[..., None]) -> Callable[[Args], None]:
+    """`work` as a lazy function. A replay (the same signed request again) is skipped. What the work saved with
+    its messages (the outbox) is sent when it is done. Slack not answering while the work replies is one log line;
+    anything else is a bug and is logged with its traceback."""
     names = list(inspect.signature(work).parameters)
 
     def run(args: Args) -> None:
@@ -43,52 +42,51 @@ def once(services: Services, work: Callable[..., None]) -> Callable[[Args], None
                 return
         except StoreUnavailable:
             pass  # the work finds the database down too, and says so
+        with services.outbox.claiming() as written:
+            try:
+                work(**{name: getattr(args, name) if hasattr(args, name) else args.context.get(name) for name in names})
+            except SlackApiError as exc:
+                log.warning("%s: Slack refused a reply (%s)", work.__name__, exc.response.get("error"))
+            except OSError as exc:
+                log.warning("%s: Slack did not answer a reply (%s)", work.__name__, type(exc).__name__)
+            except Exception:
+                log.exception("%s failed", work.__name__)
         try:
-            work(**{name: getattr(args, name) if hasattr(args, name) else args.context.get(name) for name in names})
-        except SlackApiError as exc:
-            log.warning("%s: Slack refused a reply (%s)", work.__name__, exc.response.get("error"))
-        except OSError as exc:
-            log.warning("%s: Slack did not answer a reply (%s)", work.__name__, type(exc).__name__)
+            delivery.send_claimed(team, written)
         except Exception:
-            log.exception("%s failed", work.__name__)
+            log.exception("sending what %s saved failed; the outbox tries again", work.__name__)
 
     run.__name__ = work.__name__  # Bolt tells lazy functions apart by name
     return run
 
 
-def lazily(services: Services, work: Callable[..., None], ack: Callable = acknowledge) -> dict:
+def lazily(services: Services, delivery: SlackDelivery, work: Callable[..., None], ack: Callable = acknowledge):
     """Keyword arguments for app.command/action/event/shortcut: ack now, `work` later and once."""
-    return {"ack": ack, "lazy": [once(services, work)]}
+    return {"ack": ack, "lazy": [once(services, delivery, work)]}
 
 
-@dataclass(frozen=True)
-class Saved:
-    """What a form saved: the messages (written with the record) to deliver, and whose Home to bring up to date."""
-
-    messages: Iterable[Message] = ()
-    homes: tuple[str | None, ...] = ()
-
-
-def form(services: Services, delivery: SlackDelivery, save: Callable[..., Saved | None]) -> dict:
+def form(services: Services, delivery: SlackDelivery, save: Callable[..., tuple[str | None, ...] | None]) -> dict:
     """Keyword arguments for app.view. `save(ack, body, view, team)` runs on the request's thread, because a form
-    shows its refusals inline in the ack; it acks and returns what it saved (None when it acked errors). Delivering
-    the messages and refreshing Homes follow on the work pool."""
+    shows its refusals inline in the ack; it acks and returns whose Home its save changed (None when it acked
+    errors). Sending the messages it saved with its record (the outbox) and refreshing Homes follow on the work
+    pool."""
 
     def acknowledge_form(ack: Ack, body: dict, view: dict, context: BoltContext, team: Team) -> None:
-        try:
-            saved = save(ack, body, view, team)
-        except Exception:
-            log.exception("%s failed", save.__name__)
-            ack(response_action="errors", errors={next(iter(_blocks(view)), "none"): NOT_SAVED})
-            return
-        if saved is not None:  # handed to the lazy function below in Bolt's copy of the context
-            context["deliver"] = sorted({message.lane for message in saved.messages})
-            context["homes"] = [user_id for user_id in saved.homes if user_id]
+        with services.outbox.claiming() as written:
+            try:
+                homes = save(ack, body, view, team)
+            except Exception:
+                log.exception("%s failed", save.__name__)
+                ack(response_action="errors", errors={next(iter(_blocks(view)), "none"): NOT_SAVED})
+                return
+        # handed to the lazy function below in Bolt's copy of the context
+        context["written"] = written
+        context["homes"] = [user_id for user_id in homes or () if user_id]
 
     def follow_up(context: BoltContext, client: WebClient, team: Team) -> None:
         try:
-            if context.get("deliver"):
-                services.outbox.deliver(delivery, context["deliver"])
+            if context.get("written") is not None:
+                delivery.send_claimed(team, context["written"])
             if context.get("homes"):
                 refresh_home(services, client, team, *context["homes"])
         except Exception:

@@ -14,8 +14,8 @@ from bot.core.errors import PlatformUnavailable, Refused, StoreUnavailable
 from bot.core.ports import Team
 from bot.core.services import Services
 from bot.slack import blocks, modals
-from bot.slack.delivery import Collected, SlackDelivery, dm
-from bot.slack.listeners.lazy import Saved, form, lazily
+from bot.slack.delivery import SlackDelivery, dm
+from bot.slack.listeners.lazy import form, lazily
 from bot.slack.listeners.refresh import refresh_home
 from bot.slack.listeners.replies import act_or_explain, save_from_modal
 from bot.slack.text import record_id
@@ -67,7 +67,7 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
         refresh_home(services, client, team, user_id)
 
     for action_id in ANSWERS:
-        app.action(action_id)(**lazily(services, answer))
+        app.action(action_id)(**lazily(services, delivery, answer))
 
     def open_from_nudge(what: str, view: dict, name: str):
         def work(body: dict, action: dict, client: WebClient, respond: Respond, team: Team) -> None:
@@ -89,15 +89,14 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
         return work
 
     suggest_form = blocks.change_modal(defaults.change_max_chars)
-    app.action("nudge_suggest")(**lazily(services, open_from_nudge("suggest", suggest_form, "nudge_suggest")))
+    app.action("nudge_suggest")(**lazily(services, delivery, open_from_nudge("suggest", suggest_form, "nudge_suggest")))
     thank_form = modals.thanks_modal(defaults.reason_max_chars)
-    app.action("nudge_thank")(**lazily(services, open_from_nudge("thank", thank_form, "nudge_thank")))
+    app.action("nudge_thank")(**lazily(services, delivery, open_from_nudge("thank", thank_form, "nudge_thank")))
 
-    def my_nudges_submitted(ack: Ack, body: dict, view: dict, team: Team) -> Saved | None:
+    def my_nudges_submitted(ack: Ack, body: dict, view: dict, team: Team) -> tuple[str, ...] | None:
         values = view["state"]["values"]
         choice = ((values.get("cadence", {}).get("choice") or {}).get("selected_option") or {}).get("value", "team")
         user_id = body["user"]["id"]
-        notes = Collected(lambda note: [dm(user_id, note)])
         saved = save_from_modal(
             ack,
             "cadence",
@@ -107,12 +106,12 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
                 None if choice == "team" else choice,
                 _selected_date(values, "day_off"),
                 _selected_date(values, "snooze"),
-                notes,
+                lambda note: [dm(user_id, note)],
             ),
         )
         if saved is None:
             return None
         ack()
-        return Saved(notes, (user_id,))
+        return (user_id,)
 
     app.view("my_nudges_submit")(**form(services, delivery, my_nudges_submitted))

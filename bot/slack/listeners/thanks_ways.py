@@ -17,8 +17,8 @@ from bot.core.ports import Team
 from bot.core.services import Services
 from bot.core.thanks import SOURCES, AlreadyCounted, NotAPerson, ThanksRequest
 from bot.slack import modals
-from bot.slack.delivery import Collected, SlackDelivery, thanks_messages
-from bot.slack.listeners.lazy import Saved, form, lazily
+from bot.slack.delivery import SlackDelivery, thanks_messages
+from bot.slack.listeners.lazy import form, lazily
 from bot.slack.listeners.refresh import refresh_home
 from bot.slack.listeners.replies import why_not
 from bot.slack.metadata import seal, unseal
@@ -49,7 +49,7 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
     max_chars = services.settings.defaults.reason_max_chars
     secret = services.settings.slack_signing_secret
 
-    def thanks_submitted(ack: Ack, body: dict, view: dict, team: Team) -> Saved | None:
+    def thanks_submitted(ack: Ack, body: dict, view: dict, team: Team) -> tuple[str, ...] | None:
         values = view["state"]["values"]
         recipients = tuple(u for u in _selected(values, "who", "users", "selected_users") or [] if isinstance(u, str))
         reason = _selected(values, "reason", "text", "value") or ""
@@ -70,9 +70,8 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
             source=source if source in SOURCES else None,
             message_ref=opened_by.get("message_ref"),
         )
-        messages = Collected(lambda given: thanks_messages(given, channel))
         try:
-            given = services.thanks.give(team, request, messages)
+            given = services.thanks.give(team, request, lambda given: thanks_messages(given, channel))
         except Refused as refusal:
             ack(response_action="errors", errors={refusal.field or "who": refusal.message})
             return None
@@ -80,7 +79,7 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
             ack(response_action="errors", errors={"reason": f"Not saved: {why_not(exc)}. Try again."})
             return None
         ack()
-        return Saved(messages, (given.giver.id, *(p.id for p in given.recipients)))
+        return (given.giver.id, *(p.id for p in given.recipients))
 
     app.view("thanks_submit")(**form(services, delivery, thanks_submitted))
 
@@ -116,7 +115,7 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
             log.warning("views.open failed: %s", exc.response.get("error"))
             respond("I couldn't open the form just now. Please choose *Thank the author* again.")
 
-    app.message_shortcut("thank_author")(**lazily(services, thank_author))
+    app.message_shortcut("thank_author")(**lazily(services, delivery, thank_author))
 
     def reaction_added(event: dict, body: dict, client: WebClient, team: Team) -> None:
         """The thanks reaction on a person's message thanks them, quietly: a DM to them, nothing in the channel."""
@@ -141,9 +140,8 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
             event_id=body.get("event_id"),
             message_ref=f"{channel}/{ts}",
         )
-        messages = Collected(lambda given: thanks_messages(given, channel, share=False))
         try:
-            given = services.thanks.give(team, request, messages)
+            given = services.thanks.give(team, request, lambda given: thanks_messages(given, channel, share=False))
         except (AlreadyCounted, NotAPerson):
             return  # a retried event, a second go at the same message, or a bot's message: nothing to say
         except Refused as refusal:
@@ -159,10 +157,9 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
                 "Remove it and add it again in a minute to try again.",
             )
             return
-        delivery.deliver(messages)
         refresh_home(services, client, team, given.giver.id, author)
 
-    app.event("reaction_added")(**lazily(services, reaction_added))
+    app.event("reaction_added")(**lazily(services, delivery, reaction_added))
 
 
 def _tell(client: WebClient, channel: str, user: str, text: str) -> None:

@@ -9,8 +9,8 @@ from slack_bolt import Ack, App
 from bot.core.errors import PlatformUnavailable, Refused, StoreUnavailable
 from bot.core.ports import Team
 from bot.core.services import Services
-from bot.slack.delivery import Collected, SlackDelivery, card
-from bot.slack.listeners.lazy import Saved, form
+from bot.slack.delivery import SlackDelivery, card
+from bot.slack.listeners.lazy import form
 from bot.slack.listeners.replies import why_not
 from bot.slack.metadata import unseal
 from bot.slack.text import conversation_id
@@ -33,7 +33,7 @@ def _choice(values: dict, block: str) -> list[str]:
 def register(app: App, services: Services, delivery: SlackDelivery) -> None:
     secret = services.settings.slack_signing_secret
 
-    def change_submitted(ack: Ack, body: dict, view: dict, team: Team) -> Saved | None:
+    def change_submitted(ack: Ack, body: dict, view: dict, team: Team) -> tuple[str, ...] | None:
         values = view["state"]["values"]
         text, obstacle = _text(values, "change"), _text(values, "obstacle")
         errors = {}
@@ -49,7 +49,6 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
         opened_in = (unseal(secret, view.get("private_metadata")) or {}).get("channel")
         channel_id = conversation_id(opened_in) or conversation_id(chosen)
         user_id = body["user"]["id"]
-        cards = Collected(lambda change: [card(change.id, channel_id, to=user_id)])
         try:
             services.changes.suggest(
                 team,
@@ -59,7 +58,7 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
                 obstacle=obstacle,
                 within_gift={"within": True, "outside": False}.get(gift[0]) if gift else None,
                 channel_id=channel_id,
-                cards=cards,
+                cards=lambda change: [card(change.id, channel_id, to=user_id)],
             )
         except Refused as refusal:
             ack(response_action="errors", errors={refusal.field or "change": refusal.message})
@@ -68,6 +67,6 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
             ack(response_action="errors", errors={"change": f"Not saved: {why_not(exc)}. Try again."})
             return None
         ack()
-        return Saved(cards, (user_id,))
+        return (user_id,)
 
     app.view("change_submit")(**form(services, delivery, change_submitted))
