@@ -16,3 +16,7 @@ class StoreUnavailable(Exception):
 
 class PlatformUnavailable(Exception):
     """The chat platform could not tell us what we needed, so nothing was saved."""
+
+
+class Replayed(Exception):
+    """The same signed request again: it was acted on the first time, so this time nothing is done."""

@@ -21,6 +21,7 @@ from functools import partial
 from sqlalchemy import Boolean, and_, bindparam, case, delete, func, insert, literal, null, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bot.core.errors import Replayed
 from bot.core.ports import SendFailed, Team, utc_now
 from bot.store.db import AFTER_COMMIT, Store
 from bot.store.models import OutboxMessage, SeenRequest, Workspace
@@ -166,6 +167,7 @@ _SQL = _statements()
 DUE, DUE_IN_LANES, CLAIM, INSERT = _SQL["due"], _SQL["due_in_lanes"], _SQL["claim"], _SQL["insert"]
 PENDING_IN_LANE, PENDING_IN_LANES = _SQL["pending_in_lane"], _SQL["pending_in_lanes"]
 MARK, RETRY = _SQL["mark"], _SQL["retry"]
+RECORD_REQUEST = insert(SeenRequest.__table__)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -357,17 +359,26 @@ class Replays:
         self.store, self.now = store, now
 
     def first_time(self, team: Team, key: str) -> bool:
-        """Record `key` (a request's signature); False if it was recorded before."""
-        workspace_id = self.store.workspace_id(team.platform, team.external_id)
+        """Record `key` (a request's signature) now; False if it was recorded before."""
         try:
-            with self.store.transaction() as conn:  # Core: this runs before every command, click and event
-                conn.execute(
-                    insert(SeenRequest.__table__),
-                    {"workspace_id": workspace_id, "key": key[:100], "seen_at": self.now()},
-                )
-        except IntegrityError:
+            with self.store.transaction() as conn:
+                self.recorder(team, key)(conn)
+        except Replayed:
             return False
         return True
+
+    def recorder(self, team: Team, key: str) -> Callable:
+        """Records `key` in the transaction it is given (a request's first: Store.one_connection), so a replay is
+        turned down with no transaction of its own; raises Replayed if it was recorded before."""
+        workspace_id = self.store.workspace_id(team.platform, team.external_id)
+
+        def record(conn) -> None:
+            try:  # a duplicate ends the transaction: it was a replay, and nothing of it may be kept
+                conn.execute(RECORD_REQUEST, {"workspace_id": workspace_id, "key": key[:100], "seen_at": self.now()})
+            except IntegrityError:
+                raise Replayed() from None
+
+        return record
 
     def forget_old(self) -> int:
         with self.store.session() as session:

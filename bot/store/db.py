@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,6 +22,14 @@ from bot.core.errors import StoreUnavailable
 from bot.store.models import Workspace
 
 log = logging.getLogger(__name__)
+
+
+class _Held:
+    connection: Connection | None = None
+    first: Callable[[Connection], None] | None = None  # to run in the first transaction, whichever it is
+
+
+_held: ContextVar[_Held | None] = ContextVar("store_connection", default=None)
 AFTER_COMMIT = "after_commit"  # in a transaction's info: what to run once it has committed
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -82,11 +92,54 @@ class Store:
         return cls(make_engine(url, **kwargs))
 
     @contextmanager
+    def one_connection(self, first: Callable[[Connection], None] | None = None) -> Iterator[None]:
+        """Every transaction in this block (one request's work) runs on one pooled connection, taken at the first:
+        one checkout and one liveness check (pre-ping) instead of one per transaction, which cost a /thanks more
+        than its own SQL did (benchmarks/README.md). `first` runs in the first transaction (or, if there was none,
+        in one of its own at the end): what the request must record with whatever it does."""
+        if _held.get() is not None:
+            yield
+            return
+        held = _Held()
+        held.first = first
+        token = _held.set(held)
+        try:
+            yield
+            if held.first is not None:
+                with self.transaction():
+                    pass  # runs `first`
+        finally:
+            _held.reset(token)
+            if held.connection is not None:
+                with contextlib.suppress(OperationalError, InterfaceError):
+                    held.connection.close()
+
+    @contextmanager
+    def _connection(self) -> Iterator[Connection]:
+        held = _held.get()
+        if held is None:
+            with self.engine.connect() as conn:
+                yield conn
+            return
+        if held.connection is None or held.connection.closed:
+            held.connection = self.engine.connect()
+        yield held.connection
+
+    @staticmethod
+    def _begun(conn: Connection) -> None:
+        """In a transaction just begun: run what the request's first transaction must also do."""
+        held = _held.get()
+        if held is not None and held.first is not None:
+            first, held.first = held.first, None
+            first(conn)
+
+    @contextmanager
     def session(self) -> Iterator[Session]:
         """A transaction: committed when the block ends, rolled back if it raises. Callables appended to
         `session.info[AFTER_COMMIT]` run once it has committed (never if it rolled back)."""
-        with _answering(), self._sessions.begin() as session:
+        with _answering(), self._connection() as conn, self._sessions(bind=conn) as session, session.begin():
             hooks = session.info[AFTER_COMMIT] = []
+            self._begun(session.connection())
             yield session
         for hook in hooks:
             hook()
@@ -94,9 +147,10 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """The same, in Core, for a hot path that needs no ORM objects (benchmarks/README.md)."""
-        with _answering(), self.engine.begin() as conn:
+        with _answering(), self._connection() as conn, conn.begin():
             hooks = conn.info[AFTER_COMMIT] = []
             try:
+                self._begun(conn)
                 yield conn
             finally:
                 conn.info.pop(AFTER_COMMIT, None)  # the pooled connection's info outlives this transaction

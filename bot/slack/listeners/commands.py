@@ -11,7 +11,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.core.errors import PlatformUnavailable, Refused, StoreUnavailable
+from bot.core.errors import PlatformUnavailable, Refused, Replayed, StoreUnavailable
 from bot.core.ports import Team
 from bot.core.services import Services
 from bot.core.thanks import ThanksRequest
@@ -58,6 +58,8 @@ def save_or_explain(respond: Respond, what: str, typed: str, save: Callable[[], 
         return save()
     except Refused as refusal:
         respond(escape(refusal.message))
+    except Replayed:
+        raise  # the same request again: it says nothing
     except Exception as exc:
         if not isinstance(exc, FAILURES):
             log.exception("saving a %s failed", what)

@@ -12,7 +12,7 @@ from slack_bolt.kwargs_injection.args import Args
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.core.errors import StoreUnavailable
+from bot.core.errors import Replayed, StoreUnavailable
 from bot.core.ports import Team
 from bot.core.services import Services
 from bot.slack.delivery import SlackDelivery
@@ -29,32 +29,32 @@ def acknowledge(ack: Ack) -> None:
 
 
 def once(services: Services, delivery: SlackDelivery, work: Callable[..., None]) -> Callable[[Args], None]:
-    """`work` as a lazy function. A replay (the same signed request again) is skipped. What the work saved with
-    its messages (the outbox) is sent when it is done. Slack not answering while the work replies is one log line;
+    """`work` as a lazy function, on one database connection. Its first transaction also records the request's
+    signature, so a replay (the same signed request again) is turned down there. What the work saved with its
+    messages (the outbox) is sent when it is done. Slack not answering while the work replies is one log line;
     anything else is a bug and is logged with its traceback."""
     names = list(inspect.signature(work).parameters)
 
     def run(args: Args) -> None:
         key, team = signature(args.request), args.context.get("team")
         try:
-            if key and team and not services.replays.first_time(team, key):
-                log.info("ignored a replayed request (%s)", work.__name__)
-                return
+            first = services.replays.recorder(team, key) if key and team else None
         except StoreUnavailable:
-            pass  # the work finds the database down too, and says so
-        with services.outbox.claiming() as written:
-            try:
-                work(**{name: getattr(args, name) if hasattr(args, name) else args.context.get(name) for name in names})
-            except SlackApiError as exc:
-                log.warning("%s: Slack refused a reply (%s)", work.__name__, exc.response.get("error"))
-            except OSError as exc:
-                log.warning("%s: Slack did not answer a reply (%s)", work.__name__, type(exc).__name__)
-            except Exception:
-                log.exception("%s failed", work.__name__)
+            first = None  # the work finds the database down too, and says so
         try:
-            delivery.send_claimed(team, written)
+            with services.store.one_connection(first), services.outbox.claiming() as written:
+                try:
+                    work(**{n: getattr(args, n) if hasattr(args, n) else args.context.get(n) for n in names})
+                except (SlackApiError, OSError) as exc:
+                    error = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
+                    log.warning("%s: Slack did not take a reply (%s)", work.__name__, error)
+                delivery.send_claimed(team, written)
+        except Replayed:
+            log.info("ignored a replayed request (%s)", work.__name__)
+        except StoreUnavailable:
+            log.warning("%s: the database isn't answering", work.__name__)
         except Exception:
-            log.exception("sending what %s saved failed; the outbox tries again", work.__name__)
+            log.exception("%s failed", work.__name__)
 
     run.__name__ = work.__name__  # Bolt tells lazy functions apart by name
     return run
