@@ -6,7 +6,9 @@ charged to that app's process. Prints its URL on the first line of stdout, then 
         --rate-limit-every 20 --retry-after 1
 
 `GET /_stats` gives the calls so far per method (from FakeSlack). `GET /_dms` gives, per channel, how many
-chat.postMessage calls were answered `ok` (a call answered 429 delivers nothing, so it is not counted).
+chat.postMessage calls were answered `ok` (a call answered 429 delivers nothing, so it is not counted). `GET /_said`
+lists every post and response_url reply answered, with its channel and first 300 characters; `POST /_down?seconds=N`
+makes the fake answer 503 to everything for N seconds (Slack down).
 """
 
 from __future__ import annotations
@@ -43,6 +45,19 @@ class BenchFakeSlack(FakeSlack):
         self._posts = 0
 
     def _answer(self, path: str, params: dict, token: str | None) -> tuple[int, dict, dict | str]:
+        if path == "/_said":  # what people were shown: each answered post or reply, its channel and first words
+            with self._changed:
+                said = [
+                    {
+                        "method": c.method,
+                        "channel": c.params.get("channel"),
+                        "text": c.text()[:300],
+                        "in_channel": c.params.get("response_type") == "in_channel",
+                    }
+                    for c in self.calls
+                    if c.method == "response_url" or (c.method == "chat.postMessage" and c.result.get("ok"))
+                ]
+            return 200, {"Content-Type": "application/json"}, {"said": said}
         if path == "/_dms":
             with self._changed:
                 delivered = Counter(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -32,6 +33,7 @@ FIRST_RETRY = timedelta(seconds=10)
 LONGEST_WAIT = timedelta(minutes=15)
 GIVE_UP_AFTER = timedelta(hours=24)  # an outage longer than a day: the message is recorded as not sent
 BATCH = 200
+WAITING_PAUSES = (0.05, 0.2)  # a message written behind another process's is tried again after these (seconds)
 
 
 @dataclass(frozen=True)
@@ -70,16 +72,16 @@ class Claimed:
 @dataclass
 class Written:
     """What a request's work wrote to the outbox, known once its transactions commit: the messages it claimed as
-    it wrote them, and every lane it wrote in (a message left waiting behind another is sent by whoever is first
-    to see its lane free)."""
+    it wrote them, and the lanes where it had to leave one waiting behind an earlier message."""
 
     claimed: list[Claimed] = field(default_factory=list)
-    lanes: set[str] = field(default_factory=set)
+    waiting: set[str] = field(default_factory=set)
 
     def commit(self, claimed: Claimed | None, lane: str) -> None:
         if claimed is not None:
             self.claimed.append(claimed)
-        self.lanes.add(lane)
+        else:
+            self.waiting.add(lane)
 
 
 _written: ContextVar[Written | None] = ContextVar("outbox_written", default=None)
@@ -151,9 +153,9 @@ def _statements():
         "pending_in_lane": select(t.c.id)
         .where(t.c.workspace_id == bindparam("workspace_id"), t.c.lane == bindparam("lane"), t.c.state == "pending")
         .limit(1),
-        "pending_in_lanes": select(t.c.id)
-        .where(t.c.lane.in_(lanes), t.c.state == "pending", t.c.due_at <= now)
-        .limit(1),
+        "mark_sent": update(t)
+        .where(t.c.id.in_(bindparam("ids", expanding=True)))
+        .values(state="sent", payload=None, error=None, sent_at=now),
         "mark": update(t)
         .where(t.c.id == bindparam("message_id"))
         .values(state=bindparam("to_state"), payload=None, error=bindparam("why"), sent_at=now),
@@ -165,8 +167,8 @@ def _statements():
 
 _SQL = _statements()
 DUE, DUE_IN_LANES, CLAIM, INSERT = _SQL["due"], _SQL["due_in_lanes"], _SQL["claim"], _SQL["insert"]
-PENDING_IN_LANE, PENDING_IN_LANES = _SQL["pending_in_lane"], _SQL["pending_in_lanes"]
-MARK, RETRY = _SQL["mark"], _SQL["retry"]
+PENDING_IN_LANE = _SQL["pending_in_lane"]
+MARK, MARK_SENT, RETRY = _SQL["mark"], _SQL["mark_sent"], _SQL["retry"]
 RECORD_REQUEST = insert(SeenRequest.__table__)
 
 
@@ -216,12 +218,17 @@ class Outbox:
                     partial(written.commit, claimed if row.state == "sending" else None, message.lane)
                 )
 
+    def write(self, team: Team, messages: Iterable[Message]) -> None:
+        """Messages that follow no record of their own (a reply Slack could not take just now), in a transaction of
+        their own."""
+        workspace_id = self.store.workspace_id(team.platform, team.external_id)
+        with self.store.transaction() as conn:
+            self.add(conn, workspace_id, messages)
+
     def send_claimed(self, send: Send, team: Team, written: Written) -> DeliveryReport:
-        """Send what this process claimed as it wrote it, in order; mark it in one transaction; then send anything
-        waiting in the lanes it wrote in (behind these, or behind another process's)."""
-        report, done, claimed, lanes = DeliveryReport(), [], written.claimed, written.lanes
-        if not lanes:
-            return report
+        """Send what this process claimed as it wrote it, in order, and mark it in one statement; then what it had to
+        leave waiting behind an earlier message, once that one is out (or, if it is slow, at the next drain)."""
+        report, done, claimed = DeliveryReport(), [], written.claimed
         for n, message in enumerate(claimed):
             try:
                 send(team, message.kind, message.payload, message.created_at)
@@ -238,18 +245,21 @@ class Outbox:
                 continue
             done.append(message.id)
             report.sent += 1
-        now = self.now()
-        with self.store.transaction() as conn:
-            if done:
-                conn.execute(MARK, [{"message_id": i, "to_state": "sent", "why": None, "now": now} for i in done])
-            waiting = conn.execute(PENDING_IN_LANES, {"lanes": sorted(lanes), "now": now}).first()
-        if waiting is not None:
-            later = self.deliver(send, lanes)
+        if done:
+            with self.store.transaction() as conn:
+                conn.execute(MARK_SENT, {"ids": done, "now": self.now()})
+        for pause in (0.0, *WAITING_PAUSES):
+            if not written.waiting:
+                break
+            time.sleep(pause)
+            later = self.deliver(send, written.waiting)
             report.sent, report.retrying, report.failed = (
                 report.sent + later.sent,
                 report.retrying + later.retrying,
                 report.failed + later.failed,
             )
+            if later.sent or later.failed or later.retrying:
+                break
         return report
 
     def deliver(self, send: Send, lanes: Collection[str] | None = None, limit: int = BATCH) -> DeliveryReport:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
@@ -116,6 +117,29 @@ def thanks_messages(
 
 def respond(lane: str, url: str, body: dict, instead: dict | None = None) -> Message:
     return Message(lane, "respond", {"url": url, "body": body, "instead": instead})
+
+
+class DurableRespond:
+    """Bolt's respond, for the work after an ack: a reply Slack cannot take right now (it is down, or busy) is kept
+    in the outbox and sent when it is back, within the half hour a response_url is good for. So a person whose
+    thank-you was not saved because Slack was down is still told so."""
+
+    def __init__(self, respond: Respond, outbox: Outbox, team: Team, user_id: str):
+        self.respond, self.outbox, self.team, self.user_id = respond, outbox, team, user_id
+
+    def __call__(self, text: str = "", **fields) -> None:
+        try:
+            reply = self.respond(text=text, **fields)
+            status = reply.status_code
+        except OSError:
+            status = None
+        if status is not None and status < 500 and status != 429:
+            return  # taken, or refused for good (an expired response_url): keeping it would not help
+        body = {"text": text} | {k: v for k, v in fields.items() if v is not None}
+        try:
+            self.outbox.write(self.team, [respond(f"respond:{self.user_id}", self.respond.response_url, body)])
+        except StoreUnavailable:
+            log.warning("a reply was lost: neither Slack nor the database answered")
 
 
 def card(change_id: int, channel: str | None, ts: str | None = None, **extra) -> Message:

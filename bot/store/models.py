@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -284,7 +285,15 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_state_due_at", "state", "due_at"),  # what is due now
-        Index("ix_outbox_workspace_id_lane_id", "workspace_id", "lane", "id"),  # nothing overtakes in a lane
+        # Nothing overtakes in a lane: what is still waiting there is found without reading what was sent.
+        Index(
+            "ix_outbox_waiting_in_lane",
+            "workspace_id",
+            "lane",
+            "id",
+            postgresql_where=text("state IN ('pending', 'sending')"),
+            sqlite_where=text("state IN ('pending', 'sending')"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

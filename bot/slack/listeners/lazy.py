@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from bot.core.errors import Replayed, StoreUnavailable
 from bot.core.ports import Team
 from bot.core.services import Services
-from bot.slack.delivery import SlackDelivery
+from bot.slack.delivery import DurableRespond, SlackDelivery
 from bot.slack.listeners.refresh import refresh_home
 from bot.slack.middleware import signature
 
@@ -43,8 +43,11 @@ def once(services: Services, delivery: SlackDelivery, work: Callable[..., None])
             first = None  # the work finds the database down too, and says so
         try:
             with services.store.one_connection(first), services.outbox.claiming() as written:
+                given = {n: getattr(args, n) if hasattr(args, n) else args.context.get(n) for n in names}
+                if given.get("respond") is not None and team is not None:
+                    given["respond"] = DurableRespond(given["respond"], services.outbox, team, args.context.user_id)
                 try:
-                    work(**{n: getattr(args, n) if hasattr(args, n) else args.context.get(n) for n in names})
+                    work(**given)
                 except (SlackApiError, OSError) as exc:
                     error = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
                     log.warning("%s: Slack did not take a reply (%s)", work.__name__, error)

@@ -33,7 +33,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
     )
     op.create_index("ix_outbox_state_due_at", "outbox", ["state", "due_at"])
-    op.create_index("ix_outbox_workspace_id_lane_id", "outbox", ["workspace_id", "lane", "id"])
+    waiting = sa.text("state IN ('pending', 'sending')")
+    op.create_index(
+        "ix_outbox_waiting_in_lane",
+        "outbox",
+        ["workspace_id", "lane", "id"],
+        postgresql_where=waiting,
+        sqlite_where=waiting,
+    )
     op.create_table(
         "seen_requests",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -52,6 +59,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_seen_requests_seen_at"), table_name="seen_requests")
     op.drop_table("seen_requests")
-    op.drop_index("ix_outbox_workspace_id_lane_id", table_name="outbox")
+    op.drop_index("ix_outbox_waiting_in_lane", table_name="outbox")
     op.drop_index("ix_outbox_state_due_at", table_name="outbox")
     op.drop_table("outbox")
