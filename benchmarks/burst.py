@@ -37,6 +37,7 @@ from thanks_load import (
     run_load,
     scalar,
     vacuum_analyze,
+    wait_complete,
     wait_healthy,
 )
 
@@ -179,6 +180,9 @@ def main(argv: list[str] | None = None) -> None:
             wait_healthy(server, port)
             traffic = Traffic(fake_url, args.users)
             warm = run_load(port, traffic.raw(args.warmup, port), 50)
+            # The warm-up's acks come back before its work is done: wait for its last DM, so the burst meets an
+            # idle server.
+            wait_complete(fake_url, {"chat.postMessage": args.warmup, "response_url": args.warmup}, timeout=300)
             vacuum_analyze(db_url)
             print(f"logs in {logs}; warm-up: {args.warmup} thank-yous, statuses {dict(warm.statuses)}", flush=True)
             slack = SlackRequests(SIGNING_SECRET, "T0BENCH", fake_url + "/response/")
@@ -202,7 +206,9 @@ def main(argv: list[str] | None = None) -> None:
         finally:
             server.stop()
             figures["stored"] = scalar(db_url, "SELECT count(*) FROM thanks")
-            figures["outbox left waiting"] = scalar(db_url, "SELECT count(*) FROM outbox WHERE state <> 'sent'")
+            figures["outbox not sent"] = scalar(
+                db_url, "SELECT string_agg(state || ' ' || coalesce(error, ''), '; ') FROM outbox WHERE state <> 'sent'"
+            )
     finally:
         fake.stop()
     figures["machine"]["load after"] = load_average()

@@ -22,7 +22,7 @@ from functools import partial
 from sqlalchemy import Boolean, and_, bindparam, case, delete, func, insert, literal, null, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.core.errors import Replayed
+from bot.core.errors import Replayed, StoreUnavailable
 from bot.core.ports import SendFailed, Team, utc_now
 from bot.store.db import AFTER_COMMIT, Store
 from bot.store.models import OutboxMessage, SeenRequest, Workspace
@@ -34,6 +34,7 @@ LONGEST_WAIT = timedelta(minutes=15)
 GIVE_UP_AFTER = timedelta(hours=24)  # an outage longer than a day: the message is recorded as not sent
 BATCH = 200
 WAITING_PAUSES = (0.05, 0.2)  # a message written behind another process's is tried again after these (seconds)
+MARK_PAUSES = (0.5, 1, 2, 4, 8)  # marking what was sent waits out a database restart (about 15 s in all)
 
 
 @dataclass(frozen=True)
@@ -246,8 +247,7 @@ class Outbox:
             done.append(message.id)
             report.sent += 1
         if done:
-            with self.store.transaction() as conn:
-                conn.execute(MARK_SENT, {"ids": done, "now": self.now()})
+            self._mark_sent(done)
         for pause in (0.0, *WAITING_PAUSES):
             if not written.waiting:
                 break
@@ -261,6 +261,20 @@ class Outbox:
             if later.sent or later.failed or later.retrying:
                 break
         return report
+
+    def _mark_sent(self, ids: list[int]) -> None:
+        """Slack has these: record it, through a database that blinks (a restart) if need be, since a message left
+        marked as being sent is sent again after a while, and would then arrive twice."""
+        for pause in MARK_PAUSES:
+            try:
+                with self.store.transaction() as conn:
+                    conn.execute(MARK_SENT, {"ids": ids, "now": self.now()})
+                return
+            except StoreUnavailable:
+                log.warning("could not mark %d sent messages; trying again in %.0f s", len(ids), pause)
+                time.sleep(pause)
+        with self.store.transaction() as conn:
+            conn.execute(MARK_SENT, {"ids": ids, "now": self.now()})
 
     def deliver(self, send: Send, lanes: Collection[str] | None = None, limit: int = BATCH) -> DeliveryReport:
         """Send what is due, oldest first, in these lanes (or all): the clock's drain, and what was left waiting. A

@@ -132,6 +132,8 @@ class SlackGate:
         self.verifier = SignatureVerifier(signing_secret)
         self.metrics_token = metrics_token
         self.acks = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ack")
+        # /healthz and /metrics never queue behind a burst of Slack's requests: a load balancer must hear the truth.
+        self.checks = ThreadPoolExecutor(max_workers=2, thread_name_prefix="health")
         self.on_stop: list[Callable[[], None]] = []
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
@@ -144,16 +146,16 @@ class SlackGate:
         if path == "/slack/events":
             answer = await self._slack(scope, receive) if method == "POST" else plain(405, "POST only")
         elif path == "/healthz" and method in ("GET", "HEAD"):
-            answer = await self._in_thread(self._health)
+            answer = await self._in_thread(self._health, pool=self.checks)
         elif path == "/metrics" and method == "GET" and self.metrics_token:
-            answer = await self._in_thread(self._metrics, _headers(scope).get("authorization", ""))
+            answer = await self._in_thread(self._metrics, _headers(scope).get("authorization", ""), pool=self.checks)
         else:
             answer = plain(404, "Not Found")
         if answer is not None:
             await _send(send, answer, head_only=method == "HEAD")
 
-    async def _in_thread(self, fn: Callable, *args):
-        return await asyncio.get_running_loop().run_in_executor(self.acks, fn, *args)
+    async def _in_thread(self, fn: Callable, *args, pool: Executor | None = None):
+        return await asyncio.get_running_loop().run_in_executor(pool or self.acks, fn, *args)
 
     async def _slack(self, scope: dict, receive: Callable) -> Answer | None:
         started = time.perf_counter()
@@ -176,9 +178,10 @@ class SlackGate:
         except TimeoutError:
             return self._logged("slow", started, plain(408, "Request body took too long"))
         query = scope.get("query_string", b"").decode("latin-1")
-        return await self._in_thread(self._answer, bytes(body), headers, query, started)
+        return await self._in_thread(self.answer, bytes(body), headers, query, started)
 
-    def _answer(self, raw: bytes, headers: dict[str, str], query: str, started: float) -> Answer:
+    def answer(self, raw: bytes, headers: dict[str, str], query: str, started: float) -> Answer:
+        """One request, read whole: checked, handed to Bolt, answered, logged."""
         try:
             return self._checked(raw, headers, query, started)
         except Exception:
@@ -262,6 +265,7 @@ class SlackGate:
                 time.sleep(0.1)
             self.work.shutdown(wait=False, cancel_futures=False)
         self.acks.shutdown(wait=False)
+        self.checks.shutdown(wait=False)
 
 
 def _headers(scope: dict) -> dict[str, str]:

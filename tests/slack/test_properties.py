@@ -113,7 +113,7 @@ def typed(fake_slack, store, settings, database_url):
         fake_slack.clear()
         before = counts()
         body = bot_requests.command(command, text, who)
-        answer = gate._answer(
+        answer = gate.answer(
             body.encode(), {k.lower(): v for k, v in bot_requests.sign(body).items()}, "", time.perf_counter()
         )
         return answer, list(fake_slack.calls), before, counts()
