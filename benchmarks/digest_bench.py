@@ -31,7 +31,8 @@ from sqlalchemy import event
 from thanks_load import load_average, machine, statement_shape
 
 from bot.app import build_services
-from bot.core.ports import Team
+from bot.core.digests import ChannelReaders
+from bot.core.ports import Audience, Team
 from bot.settings import Defaults, Settings
 from bot.slack import digest_blocks
 from bot.store.db import Store
@@ -65,6 +66,9 @@ class NoPlatform:
 
     def everyone(self, team):
         return []
+
+    def audience(self, team, channel_id):
+        return Audience(public=True)  # every thank-you quotable: the manager's copy shows all three highlights
 
 
 def team_id(n: int) -> str:
@@ -299,8 +303,10 @@ def measure(url: str, repeats: int, cadence: str) -> dict:
         started = time.perf_counter()
         digest = services.digests.compute(team, AT)
         computed = time.perf_counter()
-        dm = digest_blocks.digest_message(digest, manager=True)
-        post = digest_blocks.digest_message(digest, manager=False)
+        # Each copy picks what its reader may be quoted (a manager's asks who may read each channel it quotes).
+        readers = ChannelReaders(NoPlatform(), team)
+        dm = digest_blocks.digest_message(services.digests.copy_for(digest, "U00000001", readers), manager=True)
+        post = digest_blocks.digest_message(services.digests.copy_for(digest, None, readers), manager=False)
         rendered = time.perf_counter()
         compute_ms.append((computed - started) * 1000)
         render_ms.append((rendered - computed) * 1000)

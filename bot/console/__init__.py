@@ -26,6 +26,7 @@ from bot.core.changes import STATUSES
 from bot.core.ports import Team
 from bot.core.services import Services
 from bot.settings import Settings
+from bot.slack.web import for_bolt
 
 CHANNELS = {"C0GENERAL": "general"}
 NUDGE_BUTTONS = {
@@ -358,7 +359,7 @@ class Console:
         self.show_new()
 
     def dispatch(self, body: str, show_body: bool = True):
-        response = self.app.dispatch(BoltRequest(body=body, headers=self.requests.sign(body)))
+        response = self.app.dispatch(BoltRequest(body=for_bolt(body, None), headers=self.requests.sign(body)))
         if show_body and response.body:
             try:
                 text = json.loads(response.body).get("text", "")

@@ -14,6 +14,7 @@ Kinds of message:
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -55,6 +56,7 @@ PERMANENT = {
     "expired_url",
     "used_url",
 }
+ERROR_CODE = re.compile(r"[a-z0-9_.]{1,60}")  # Slack's error codes, as against a proxy's HTML page
 OUTAGE = {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
 
 
@@ -63,13 +65,12 @@ def send_failure(exc: Exception) -> SendFailed:
     if isinstance(exc, SlackApiError):
         response = exc.response
         status = response.status_code
-        error = (response.get("error") if isinstance(response.data, dict) else None) or f"http {status}"
+        said = response.get("error") if isinstance(response.data, dict) else None
+        error = said if isinstance(said, str) and ERROR_CODE.fullmatch(said) else f"http {status}"  # not a page
         if status == 429:
             wait = (response.headers or {}).get("Retry-After") or (response.headers or {}).get("retry-after")
             return SendFailed("ratelimited", False, retry_after=float(wait or 1))
-        if status >= 500:
-            return SendFailed(f"http {status}", False, outage=True)
-        if error in OUTAGE:
+        if status >= 500 or error in OUTAGE:
             return SendFailed(error, False, outage=True)
         return SendFailed(error, permanent=error in PERMANENT)
     return SendFailed(f"connection: {type(exc).__name__}", False, outage=True)

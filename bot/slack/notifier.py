@@ -12,23 +12,12 @@ from bot.core.changes import ChangeView
 from bot.core.digests import Digest
 from bot.core.errors import PlatformUnavailable
 from bot.core.policy import is_away
-from bot.core.ports import SendFailed, Team
+from bot.core.ports import Team
 from bot.slack import blocks, digest_blocks
+from bot.slack.delivery import send_failure
 from bot.slack.directory import SlackDirectory
 
 log = logging.getLogger(__name__)
-# Errors that will not go away by trying again: the person or the conversation is gone.
-PERMANENT = {
-    "user_not_found",
-    "account_inactive",
-    "cannot_dm_bot",
-    "channel_not_found",
-    "is_archived",
-    "user_disabled",
-    "not_in_channel",
-    "restricted_action",
-    "messages_tab_disabled",
-}
 
 
 class SlackNotifier:
@@ -38,11 +27,8 @@ class SlackNotifier:
     def _post(self, user_id: str, text: str, message_blocks: list[dict] | None) -> None:
         try:
             self.client.chat_postMessage(channel=user_id, text=text, blocks=message_blocks)
-        except SlackApiError as exc:
-            error = exc.response.get("error") or f"http {exc.response.status_code}"
-            raise SendFailed(error, permanent=error in PERMANENT) from exc
-        except OSError as exc:
-            raise SendFailed(f"connection: {type(exc).__name__}", permanent=False) from exc
+        except (SlackApiError, OSError) as exc:
+            raise send_failure(exc) from exc
 
     def nudge(self, team: Team, user_id: str, prompt: str, send_id: int) -> None:
         self._post(user_id, *blocks.nudge(prompt, send_id))

@@ -272,3 +272,11 @@ def test_the_usage_lists_the_values_this_workspace_chose(slack):
     slack.services.workspaces.update(Team("slack", "T0SAMPLE"), DANI, {"values": ["kind", "brave"]})
     slack.thanks("help", ALICE)
     assert "Tag a value with `#kind, #brave`." in slack.said()[0].text()
+
+
+def test_the_word_payload_in_a_thank_you_is_just_a_word(slack, store):
+    """Bolt reads any form body with "payload" in it as a button's payload; found by the property tests."""
+    assert slack.thanks(f"{mention(BOB)} for fixing the payload of the referral form", ALICE).status == 200
+    [post] = slack.said()
+    assert post.params["response_type"] == "in_channel" and "fixing the payload of the referral form" in post.text()
+    assert count(store) == 1

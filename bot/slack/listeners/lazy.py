@@ -51,7 +51,8 @@ def once(services: Services, delivery: SlackDelivery, work: Callable[..., None])
                 except (SlackApiError, OSError) as exc:
                     error = exc.response.get("error") if isinstance(exc, SlackApiError) else type(exc).__name__
                     log.warning("%s: Slack did not take a reply (%s)", work.__name__, error)
-                delivery.send_claimed(team, written)
+                finally:  # whatever became of the rest, what was saved goes out
+                    delivery.send_claimed(team, written)
         except Replayed:
             log.info("ignored a replayed request (%s)", work.__name__)
         except StoreUnavailable:
