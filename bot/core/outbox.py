@@ -229,7 +229,7 @@ class Outbox:
     def send_claimed(self, send: Send, team: Team, written: Written) -> DeliveryReport:
         """Send what this process claimed as it wrote it, in order, and mark it in one statement; then what it had to
         leave waiting behind an earlier message, once that one is out (or, if it is slow, at the next drain)."""
-        report, done, claimed = DeliveryReport(), [], written.claimed
+        report, done, claimed, outage = DeliveryReport(), [], written.claimed, False
         for n, message in enumerate(claimed):
             try:
                 send(team, message.kind, message.payload, message.created_at)
@@ -238,7 +238,8 @@ class Outbox:
                 self._count(report, outcome)
                 if outcome.startswith("outage"):  # the rest wait for the next pass, as they would in deliver()
                     self._release([c.id for c in claimed[n + 1 :]], failure)
-                    return report
+                    outage = True
+                    break
                 continue
             except Exception:
                 log.exception("an outbox message could not be sent")
@@ -246,10 +247,10 @@ class Outbox:
                 continue
             done.append(message.id)
             report.sent += 1
-        if done:
+        if done:  # before anything else: a message sent and not marked would be sent again
             self._mark_sent(done)
         for pause in (0.0, *WAITING_PAUSES):
-            if not written.waiting:
+            if outage or not written.waiting:
                 break
             time.sleep(pause)
             later = self.deliver(send, written.waiting)

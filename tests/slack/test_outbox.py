@@ -127,3 +127,14 @@ def test_a_message_claimed_by_a_process_that_died_is_sent_again_after_two_minute
     slack.delivery.deliver()
     [dm] = slack.fake.calls_to("chat.postMessage")
     assert dm.params["channel"] == BOB and "favour #3" in dm.text()
+
+
+def test_when_slack_goes_down_between_a_post_and_its_dm_the_post_is_not_sent_again(slack, store, clock):
+    met_everyone(slack)
+    slack.fake.fail("chat.postMessage", "service_unavailable", status=503)  # the DM, after the post went out
+    slack.thanks(f"{mention(BOB)} for favour #5", ALICE)
+    clock.advance(minutes=5)
+    slack.delivery.deliver()
+    posts = [c for c in slack.said() if c.params.get("response_type") == "in_channel"]
+    dms = [c for c in slack.fake.calls_to("chat.postMessage") if "_failed" not in c.params]
+    assert len(posts) == 1 and len(dms) == 1, "each once: the post was marked sent before the DM's retry"
