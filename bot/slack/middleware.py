@@ -17,9 +17,8 @@ from bot.slack.text import escape, plain
 
 log = logging.getLogger(__name__)
 ACK_BUDGET = 2.0  # seconds after a request is read by which its ack must be on its way (Slack allows 3)
-BUSY = (
-    ":hourglass: I'm swamped right now, so this was *not* saved and nothing was posted. Please try again in a minute."
-)
+BUSY_START = ":hourglass: I'm swamped right now"
+BUSY = BUSY_START + ", so this was *not* saved and nothing was posted. Please try again in a minute."
 SYNCHRONOUS = ("view_submission", "view_closed", "block_suggestion")  # answered in the ack; no lazy work
 
 

@@ -12,6 +12,7 @@ One log line per request says what kind it was, the answer and how long it took;
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import logging
 import os
@@ -25,6 +26,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot import metrics
 from bot.core.outbox import Outbox
+from bot.slack.middleware import BUSY_START
 from bot.store.db import Store
 
 log = logging.getLogger("bot.web")
@@ -236,11 +238,11 @@ class SlackGate:
         if self.work is not None:
             metrics.WORK_WAITING.set(getattr(self.work, "pending", 0))
         log.info(
-            "request kind=%s status=%d ms=%.1f%s",
+            "request kind=%s status=%d ms=%.1f outcome=%s",
             json.dumps(kind),
             answer.status,
             took * 1000,
-            " outcome=busy" if answer.status == 503 else "",
+            outcome(answer),
         )
         return answer
 
@@ -252,7 +254,7 @@ class SlackGate:
         return Answer(200 if ok else 503, body, "application/json")
 
     def _metrics(self, authorization: str) -> Answer:
-        if authorization != f"Bearer {self.metrics_token}":
+        if not hmac.compare_digest(authorization.encode(), f"Bearer {self.metrics_token}".encode()):
             return plain(401, "A bearer token is needed")
         body, content_type = metrics.exposition(self.outbox)
         return Answer(200, body, content_type)
@@ -278,6 +280,15 @@ class SlackGate:
             self.work.shutdown(wait=False, cancel_futures=False)
         self.acks.shutdown(wait=False)
         self.checks.shutdown(wait=False)
+
+
+def outcome(answer: Answer) -> str:
+    """The request line's outcome: acked (the work follows), busy (refused for now), refused (4xx) or error."""
+    if answer.status == 503 or (answer.status == 200 and BUSY_START.encode() in answer.body):
+        return "busy"
+    if answer.status >= 500:
+        return "error"
+    return "refused" if answer.status >= 400 else "acked"
 
 
 def _headers(scope: dict) -> dict[str, str]:
