@@ -8,6 +8,7 @@ import logging
 import signal
 import time
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -18,6 +19,9 @@ from bot.core.errors import StoreUnavailable
 from bot.core.nudges import TickReport
 from bot.core.ports import Team
 from bot.core.services import Services
+
+if TYPE_CHECKING:
+    from bot.app import Slack
 
 log = logging.getLogger(__name__)
 TICK_MINUTES = 5
@@ -75,7 +79,7 @@ def housekeeping(services: Services) -> None:
         log.warning("housekeeping: the database isn't answering; it runs again in an hour")
 
 
-def run(slack, team: Team, metrics_port: int | None = None) -> None:
+def run(slack: Slack, team: Team, metrics_port: int | None = None) -> None:
     """Block until SIGTERM, ticking every few minutes (the first tick at once) and draining the outbox every few
     seconds. Run exactly one clock process. SIGTERM lets the send under way finish, then stops."""
     services = slack.services

@@ -211,6 +211,7 @@ def test_a_dry_run_lists_what_would_go_and_changes_nothing(slack, store, cli):
         "ideas they owned": 1,
         "change_events": 3,  # suggested one idea, took one on, moved it to trying
         "settings_changes": 0,
+        "outbox": 3,  # the DMs of the two thank-yous to him, and the receipt for the private one he gave
         "workspace managers": 0,
     }
     assert "kept for the giver; they show as a former colleague" in out
@@ -228,6 +229,7 @@ def test_forgetting_someone_removes_their_data_and_keeps_others_records(slack, s
     with store.session() as s:
         for model in (Person, Send, Backing):
             assert s.scalars(select(model).where(model.user_id == BOB)).all() == []
+        assert not [lane for lane in s.scalars(select(models.OutboxMessage.lane)) if BOB in lane]
         assert s.scalars(select(NudgeResponse).where(NudgeResponse.user_id == BOB)).all() == []
         givers = [t.giver_id for t in s.scalars(select(Thanks).order_by(Thanks.id))]
         received = {t.reason: [r.recipient_id for r in t.recipients] for t in s.scalars(select(Thanks))}

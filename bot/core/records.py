@@ -20,6 +20,7 @@ from bot.store.models import (
     Change,
     ChangeEvent,
     NudgeResponse,
+    OutboxMessage,
     Person,
     Send,
     SettingsChange,
@@ -140,6 +141,7 @@ class Erasure:
     ideas_owned: int = 0
     change_events: int = 0
     settings_changes: int = 0
+    outbox: int = 0
     manager: bool = False
 
     def lines(self) -> list[str]:
@@ -161,6 +163,7 @@ class Erasure:
             ("ideas they owned", self.ideas_owned, "kept with no owner, so someone else can take them on"),
             ("change_events", self.change_events, f"kept; {former}"),
             ("settings_changes", self.settings_changes, f"kept; {former}"),
+            ("outbox", self.outbox, f"{gone} (messages to them or replies to them, sent or waiting)"),
             ("workspace managers", int(self.manager), "removed from the managers list"),
         ]
         width = max(len(name) for name, _, _ in rows)
@@ -323,6 +326,7 @@ class RecordsService:
                 )
                 if row.actor_id == user_id or _mentions(row.old, user_id) or _mentions(row.new, user_id)
             ]
+            theirs = (OutboxMessage.workspace_id == ws, OutboxMessage.lane.in_((f"dm:{user_id}", f"respond:{user_id}")))
             overrides_row = session.get(WorkspaceSettings, ws)
             overrides = json.loads(overrides_row.overrides or "{}") if overrides_row else {}
             erasure = Erasure(
@@ -340,6 +344,7 @@ class RecordsService:
                 ideas_owned=len(owned),
                 change_events=_count(session, ChangeEvent, *events),
                 settings_changes=len(settings_rows),
+                outbox=_count(session, OutboxMessage, *theirs),
                 manager=user_id in overrides.get("managers", []),
             )
             if dry_run:
@@ -390,6 +395,7 @@ class RecordsService:
                 .values(suggester_id=former)
             )
             session.execute(delete(Backing).where(Backing.workspace_id == ws, Backing.user_id == user_id))
+            session.execute(delete(OutboxMessage).where(*theirs))
             for row in settings_rows:
                 row.actor_id = former if row.actor_id == user_id else row.actor_id
                 row.old, row.new = _replaced(row.old, user_id, former), _replaced(row.new, user_id, former)
