@@ -58,6 +58,21 @@ class DeliveryReport:
     failed: int = 0
     errors: list[str] = field(default_factory=list)
 
+    def count(self, outcome: str) -> None:
+        if outcome == "sent":
+            self.sent += 1
+        elif outcome == "failed":
+            self.failed += 1
+        else:
+            self.retrying += 1
+            self.errors.append(outcome)
+
+    def add(self, other: DeliveryReport) -> None:
+        self.sent += other.sent
+        self.retrying += other.retrying
+        self.failed += other.failed
+        self.errors += other.errors
+
 
 @dataclass(frozen=True)
 class Claimed:
@@ -231,22 +246,14 @@ class Outbox:
         leave waiting behind an earlier message, once that one is out (or, if it is slow, at the next drain)."""
         report, done, claimed, outage = DeliveryReport(), [], written.claimed, False
         for n, message in enumerate(claimed):
-            try:
-                send(team, message.kind, message.payload, message.created_at)
-            except SendFailed as failure:
-                outcome = self._failed(message.id, message.created_at, 1, failure)
-                self._count(report, outcome)
-                if outcome.startswith("outage"):  # the rest wait for the next pass, as they would in deliver()
-                    self._release([c.id for c in claimed[n + 1 :]], failure)
-                    outage = True
-                    break
-                continue
-            except Exception:
-                log.exception("an outbox message could not be sent")
-                self._count(report, self._failed(message.id, message.created_at, 1, SendFailed("bug", True)))
-                continue
-            done.append(message.id)
-            report.sent += 1
+            outcome = self._attempt(send, team, message.id, message.kind, message.payload, message.created_at, 1)
+            report.count(outcome)
+            if outcome == "sent":
+                done.append(message.id)
+            elif outcome.startswith("outage"):  # the rest wait for the next pass, as they would in deliver()
+                self._release([c.id for c in claimed[n + 1 :]], outcome)
+                outage = True
+                break
         if done:  # before anything else: a message sent and not marked would be sent again
             self._mark_sent(done)
         for pause in (0.0, *WAITING_PAUSES):
@@ -254,11 +261,7 @@ class Outbox:
                 break
             time.sleep(pause)
             later = self.deliver(send, written.waiting)
-            report.sent, report.retrying, report.failed = (
-                report.sent + later.sent,
-                report.retrying + later.retrying,
-                report.failed + later.failed,
-            )
+            report.add(later)
             if later.sent or later.failed or later.retrying:
                 break
         return report
@@ -290,30 +293,27 @@ class Outbox:
                 if not self._claim(row.id):
                     continue
                 progressed = True
-                try:
-                    send(Team(row.platform, row.external_id), row.kind, json.loads(row.payload), row.created_at)
-                except SendFailed as failure:
-                    outcome = self._failed(row.id, row.created_at, row.attempts + 1, failure)
-                except Exception:
-                    log.exception("an outbox message could not be sent")  # a bug, not the platform: not retried
-                    outcome = self._failed(row.id, row.created_at, row.attempts + 1, SendFailed("bug", True))
-                else:
-                    outcome = self._finish(row.id, "sent", None)
-                self._count(report, outcome)
+                team = Team(row.platform, row.external_id)
+                outcome = self._attempt(send, team, row.id, row.kind, row.payload, row.created_at, row.attempts + 1)
+                if outcome == "sent":
+                    self._mark_sent([row.id])
+                report.count(outcome)
                 if outcome.startswith("outage"):
                     return report
             if not progressed:
                 return report
 
-    @staticmethod
-    def _count(report: DeliveryReport, outcome: str) -> None:
-        if outcome == "sent":
-            report.sent += 1
-        elif outcome == "failed":
-            report.failed += 1
-        else:
-            report.retrying += 1
-            report.errors.append(outcome)
+    def _attempt(self, send: Send, team: Team, message_id: int, kind: str, payload, created_at, attempts) -> str:
+        """Send one claimed message (its payload as written, or as stored: JSON). A failure is recorded at once
+        (tried again later, or failed for good); "sent" is left for the caller to mark, alone or with others."""
+        try:
+            send(team, kind, json.loads(payload) if isinstance(payload, str) else payload, created_at)
+        except SendFailed as failure:
+            return self._failed(message_id, created_at, attempts, failure)
+        except Exception:
+            log.exception("an outbox message could not be sent")  # a bug, not the platform: not retried
+            return self._failed(message_id, created_at, attempts, SendFailed("bug", True))
+        return "sent"
 
     def _due(self, lanes: Collection[str] | None, limit: int):
         now = self.now()
@@ -341,12 +341,13 @@ class Outbox:
             conn.execute(RETRY, {"message_id": message_id, "due": now + wait, "why": failure.error[:100]})
         return ("outage: " if failure.outage else "retrying: ") + failure.error
 
-    def _release(self, message_ids: list[int], failure: SendFailed) -> None:
+    def _release(self, message_ids: list[int], outcome: str) -> None:
         """Claimed but not tried, because the platform is down: pending again, due when the one that failed is."""
         if message_ids:
             due = self.now() + backoff(1)
             with self.store.transaction() as conn:
-                conn.execute(RETRY, [{"message_id": i, "due": due, "why": failure.error[:100]} for i in message_ids])
+                why = outcome.removeprefix("outage: ")[:100]
+                conn.execute(RETRY, [{"message_id": i, "due": due, "why": why} for i in message_ids])
 
     def _finish(self, message_id: int, state: str, error: str | None) -> str:
         with self.store.transaction() as conn:

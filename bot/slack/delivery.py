@@ -227,15 +227,8 @@ class SlackDelivery:
                 log.warning("a confirmation was not sent: %s", send_failure(exc).error)
 
     def _respond(self, payload: dict, url_live: bool) -> None:
-        if url_live:
-            reply = WebhookClient(payload["url"], timeout=10, retry_handlers=[]).send_dict(payload["body"])
-            if reply.status_code == 200:
-                return
-            error = reply.body.strip() if reply.body and len(reply.body) < 40 else f"http {reply.status_code}"
-            if reply.status_code == 429 or reply.status_code >= 500:
-                retry_after = reply.headers.get("Retry-After") or reply.headers.get("retry-after")
-                raise SendFailed(error, False, outage=reply.status_code >= 500, retry_after=float(retry_after or 0))
-            log.info("a response_url refused a reply (%s)", error)
+        if url_live and self._reply(payload["url"], payload["body"]):
+            return
         if not payload.get("instead"):
             raise SendFailed("response_url expired", permanent=True)
         self._post(payload["instead"])
@@ -255,7 +248,8 @@ class SlackDelivery:
             except SlackApiError as exc:
                 if not (send_failure(exc).permanent and live):
                     raise
-            self._reply(url, {"text": text, "blocks": shown, "replace_original": True})
+            if not self._reply(url, {"text": text, "blocks": shown, "replace_original": True}):
+                raise SendFailed("response_url refused", permanent=True)
             return
         if channel:
             try:
@@ -267,7 +261,8 @@ class SlackDelivery:
                     raise
                 log.info("could not post an idea card in its channel: %s", exc.response.get("error"))
             if live:  # private channels and DMs the bot isn't in: the command's response_url still reaches them
-                self._reply(url, {"text": text, "blocks": shown, "response_type": "in_channel"})
+                if not self._reply(url, {"text": text, "blocks": shown, "response_type": "in_channel"}):
+                    raise SendFailed("response_url refused", permanent=True)
                 return
         to = payload["to"]
         intro = (
@@ -281,7 +276,15 @@ class SlackDelivery:
             self.changes.place_card(team, change.id, posted["channel"], posted["ts"])
 
     @staticmethod
-    def _reply(url: str, body: dict) -> None:
+    def _reply(url: str, body: dict) -> bool:
+        """A reply through a response_url: True if Slack took it, False if it refused it for good (expired or used
+        up); raises SendFailed for a 429 or a 5xx, which are worth trying again."""
         reply = WebhookClient(url, timeout=10, retry_handlers=[]).send_dict(body)
-        if reply.status_code != 200:
-            raise SendFailed(f"response_url: http {reply.status_code}", reply.status_code < 500)
+        if reply.status_code == 200:
+            return True
+        if reply.status_code == 429 or reply.status_code >= 500:
+            retry_after = reply.headers.get("Retry-After") or reply.headers.get("retry-after")
+            error = f"response_url: http {reply.status_code}"
+            raise SendFailed(error, False, outage=reply.status_code >= 500, retry_after=float(retry_after or 0))
+        log.info("a response_url refused a reply (http %s)", reply.status_code)
+        return False

@@ -117,7 +117,7 @@ def test_a_message_claimed_by_a_process_that_died_is_sent_again_after_two_minute
     with store.session() as s:  # a web process claimed the DM, then was killed before it could send
         s.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.lane == f"dm:{BOB}")
+            .where(OutboxMessage.lane == f"dm:{BOB}", OutboxMessage.state == "pending")
             .values(state="sending", claimed_at=clock() - timedelta(seconds=30))
         )
     clock.advance(seconds=60)
