@@ -24,11 +24,11 @@ from pathlib import Path
 
 from fake_slack_process import user_id
 from thanks_load import (
-    BOT_TOKEN,
     HERE,
     SIGNING_SECRET,
     Child,
     Traffic,
+    bot_env,
     free_port,
     get_json,
     load_average,
@@ -166,15 +166,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         fake_url = fake.first_line(timeout=30)
         port = free_port()
-        env = base | {
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": fake_url + "/api/",
-            "DATABASE_URL": db_url,
-            "LOG_LEVEL": "WARNING",
-            "WEB_CONCURRENCY": str(args.workers),
-            "PORT": str(port),
-        }
+        env = bot_env(base, fake_url, db_url, WEB_CONCURRENCY=str(args.workers), PORT=str(port))
         server = Child("bot", [sys.executable, "-m", "bot", "serve"], env, logs)
         try:
             wait_healthy(server, port)

@@ -37,6 +37,7 @@ from thanks_load import (
     SIGNING_SECRET,
     Child,
     Traffic,
+    bot_env,
     free_port,
     get_json,
     machine,
@@ -83,15 +84,7 @@ def database_restart(args, logs: Path, base: dict) -> dict:
     try:
         fake_url = fake.first_line(timeout=30)
         port = free_port()
-        env = base | {
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": fake_url + "/api/",
-            "DATABASE_URL": db_url,
-            "LOG_LEVEL": "WARNING",
-            "WEB_CONCURRENCY": "2",
-            "PORT": str(port),
-        }
+        env = bot_env(base, fake_url, db_url, WEB_CONCURRENCY="2", PORT=str(port))
         server = Child("bot", [sys.executable, "-m", "bot", "serve"], env, logs)
         try:
             wait_healthy(server, port)
@@ -153,12 +146,7 @@ def clock_killed(args, logs: Path, base: dict) -> dict:
         services.workspaces.update(Team("slack", TEAM_ID), "UADMIN", whenever | {"cadence": "weekly"})
         services.workspaces.update(Team("slack", TEAM_ID), "UADMIN", {"sends_per_second": 0})
         store.engine.dispose()
-        env = base | {
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_API_URL": fake_url + "/api/",
-            "DATABASE_URL": db_url,
-            "LOG_LEVEL": "INFO",
-        }
+        env = bot_env(base, fake_url, db_url, LOG_LEVEL="INFO")
 
         def posted() -> int:
             return get_json(fake_url + "/_stats", timeout=30)[1].get("chat.postMessage", 0)

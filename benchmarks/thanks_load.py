@@ -116,6 +116,21 @@ class Child:
             self.proc.stdout.close()
 
 
+def bot_env(base: dict[str, str], fake_url: str, db_url: str, **more: str) -> dict[str, str]:
+    """What a bot process needs to talk to the fake Slack and the benchmark's database; `more` adds or overrides."""
+    return (
+        base
+        | {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": fake_url + "/api/",
+            "DATABASE_URL": db_url,
+            "LOG_LEVEL": "WARNING",
+        }
+        | more
+    )
+
+
 def cpu_seconds(pids: list[int]) -> dict[int, float]:
     """CPU time (user + system) so far of each process still alive."""
     found = {}
@@ -608,15 +623,7 @@ def main(argv: list[str] | None = None) -> None:
     fake = Child("fake-slack", fake_args, base_env, logs)
     try:
         fake_url = fake.first_line(timeout=30)
-        env = base_env | {
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": fake_url + "/api/",
-            "DATABASE_URL": db_url,
-            "LOG_LEVEL": "WARNING",
-            "WEB_CONCURRENCY": str(args.workers),
-            "WEB_THREADS": str(args.threads),
-        }
+        env = bot_env(base_env, fake_url, db_url, WEB_CONCURRENCY=str(args.workers), WEB_THREADS=str(args.threads))
         print(f"fake Slack at {fake_url}; logs in {logs}", flush=True)
         bot = load_app("bot", [python, "-m", "bot", "serve"], env, fake, fake_url, args, logs, db_url)
         floor = load_app("floor", [python, str(HERE / "floor_app.py")], env, fake, fake_url, args, logs, None)
