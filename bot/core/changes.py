@@ -97,9 +97,7 @@ class ChangeService:
         obstacle = (obstacle or "").strip() or None
         limit = self.defaults.change_max_chars
         if not text:
-            raise Refused(
-                "What's the small change? Describe it in a sentence, e.g. `/smallchange one shared visit diary`."
-            )
+            raise Refused("What's the small change? Describe it in a sentence, for example: one shared visit diary.")
         for label, value, field in (("The idea", text, "change"), ("What gets in the way", obstacle or "", "obstacle")):
             check_text(label, value, field=field)
             if len(value) > limit:

@@ -65,6 +65,7 @@ class ThanksRequest:
     private: bool = False
     channel_id: str | None = None
     unresolved_names: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()  # user groups or everyone-mentions named as recipients, as their labels
     via: str = "command"  # command | modal | reaction | shortcut | leader
     source: str | None = None  # relayed gratitude from outside: "family", "young person" or "agency"
     event_id: str | None = None  # the platform event it came from (a reaction), so a retried event counts once
@@ -138,12 +139,19 @@ class ThanksService:
         """Check every rule, then record the thanks with the messages that must follow it (its post, the DMs), in
         one transaction; raises Refused (nothing stored) or StoreUnavailable."""
         limits = self.defaults
+        if request.groups:
+            raise Refused(
+                f"Thanks go to people, not to {', '.join(request.groups)}. Mention each person you'd like to thank. "
+                "Nothing was posted."
+            )
         if request.unresolved_names:
             names = ", ".join(request.unresolved_names)
-            raise Refused(f"I couldn't find {names}. Pick people from the @ list as you type their name.")
+            raise Refused(f"I couldn't find {names}. Mention each person by typing @ and choosing their name.")
         recipient_ids = tuple(dict.fromkeys(request.recipient_ids))
         if not recipient_ids:
-            raise Refused("Who would you like to thank? Start with an @mention, e.g. `@bob for covering my visit`.")
+            raise Refused(
+                "Who would you like to thank? Start with a mention of each person, e.g. @Bob for covering my visit."
+            )
         if request.source is not None and request.source not in SOURCES:
             raise Refused(f"Thanks can be passed on from {', '.join(SOURCES.values())}.")
         if request.giver_id in recipient_ids:
@@ -158,7 +166,7 @@ class ThanksService:
         reason = check_text("Your reason", request.reason.strip(), field="reason")
         if not reason:
             raise Refused(
-                "What are you thanking them for? Add a reason after the names, e.g. `for covering my visit`.",
+                'What are you thanking them for? Add a reason after the names, e.g. "for covering my visit".',
                 field="reason",
             )
         if len(reason) > limits.reason_max_chars:
@@ -191,7 +199,9 @@ class ThanksService:
     def _thankable(self, team: Team, user_id: str) -> Person:
         person = self.directory.person(team, user_id)
         if person is None:
-            raise NotAPerson("I couldn't find one of the people you mentioned. Pick them from the @ list.")
+            raise NotAPerson(
+                "I couldn't find one of the people you mentioned. Mention them by typing @ and choosing their name."
+            )
         if person.is_bot:
             raise NotAPerson(f"{person.name} is a bot, so there's no one to thank there. Thank a person instead.")
         if person.deleted:

@@ -79,3 +79,27 @@ def test_limits_come_from_the_defaults(store):
     with pytest.raises(Refused) as refused:
         thank(svc, "x" * 11)
     assert "limit is 10" in refused.value.message
+
+
+def test_thanks_to_a_group_is_refused_before_anything_else(store):
+    svc = service(store, datetime(2026, 11, 24, 10, 0, tzinfo=UTC))
+    request = ThanksRequest(
+        giver_id="U1", recipient_ids=("U2",), reason="for the week", groups=("@here",), unresolved_names=("@bob",)
+    )
+    with pytest.raises(Refused) as refused:
+        svc.give(TEAM, request)
+    assert "Thanks go to people, not to @here" in refused.value.message
+    assert "Nothing was posted" in refused.value.message
+
+
+def test_refusals_are_plain_sentences_with_no_command_or_markup(store):
+    svc = service(store, datetime(2026, 11, 24, 10, 0, tzinfo=UTC))
+    for request in (
+        ThanksRequest(giver_id="U1", recipient_ids=(), reason="for the week", unresolved_names=("@bob",)),
+        ThanksRequest(giver_id="U1", recipient_ids=(), reason="for the week"),
+        ThanksRequest(giver_id="U1", recipient_ids=("U2",), reason=""),
+        ThanksRequest(giver_id="U1", recipient_ids=("U9",), reason="for the week"),
+    ):
+        with pytest.raises(Refused) as refused:
+            svc.give(TEAM, request)
+        assert not any(mark in refused.value.message for mark in ("`", "/thanks", "*", "<@")), refused.value.message
