@@ -1,4 +1,4 @@
-"""Slack text in and out: parse command text into plain text, and render stored text so it cannot ping.
+"""Slack text in and out: read command text as neutral tokens and plain text, and render stored text so it cannot ping.
 
 Stored text is plain (what a person would read): `<@U1|bob>` becomes "@bob", `<!here>` becomes
 "@here", `&amp;` becomes "&". Rendering escapes &, < and >, so nothing a user typed can become
@@ -10,24 +10,13 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from bot.core.grammar import EveryoneMention, GroupMention, PersonMention, Token, Words
 from bot.core.ports import FORMER_COLLEAGUE, is_former_colleague
 
 MARKUP = re.compile(r"<([^<>]*)>")
-MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>")
-LEADING_RECIPIENT = re.compile(
-    r"^(?:<@([UW][A-Z0-9]+)(?:\|[^>]*)?>|<!([^|>]+)(?:\|([^>]*))?>|@([^\s,]+))[\s,]*(?:(?:and|&amp;|&)\s+)?"
-)
-PRIVATE_WORDS = ("private", "privately")
-# `from a family: …` passes on thanks from outside the team; what people call each kind of source.
-SOURCE_WORDS = {
-    "family": ("family", "families", "parent", "carer", "foster carer", "kinship carer", "grandparent"),
-    "young person": ("young person", "young people", "child", "children", "care leaver", "teenager"),
-    "agency": ("agency", "agencies", "partner agency", "partner agencies", "partner", "school", "police", "health"),
-}
-SOURCE_OF = {w: source for source, words in SOURCE_WORDS.items() for word in words for w in (word, word + "s")}
-FROM_SOURCE = re.compile(r"^from\s+(?:(?:an?|the|our|their)\s+)?([a-z][a-z -]*?)\s*:\s*", re.IGNORECASE)
+TOKEN = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>|<!([^|>]+)(?:\|[^>]*)?>")  # a person, or <!here>, <!subteam^…>
+EVERYONE = ("here", "channel", "everyone")
 
 NameOf = Callable[[str], str]
 
@@ -54,6 +43,29 @@ def plain(text: str, name_of: NameOf | None = None) -> str:
     return html.unescape(MARKUP.sub(replace, text))
 
 
+def tokens(text: str, name_of: NameOf | None = None) -> list[Token]:
+    """Slack's escaped command text as neutral tokens: people, user groups and @here, @channel or @everyone as
+    themselves, everything between them as plain words (a formatted date is words too)."""
+    found: list[Token] = []
+    start = 0
+    for match in TOKEN.finditer(text):
+        user_id, label, special = match.groups()
+        if special and special.startswith("date^"):
+            continue
+        if match.start() > start:
+            found.append(Words(plain(text[start : match.start()], name_of)))
+        if user_id:
+            found.append(PersonMention(user_id, label or (name_of(user_id) if name_of else None)))
+        elif special in EVERYONE:
+            found.append(EveryoneMention(plain(match.group(0))))
+        else:
+            found.append(GroupMention(plain(match.group(0))))
+        start = match.end()
+    if start < len(text):
+        found.append(Words(plain(text[start:], name_of)))
+    return found
+
+
 def escape(text: str) -> str:
     """Plain text to Slack mrkdwn that shows exactly those characters and pings nobody."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -67,50 +79,6 @@ def mention(user_id: str) -> str:
 def quote(text: str) -> str:
     """A block quote of plain text, every line quoted."""
     return "\n".join("> " + line for line in escape(text).splitlines() or [""])
-
-
-@dataclass(frozen=True)
-class ThanksText:
-    private: bool
-    recipient_ids: tuple[str, ...]
-    unresolved_names: tuple[str, ...]
-    groups: tuple[str, ...]
-    reason: str
-    source: str | None = None  # "family", "young person" or "agency" when passing on thanks from outside
-
-
-def _source(text: str) -> tuple[str | None, str]:
-    """A leading `from a family:` (or a synonym): the kind of source and the rest. Any other `from …` is
-    ordinary reason text and is left as it was."""
-    found = FROM_SOURCE.match(text)
-    source = SOURCE_OF.get(" ".join(found.group(1).lower().split())) if found else None
-    return (source, text[found.end() :]) if found and source else (None, text)
-
-
-def parse_thanks(text: str, name_of: NameOf | None = None) -> ThanksText:
-    """`[private] @bob @carol [for] reason` or `[private] @bob from a family: reason` in Slack's escaped
-    command text."""
-    rest = text.strip()
-    first, _, after = rest.partition(" ")
-    private = first.lower() in PRIVATE_WORDS
-    if private:
-        rest = after.strip()
-    recipients: list[str] = []
-    unresolved: list[str] = []
-    groups: list[str] = []
-    while match := LEADING_RECIPIENT.match(rest):
-        user_id, special, label, typed = match.groups()
-        if user_id:
-            recipients.append(user_id)
-        elif special:
-            groups.append(label or "@" + special.split("^")[0])
-        else:
-            unresolved.append("@" + typed)
-        rest = rest[match.end() :]
-    source, rest = _source(rest.strip())
-    reason = re.sub(r"^for\b[:\s]*", "", rest.strip(), flags=re.IGNORECASE)
-    reason = plain(reason, name_of).strip()
-    return ThanksText(private, tuple(recipients), tuple(unresolved), tuple(groups), reason, source)
 
 
 DIGITS = re.compile(r"[0-9]{1,10}")

@@ -20,8 +20,9 @@ from sqlalchemy import func, select
 
 from bot.app import build_slack
 from bot.console.team import ALICE, BOB, CAROL, DANI, ED, ROBOT
+from bot.core.grammar import read_thanks
 from bot.core.ports import Team
-from bot.slack.text import parse_thanks
+from bot.slack.text import tokens
 from bot.slack.web import SlackGate
 from bot.slack.work import Inline
 from bot.store.models import Change, Thanks
@@ -140,7 +141,7 @@ def check(typed, command: str, text: str, who: str) -> None:
         assert not PINGS.search(shown), (text, shown)
     allowed = {who}
     if command == "/thanks":
-        allowed |= set(parse_thanks(text).recipient_ids)
+        allowed |= set(read_thanks(tokens(text)).recipient_ids)
     for shown in said:
         for mentioned in LIVE_MENTION.findall(shown):
             assert mentioned in allowed, (text, shown)

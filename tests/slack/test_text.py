@@ -1,33 +1,42 @@
-"""Reading /thanks text as Slack delivers it, and rendering user text so that it cannot ping anyone."""
+"""Reading command text as Slack delivers it, and rendering user text so that it cannot ping anyone."""
 
-from bot.slack.text import escape, parse_thanks, plain, quote
-
-
-def test_recipients_private_flag_and_reason_are_read_from_command_text():
-    parsed = parse_thanks("private <@U1|bob>, <@U2|carol> and <@U3> for covering my visit")
-    assert parsed.private is True
-    assert parsed.recipient_ids == ("U1", "U2", "U3")
-    assert parsed.reason == "covering my visit"
+from bot.core.grammar import EveryoneMention, GroupMention, PersonMention, Words
+from bot.slack.text import escape, plain, quote, tokens
 
 
-def test_mentions_later_in_the_reason_are_not_recipients():
-    parsed = parse_thanks("<@U1|bob> for helping <@U2|carol> with the court report")
-    assert parsed.recipient_ids == ("U1",)
-    assert parsed.reason == "helping @carol with the court report"
+def test_people_are_read_as_mentions_with_the_name_slack_gave():
+    assert tokens("private <@U1|bob>, <@W2> and &amp; more") == [
+        Words("private "),
+        PersonMention("U1", "bob"),
+        Words(", "),
+        PersonMention("W2"),
+        Words(" and & more"),
+    ]
 
 
-def test_names_slack_could_not_resolve_are_reported():
-    assert parse_thanks("@bob for the cover").unresolved_names == ("@bob",)
+def test_a_mention_without_a_name_is_named_from_the_directory_when_asked():
+    assert tokens("<@U1>", name_of={"U1": "Bob"}.get) == [PersonMention("U1", "Bob")]
 
 
-def test_group_and_channel_mentions_are_reported_as_groups():
-    parsed = parse_thanks("<!here> <!subteam^S1|@fostering> for the week")
-    assert parsed.groups == ("@here", "@fostering") and parsed.recipient_ids == ()
+def test_user_groups_and_here_channel_everyone_are_read_as_what_they_are():
+    assert tokens("<!here> <!channel|@channel> <!everyone> <!subteam^S1|@fostering>") == [
+        EveryoneMention("@here"),
+        Words(" "),
+        EveryoneMention("@channel"),
+        Words(" "),
+        EveryoneMention("@everyone"),
+        Words(" "),
+        GroupMention("@fostering"),
+    ]
 
 
-def test_the_word_private_only_counts_first():
-    parsed = parse_thanks("<@U1|bob> for keeping it private")
-    assert parsed.private is False and parsed.reason == "keeping it private"
+def test_channels_links_and_dates_are_plain_words():
+    text = "for <#C1|general> <https://example.org|the form> <!date^1700000000^{date}|Nov 14> &lt;b&gt;"
+    assert tokens(text) == [Words("for #general the form (https://example.org) Nov 14 <b>")]
+
+
+def test_typed_names_slack_did_not_resolve_stay_words():
+    assert tokens("@bob for the cover") == [Words("@bob for the cover")]
 
 
 def test_slack_markup_becomes_plain_readable_text():

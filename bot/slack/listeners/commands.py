@@ -12,18 +12,19 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.core.errors import PlatformUnavailable, Refused, Replayed, StoreUnavailable
+from bot.core.grammar import read_smallchange, read_thanks
 from bot.core.ports import Team
 from bot.core.services import Services
 from bot.core.thanks import ThanksRequest
 from bot.slack import blocks, modals
 from bot.slack.delivery import SlackDelivery, card, thanks_messages
 from bot.slack.listeners import admin
-from bot.slack.listeners.export import EXPORT_OPTIONS, send_export
+from bot.slack.listeners.export import send_export
 from bot.slack.listeners.lazy import lazily
 from bot.slack.listeners.refresh import refresh_home
 from bot.slack.listeners.replies import not_saved
 from bot.slack.metadata import seal
-from bot.slack.text import escape, parse_thanks, plain
+from bot.slack.text import escape, plain, tokens
 
 log = logging.getLogger(__name__)
 FAILURES = (StoreUnavailable, PlatformUnavailable)
@@ -92,13 +93,7 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
                 log.warning("views.open failed: %s", exc.response.get("error"))
                 respond(thanks_usage(services, team))
             return
-        parsed = parse_thanks(text)
-        if parsed.groups:
-            respond(
-                f"Thanks go to people, not to {', '.join(escape(g) for g in parsed.groups)}. "
-                "Mention each person you'd like to thank. Nothing was posted."
-            )
-            return
+        parsed = read_thanks(tokens(text))
         request = ThanksRequest(
             giver_id=command["user_id"],
             recipient_ids=parsed.recipient_ids,
@@ -106,6 +101,7 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
             private=parsed.private,
             channel_id=command.get("channel_id"),
             unresolved_names=parsed.unresolved_names,
+            groups=parsed.groups,
             source=parsed.source,
         )
         given = save_or_explain(
@@ -123,11 +119,15 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
         refresh_home(services, client, team, given.giver.id, *(p.id for p in given.recipients))
 
     def smallchange(command: dict, respond: Respond, client: WebClient, team: Team) -> None:
-        text = (command.get("text") or "").strip()
-        word, _, rest = text.partition(" ")
-        word = word.lower()
         user_id, channel_id = command["user_id"], command.get("channel_id")
-        if not text:
+        try:
+            asked = read_smallchange(plain(command.get("text") or ""))
+        except Refused as refusal:
+            respond(f"{escape(refusal.message)} For example: `/smallchange export since 2026-01-01`.")
+            return
+        if asked.kind == "help":
+            return  # answered by the ack
+        if asked.kind == "form":
             try:
                 client.views_open(
                     trigger_id=command["trigger_id"],
@@ -139,16 +139,16 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
                 log.warning("views.open failed: %s", exc.response.get("error"))
                 respond("I couldn't open the form just now. Try `/smallchange` again, or type the idea after it.")
             return
-        if word in ("admin", "nudges") and not rest.strip():
-            opener = admin.open_admin if word == "admin" else admin.open_my_nudges
+        if asked.kind in ("admin", "nudges"):
+            opener = admin.open_admin if asked.kind == "admin" else admin.open_my_nudges
             opener(services, client, respond, team, user_id, command["trigger_id"])
             return
-        if word == "export" and EXPORT_OPTIONS.fullmatch(rest):
-            send_export(services, client, respond, team, user_id, rest)
+        if asked.kind == "export":
+            send_export(services, client, respond, team, user_id, asked.since, asked.format)
             return
-        if word in ("list", "mine") and not rest.strip():
+        if asked.kind in ("list", "mine"):
             try:
-                if word == "list":
+                if asked.kind == "list":
                     title = "Open small changes, most backed first"
                     changes = services.changes.open_changes(team)
                     empty = "No open ideas yet. Suggest one with `/smallchange your idea`."
@@ -162,8 +162,6 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
             headline, listing = blocks.change_list(title, changes, empty)
             respond(text=headline, blocks=listing)
             return
-        anonymous = word in ("anon", "anonymous")
-        idea = plain(rest if anonymous else text)
 
         def cards(change) -> list:
             return [card(change.id, channel_id, response_url=command["response_url"], to=user_id)]
@@ -171,15 +169,15 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
         change = save_or_explain(
             respond,
             "idea",
-            idea,
+            asked.idea,
             lambda: services.changes.suggest(
-                team, user_id, idea, anonymous=anonymous, channel_id=channel_id, cards=cards
+                team, user_id, asked.idea, anonymous=asked.anonymous, channel_id=channel_id, cards=cards
             ),
         )
         if change is None:
             return
         refresh_home(services, client, team, user_id)
-        if anonymous:
+        if asked.anonymous:
             respond(
                 ":detective: Posted anonymously. Your name isn't stored with this idea, so nobody can see it was you."
             )
@@ -188,14 +186,17 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
 
     def smallchange_ack(ack: Ack, command: dict) -> None:
         """Help is the answer to the command itself: fixed words, nothing to look up."""
-        if str(command.get("text") or "").strip().lower() == "help":
+        if asks_for_help(str(command.get("text") or "")):
             ack(CHANGE_HELP)
         else:
             ack()
 
-    def smallchange_work(command: dict, respond: Respond, client: WebClient, team: Team) -> None:
-        if str(command.get("text") or "").strip().lower() != "help":
-            smallchange(command, respond, client, team)
+    app.command("/smallchange")(**lazily(services, delivery, smallchange, ack=smallchange_ack))
 
-    smallchange_work.__name__ = "smallchange"
-    app.command("/smallchange")(**lazily(services, delivery, smallchange_work, ack=smallchange_ack))
+
+def asks_for_help(text: str) -> bool:
+    """Whether /smallchange asks for help, which its ack answers; any refusal is left to the work that follows."""
+    try:
+        return read_smallchange(plain(text)).kind == "help"
+    except Refused:
+        return False

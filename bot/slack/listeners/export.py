@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-import re
 from datetime import date
+from typing import Literal
 
 from slack_bolt import Respond
 from slack_sdk import WebClient
@@ -19,7 +19,6 @@ from bot.slack.text import escape
 
 log = logging.getLogger(__name__)
 FAILURES = (StoreUnavailable, PlatformUnavailable)
-EXPORT_OPTIONS = re.compile(r"(?:\s*\b(?:since|csv|json|\d{4}-\d\d?-\d\d?)\b)*\s*", re.IGNORECASE)
 EXPORT_FAILED = (
     ":warning: Your Small Changes export was *not* sent: Slack didn't take the files ({reason}). Nothing was shared. "
     "Please try `/smallchange export` again soon."
@@ -30,15 +29,16 @@ EXPORT_NOT_ADMIN = (
 )
 
 
-def send_export(services: Services, client: WebClient, respond: Respond, team: Team, user_id: str, options: str):
+def send_export(
+    services: Services,
+    client: WebClient,
+    respond: Respond,
+    team: Team,
+    user_id: str,
+    since: date | None,
+    format: Literal["csv", "json"],
+):
     """Admins only, and only into the admin's own DM: an export holds the whole team's records."""
-    words = options.lower().split()
-    dates = [w for w in words if w not in ("since", "csv", "json")]
-    try:
-        since = date.fromisoformat(dates[0]) if dates else None
-    except ValueError:
-        respond(f"I couldn't read {escape(dates[0])} as a date. Try `/smallchange export since 2026-01-01`.")
-        return
     try:
         if not services.changes.is_admin(team, user_id):
             respond(EXPORT_NOT_ADMIN)
@@ -51,7 +51,7 @@ def send_export(services: Services, client: WebClient, respond: Respond, team: T
         respond(f":warning: I couldn't export just now: {why_not(exc)}. Nothing was sent. Please try again.")
         return
     name = f"smallchanges-{team.external_id}-{data.exported_at:%Y%m%d}"
-    tables = {".json": data.to_json()} if "json" in words else {f"-{f}": t for f, t in data.csv_files().items()}
+    tables = {".json": data.to_json()} if format == "json" else {f"-{f}": t for f, t in data.csv_files().items()}
     files = [{"filename": name + suffix, "title": name + suffix, "content": body} for suffix, body in tables.items()]
     counts = f"thanks: {len(data.thanks)}, ideas: {len(data.ideas)}, nudges: {len(data.nudges)}"
     about = f"Small Changes export{f' since {since}' if since else ''}: {counts}. Private thanks are not quoted."
