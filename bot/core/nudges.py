@@ -452,7 +452,7 @@ class NudgeService:
                 return f"Fewer it is: from now on, at most {person.cadence}."
             if action in ("stop", "stop_yes"):
                 person.opted_out = True
-                return "Done: no more nudges from me. Changed your mind? Press *Start again*."
+                return "Done: no more nudges from me. Changed your mind? Start again any time from the button below."
             if action == "resume":
                 person.opted_out = False
                 if person.cadence == "off":  # "Fewer of these" had stepped all the way down to off
@@ -492,7 +492,7 @@ class NudgeService:
         if cadence not in (None, "off", *CADENCE_WEEKS):
             raise Refused(f"Unknown cadence {cadence!r}.", field="cadence")
         if cadence == "off":
-            note = "Saved: no nudges for you. Change your mind any time with `/smallchange nudges`."
+            note = "Saved: no nudges for you. Change your mind any time in your nudge settings."
         else:
             when = f", not before {snoozed_until:%-d %B}" if snoozed_until else ""
             note = f"Saved: nudges {cadence or 'as the team sets'}{when}."
