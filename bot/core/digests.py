@@ -5,7 +5,9 @@ nudges' periods) and goes out from the first working hours of the next one: as a
 hours, and in the digest channel in the working hours of the team's most common timezone. Private thanks are
 counted but never quoted or attributed, and nobody is named, nor any per-person figure shown, for a group of fewer
 than MIN_GROUP people. Each copy quotes only what its readers could read where it was said: the channel's copy, thanks
-first posted in that channel; a manager's, thanks said in a public channel or in one the manager is in.
+first posted in that channel; a manager's, thanks said in a public channel or in one the manager is in. Each copy is
+cut here, as its own kind of result (ManagerDigest, ChannelDigest), so an adapter renders what it is given and cannot
+leak by forgetting whose copy it is.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, case, distinct, func, or_, select
@@ -68,27 +70,20 @@ class ChangeLine:
 
 
 @dataclass(frozen=True)
-class Digest:
-    """One period's digest, platform-free. The named lists are for managers' DMs only, and empty for a small team."""
+class Figures:
+    """What every copy of a digest says, whoever reads it: counts, values, the changes and the nudges. Nothing quoted
+    from anyone's thanks, and no list of people."""
 
     period: str  # the ledger's key: the period it is sent in, e.g. "1w151"
     start: date  # the first day covered
     end: date  # the day after the last day covered
     people: int  # active people (not bots, not deactivated): the group every figure is about
-    names: dict[str, str] = field(default_factory=dict)
     thanks: int = 0
     private: int = 0
     givers: int = 0
     receivers: int = 0
     values: tuple[tuple[str, int], ...] = ()  # from public thanks only
     outside: tuple[tuple[str, int], ...] = ()  # (source, count): never anyone's name
-    # Every public thank-you worth retelling, best first. Not sent: each copy quotes the first few its reader may read.
-    candidates: tuple[Highlight, ...] = ()
-    highlights: tuple[Highlight, ...] = ()  # for one manager's DM, chosen by DigestService.copy_for
-    # The channel's copy quotes only thanks first posted in that channel: one said in a private channel must not
-    # reach a wider audience through the digest.
-    channel_highlights: tuple[Highlight, ...] = ()
-    thanked_by_peers: tuple[Thanked, ...] = ()
     new: int = 0
     backed: int = 0
     owned: int = 0
@@ -99,7 +94,6 @@ class Digest:
     nudges: int = 0  # sent in the period, every arm
     arms: tuple[ArmReport, ...] = ()  # only arms of at least MIN_GROUP people
     arms_hidden: int = 0
-    unthanked: tuple[str, ...] = ()  # nobody thanked them, publicly or privately, in the last 8 weeks
 
     @property
     def weeks(self) -> int:
@@ -123,13 +117,68 @@ class Digest:
 
 
 @dataclass(frozen=True)
-class PeerThanks:
-    """What colleagues publicly thanked one person for in a period: the start of a leader's personal thank-you."""
+class Digest(Figures):
+    """One period's digest, platform-free, before it is cut into copies: never sent as it is. Its names, candidates
+    and lists of people are the material manager_copy and channel_copy choose from for each reader."""
+
+    names: dict[str, str] = field(default_factory=dict)
+    # Every public thank-you worth retelling, best first: each copy quotes the first few its reader may read.
+    candidates: tuple[Highlight, ...] = ()
+    thanked_by_peers: tuple[Thanked, ...] = ()  # empty for a small team
+    unthanked: tuple[str, ...] = ()  # nobody thanked them, publicly or privately, in the last 8 weeks
+
+
+@dataclass(frozen=True)
+class ThankedLine:
+    """One line of a manager's "thanked by colleagues" list, and whether that manager is offered a personal
+    thank-you to them (not to themselves)."""
 
     user_id: str
-    name: str
-    reasons: tuple[str, ...]
-    weeks: int
+    times: int
+    offer_thanks: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class ManagerDigest(Figures):
+    """One manager's copy, sent to them alone: it names people, quotes only thanks said where this manager may read
+    now, and carries the lists of who was thanked by colleagues and who was not thanked lately (both empty, and
+    nobody named, for a group of fewer than MIN_GROUP)."""
+
+    highlights: tuple[Highlight, ...] = ()
+    thanked_by_peers: tuple[ThankedLine, ...] = ()
+    unthanked: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChannelDigest(Figures):
+    """The digest channel's copy: it quotes only thanks first said in that channel, lists nobody, and knows only
+    the plain names of the people it mentions (a mention would ping them in front of the channel)."""
+
+    highlights: tuple[Highlight, ...] = ()
+    names: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PeerThanks:
+    """A leader's personal thank-you to one person, ready to make their own: a draft that quotes what colleagues
+    publicly thanked them for in a digest's period, only where the leader could read it."""
+
+    user_id: str
+    draft: str
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """What came of asking for a stuck change's owner to be reminded, for the asker: REMINDED (the owner's DM says
+    who asked), ALREADY_REMINDED this week (one a week is enough), or UNREACHABLE just now (`why`, in the ledger's
+    words), so try again later."""
+
+    owner_id: str
+    outcome: str
+    why: str = ""
+
+
+REMINDED, ALREADY_REMINDED, UNREACHABLE = "reminded", "already reminded", "unreachable"
 
 
 NOBODY = Audience()  # who may read a conversation the platform would not tell us about: fail closed
@@ -176,6 +225,33 @@ def pick(ranked: Sequence[Highlight], quotable: Callable[[Highlight], bool]) -> 
     return tuple(picked.values())
 
 
+def _figures(digest: Digest) -> dict:
+    return {f.name: getattr(digest, f.name) for f in fields(Figures)}
+
+
+def manager_copy(digest: Digest, manager: str, readers: ChannelReaders) -> ManagerDigest:
+    """A manager's copy: the thanks said in a public channel, or in a private one or group DM they are in now."""
+    return ManagerDigest(
+        **_figures(digest),
+        highlights=pick(digest.candidates, lambda h: readers.can_read(manager, h.channel_id)),
+        thanked_by_peers=tuple(ThankedLine(t.user_id, t.times, t.user_id != manager) for t in digest.thanked_by_peers),
+        unthanked=digest.unthanked,
+    )
+
+
+def channel_copy(digest: Digest, channel_id: str) -> ChannelDigest:
+    """The channel's copy: thanks first said in that channel only, since one said in a private channel must not
+    reach a wider audience through the digest."""
+    highlights = pick(digest.candidates, lambda h: h.channel_id == channel_id)
+    named = {p for h in highlights for p in (h.giver_id, *h.recipient_ids)}
+    named |= {p for c in (*digest.adopted, *digest.stuck) for p in (c.suggester_id, c.owner_id) if p}
+    return ChannelDigest(
+        **_figures(digest),
+        highlights=highlights,
+        names={p: digest.names[p] for p in named if p in digest.names},
+    )
+
+
 def covered(weeks: int, index: int) -> tuple[date, date]:
     """The days (first, day after the last) of the period before period `index` of `weeks` weeks."""
     start = EPOCH_MONDAY + timedelta(weeks=(index - 1) * weeks)
@@ -197,6 +273,35 @@ def main_timezone(people) -> str:
     """The timezone most active people have (the channel digest's working hours); UTC for an unknown team."""
     zones = Counter(p.tz or "UTC" for p in people if not p.is_bot and not p.deleted)
     return min(zones.items(), key=lambda item: (-item[1], item[0]))[0] if zones else "UTC"
+
+
+def shorten(text: str, limit: int) -> str:
+    """Plain text on one line, cut at a word near `limit`; the stored text is untouched."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", limit // 2, limit)
+    return text[: cut if cut > 0 else limit].rstrip(" ,.;:") + "…"
+
+
+def personal_thanks_draft(name: str, reasons: Sequence[str], weeks: int, max_chars: int) -> str:
+    """A leader's starting point: what colleagues said, for the leader to make their own, in at most `max_chars`."""
+    first = name.split()[0] if name.strip() else "there"
+    when = "this week" if weeks == 1 else "lately"
+    head = f"Thank you, {first}. Your colleagues told me what you did {when}:"
+    tail = "\n\nI wanted to thank you myself too."
+    if not reasons:
+        return f"Thank you, {first}.{tail}"
+    lines = [head]
+    for reason in reasons:
+        line = "• " + " ".join(reason.split())
+        room = max_chars - len(tail) - sum(len(x) + 1 for x in lines)
+        if len(line) > room:
+            if len(lines) == 1 and room > 20:
+                lines.append(shorten(line, room - 1))
+            break
+        lines.append(line)
+    return "\n".join(lines) + tail
 
 
 class DigestService:
@@ -303,8 +408,6 @@ class DigestService:
                 if g.via != "leader" and g.source is None:
                     peers.update(r for r in to.get(g.id, ()) if r in active and r != g.giver_id)
         visible = tuple(a for a in arms if a.people >= MIN_GROUP)
-        candidates = self._ranked(public, to, values_of)
-        channel = self.workspaces.get(team).digest_channel
         return Digest(
             period=f"{weeks}w{index}",
             start=start_day,
@@ -317,8 +420,7 @@ class DigestService:
             receivers=len({r for _, r in recipients}),
             values=tuple(Counter(value for _, value in tagged).most_common(TOP_VALUES)),
             outside=tuple(Counter(g.source for g in given if g.source).most_common()),
-            candidates=candidates,
-            channel_highlights=pick(candidates, lambda h: bool(h.channel_id) and h.channel_id == channel),
+            candidates=self._ranked(public, to, values_of),
             thanked_by_peers=tuple(
                 Thanked(user_id, times)
                 for user_id, times in sorted(peers.items(), key=lambda item: (-item[1], active[item[0]].lower()))
@@ -346,16 +448,6 @@ class DigestService:
                 g.giver_id, tuple(to.get(g.id, ())), g.reason, tuple(values_of.get(g.id, ())), g.source, g.channel_id
             )
             for g in ranked
-        )
-
-    def copy_for(self, digest: Digest, manager: str | None, readers: ChannelReaders) -> Digest:
-        """The copy one reader gets: a manager's quotes only thanks said where that manager may read now (a public
-        channel, or a private one or group DM they are in); the channel's keeps what was said in it. Neither carries
-        the other candidates."""
-        if manager is None:
-            return replace(digest, candidates=())
-        return replace(
-            digest, highlights=pick(digest.candidates, lambda h: readers.can_read(manager, h.channel_id)), candidates=()
         )
 
     @staticmethod
@@ -433,15 +525,18 @@ class DigestService:
             stuck_total=stuck[0].total if stuck else 0,
         )
 
-    def peer_thanks(self, team: Team, user_id: str, period: str, reader: str) -> PeerThanks:
-        """Colleagues' public thanks to one person in the period a digest covered (its `period` key), those the
-        `reader` (the leader who will send a personal thank-you) could read where they were said."""
+    def peer_thanks(self, team: Team, user_id: str, period: str, reader: str, max_chars: int) -> PeerThanks:
+        """A personal thank-you from the `reader` (a leader) to one person, drafted from colleagues' public thanks to
+        them in the period a digest covered (its `period` key): only those the reader could read where they were
+        said, in at most `max_chars`."""
+        if user_id == reader:
+            raise Refused("You can't send yourself a personal thank-you.")
         workspace_id = self.store.workspace_id(team.platform, team.external_id)
         try:
             weeks, index = (int(part) for part in period.split("w"))
         except ValueError:
             raise Refused(
-                "I couldn't tell which digest that button came from; thank them with /thanks instead."
+                "I couldn't tell which digest that button came from; send them an ordinary thank-you instead."
             ) from None
         people = self._people(workspace_id)
         tz = main_timezone(people)
@@ -463,9 +558,9 @@ class DigestService:
                 .order_by(Thanks.created_at, Thanks.id)
             ).all()
         readers = ChannelReaders(self.directory, team)
-        reasons = tuple(reason for reason, channel_id in said if readers.can_read(reader, channel_id))
+        reasons = [reason for reason, channel_id in said if readers.can_read(reader, channel_id)]
         name = next((p.name for p in people if p.user_id == user_id), "") or user_id
-        return PeerThanks(user_id, name, reasons, weeks)
+        return PeerThanks(user_id, personal_thanks_draft(name, reasons, weeks, max_chars))
 
     # -- sending -------------------------------------------------------------------------------------------------
     def tick(self, team: Team, now: datetime | None = None, dry_run: bool = False) -> TickReport:
@@ -532,7 +627,8 @@ class DigestService:
                 continue
 
             def send(_send_id: int, _prompt: str | None, to=to, digest=digest, manager=manager) -> None:
-                self.notifier.digest(team, to, self.copy_for(digest, to if manager else None, readers), manager)
+                copy = manager_copy(digest, to, readers) if manager else channel_copy(digest, to)
+                self.notifier.digest(team, to, copy)
 
             outcome = self.nudges.ledger.deliver(workspace_id, to, "digest", period, now, send)
             report.outcomes.append((to, name, outcome))
@@ -542,9 +638,9 @@ class DigestService:
                 self.sleep(gap)
 
     # -- the digest's buttons ------------------------------------------------------------------------------------
-    def remind_owner(self, team: Team, change_id: int, asker_id: str) -> tuple[str, str]:
+    def remind_owner(self, team: Team, change_id: int, asker_id: str) -> Reminder:
         """DM a stuck change's owner on someone's behalf, at most once per change a week, through the ledger.
-        Returns (owner id, what happened in the ledger's words); raises Refused."""
+        Raises Refused."""
         workspace_id = self.store.workspace_id(team.platform, team.external_id)
         with self.store.session() as session:
             row = session.get(Change, change_id)
@@ -566,4 +662,8 @@ class DigestService:
             now,
             lambda _send_id, _prompt: self.notifier.remind(team, change.owner_id, change, asker_id),
         )
-        return change.owner_id, outcome
+        if outcome == "sent":
+            return Reminder(change.owner_id, REMINDED)
+        if outcome in ("already sent", "being sent by another clock"):
+            return Reminder(change.owner_id, ALREADY_REMINDED)
+        return Reminder(change.owner_id, UNREACHABLE, why=outcome)

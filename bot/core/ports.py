@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from bot.core.changes import ChangeView
-    from bot.core.digests import Digest
+    from bot.core.digests import ChannelDigest, ManagerDigest
 
 
 @dataclass(frozen=True)
@@ -75,9 +75,9 @@ class Notifier(Protocol):
     def unavailable(self, team: Team, user_id: str) -> str | None:
         """Why not to disturb this person right now (away, do not disturb), from a fresh look; None if fine."""
 
-    def digest(self, team: Team, to: str, digest: Digest, manager: bool) -> None:
-        """Post a digest in a channel, or DM it to a manager (`to` is their user id): only a manager's copy
-        names people. Raises SendFailed."""
+    def digest(self, team: Team, to: str, copy: ManagerDigest | ChannelDigest) -> None:
+        """DM a manager their copy of a digest (`to` is their user id), or post the channel's copy in the channel,
+        as it is. Raises SendFailed."""
 
     def remind(self, team: Team, owner_id: str, change: ChangeView, asker_id: str) -> None:
         """DM a change's owner that `asker_id` would like to hear how it is going; raises SendFailed."""

@@ -18,7 +18,18 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.core.changes import STATUS_LABELS, ChangeView
-from bot.core.digests import MIN_GROUP, ChangeLine, Digest, PeerThanks
+from bot.core.digests import (
+    ALREADY_REMINDED,
+    MIN_GROUP,
+    REMINDED,
+    ChangeLine,
+    ChannelDigest,
+    Figures,
+    ManagerDigest,
+    PeerThanks,
+    Reminder,
+    shorten,
+)
 from bot.slack.text import escape, mention, quote
 
 Blocks = list[dict]
@@ -39,15 +50,6 @@ def _plural(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else many or one + 's'}"
 
 
-def _short(text: str, limit: int = QUOTE_CHARS) -> str:
-    """Plain text cut at a word near `limit`, for a list; the stored text is untouched."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text.rfind(" ", limit // 2, limit)
-    return text[: cut if cut > 0 else limit].rstrip(" ,.;:") + "…"
-
-
 def _names(ids: Sequence[str], who: Callable[[str], str]) -> str:
     shown = [who(i) for i in ids[:NAMES_SHOWN]]
     if len(ids) > NAMES_SHOWN:
@@ -63,26 +65,27 @@ def _context(mrkdwn: str) -> ContextBlock:
     return ContextBlock(elements=[MarkdownTextObject(text=mrkdwn)])
 
 
-def digest_message(digest: Digest, manager: bool, reader: str | None = None) -> tuple[str, Blocks]:
-    """The digest. A manager's DM names people (as mentions, which ping nobody outside the DM) and carries the
-    lists of who was thanked by colleagues and who has not been thanked lately; the channel's copy uses plain
-    names, so nobody is pinged, and carries no list of people."""
+def digest_message(digest: ManagerDigest | ChannelDigest) -> tuple[str, Blocks]:
+    """A copy of the digest, as the core cut it for its reader. A manager's names people as mentions (which ping
+    nobody outside the DM) and has its lists of people; the channel's calls the few people it mentions by their
+    plain names, so nobody is pinged."""
+    if isinstance(digest, ManagerDigest):
+        who = mention
+    else:
 
-    def who(user_id: str) -> str:
-        if manager:
-            return mention(user_id)
-        return escape(digest.names.get(user_id) or "a former colleague")
+        def who(user_id: str) -> str:
+            return escape(digest.names.get(user_id) or "a former colleague")
 
     period = "week" if digest.weeks == 1 else "period"
     blocks: list = [HeaderBlock(text=f"Team digest: {digest.span}")]
-    blocks += _thanks(digest, period, who, manager)
+    blocks += _thanks(digest, period, who)
     blocks.append(DividerBlock())
     blocks += _changes(digest, period, who)
     blocks.append(DividerBlock())
     blocks += _attention(digest)
-    if manager:
+    if isinstance(digest, ManagerDigest):
         blocks.append(DividerBlock())
-        blocks += _people(digest, who, reader)
+        blocks += _people(digest, who)
     blocks.append(_context(":lock: Private thank-yous are counted here, never quoted or named."))
     headline = (
         f"Team digest for {digest.span}: {_plural(digest.thanks, 'thank-you')}, {_plural(digest.new, 'new idea')}"
@@ -90,7 +93,7 @@ def digest_message(digest: Digest, manager: bool, reader: str | None = None) -> 
     return headline, [b.to_dict() for b in blocks]
 
 
-def _thanks(digest: Digest, period: str, who: Callable[[str], str], manager: bool) -> list:
+def _thanks(digest: ManagerDigest | ChannelDigest, period: str, who: Callable[[str], str]) -> list:
     if not digest.thanks:
         lines = [f"*:sparkles: Thanks:* none this {period}."]
     else:
@@ -104,13 +107,13 @@ def _thanks(digest: Digest, period: str, who: Callable[[str], str], manager: boo
         total = sum(n for _, n in digest.outside)
         lines.append(f"{total} passed on from outside the team: " + ", ".join(parts) + ".")
     blocks: list = [_section("\n".join(lines))]
-    for h in digest.highlights if manager else digest.channel_highlights:
+    for h in digest.highlights:
         recipients = _names(h.recipient_ids, who) if h.recipient_ids else "a colleague"
         if h.source:
             line = f"{who(h.giver_id)} passed on thanks from {OUTSIDE.get(h.source, ('outside',))[0]} to {recipients}"
         else:
             line = f"{who(h.giver_id)} thanked {recipients}"
-        blocks.append(_section(f"{line}\n{quote(_short(h.reason or ''))}"))
+        blocks.append(_section(f"{line}\n{quote(shorten(h.reason or '', QUOTE_CHARS))}"))
     return blocks
 
 
@@ -120,10 +123,10 @@ def _change_line(change: ChangeLine, who: Callable[[str], str]) -> str:
         people.append(f"suggested by {who(change.suggester_id)}")
     if change.owner_id:
         people.append(f"owned by {who(change.owner_id)}")
-    return f"*{escape(_short(change.text, 150))}*" + (f" ({', '.join(people)})" if people else "")
+    return f"*{escape(shorten(change.text, 150))}*" + (f" ({', '.join(people)})" if people else "")
 
 
-def _changes(digest: Digest, period: str, who: Callable[[str], str]) -> list:
+def _changes(digest: Figures, period: str, who: Callable[[str], str]) -> list:
     counts = [
         f"{digest.new} new",
         f"{digest.backed} backed",
@@ -158,7 +161,7 @@ def _changes(digest: Digest, period: str, who: Callable[[str], str]) -> list:
     return blocks
 
 
-def _attention(digest: Digest) -> list:
+def _attention(digest: Figures) -> list:
     if not digest.nudges:
         return [_section("*:seedling: Nudges:* none went out.")]
     lines = [f"*:seedling: Nudges:* {_plural(digest.nudges, 'nudge')} went out."]
@@ -179,7 +182,7 @@ def _attention(digest: Digest) -> list:
     return blocks
 
 
-def _people(digest: Digest, who: Callable[[str], str], reader: str | None) -> list:
+def _people(digest: ManagerDigest, who: Callable[[str], str]) -> list:
     if digest.small_group:
         return [
             _context(
@@ -198,7 +201,7 @@ def _people(digest: Digest, who: Callable[[str], str], reader: str | None) -> li
                     action_id="digest_personal_thanks",
                     value=f"{thanked.user_id} {digest.period}",
                 )
-                if thanked.user_id != reader  # a manager's own line: no thanking oneself
+                if thanked.offer_thanks
                 else None
             )
             line = f"{who(thanked.user_id)}: {_plural(thanked.times, 'time')}"
@@ -223,33 +226,14 @@ def reminder(change: ChangeView, asker_id: str) -> str:
     )
 
 
-def reminder_outcome(owner_id: str, outcome: str) -> str:
-    """What the person who asked for a reminder is told, from the ledger's outcome."""
-    if outcome == "sent":
-        return f"I've asked <@{owner_id}> how it's going, and said it was you who asked."
-    if outcome in ("already sent", "being sent by another clock"):
-        return f"<@{owner_id}> has already had a reminder about this change this week; one a week is enough."
-    return f":warning: I couldn't reach <@{owner_id}> just now ({escape(outcome)}). Please try again later."
-
-
-def personal_thanks_prefill(thanks: PeerThanks, max_chars: int) -> str:
-    """A leader's starting point: what colleagues said, for the leader to make their own. Plain text."""
-    first = thanks.name.split()[0] if thanks.name.strip() else "there"
-    when = "this week" if thanks.weeks == 1 else "lately"
-    head = f"Thank you, {first}. Your colleagues told me what you did {when}:"
-    tail = "\n\nI wanted to thank you myself too."
-    if not thanks.reasons:
-        return f"Thank you, {first}.{tail}"
-    lines = [head]
-    for reason in thanks.reasons:
-        line = "• " + " ".join(reason.split())
-        room = max_chars - len(tail) - sum(len(x) + 1 for x in lines)
-        if len(line) > room:
-            if len(lines) == 1 and room > 20:
-                lines.append(_short(line, room - 1))
-            break
-        lines.append(line)
-    return "\n".join(lines) + tail
+def reminder_outcome(asked: Reminder) -> str:
+    """What the person who asked for a reminder is told."""
+    owner = f"<@{asked.owner_id}>"
+    if asked.outcome == REMINDED:
+        return f"I've asked {owner} how it's going, and said it was you who asked."
+    if asked.outcome == ALREADY_REMINDED:
+        return f"{owner} has already had a reminder about this change this week; one a week is enough."
+    return f":warning: I couldn't reach {owner} just now ({escape(asked.why)}). Please try again later."
 
 
 def personal_thanks_modal(thanks: PeerThanks, max_chars: int, metadata: str) -> dict:
@@ -274,7 +258,7 @@ def personal_thanks_modal(thanks: PeerThanks, max_chars: int, metadata: str) -> 
                     action_id="text",
                     multiline=True,
                     max_length=max_chars,
-                    initial_value=personal_thanks_prefill(thanks, max_chars),
+                    initial_value=thanks.draft,
                 ),
             ),
         ],

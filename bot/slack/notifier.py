@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.core.changes import ChangeView
-from bot.core.digests import Digest
+from bot.core.digests import ChannelDigest, ManagerDigest
 from bot.core.errors import PlatformUnavailable
 from bot.core.policy import is_away
 from bot.core.ports import Team
@@ -36,8 +36,8 @@ class SlackNotifier:
     def stop_check(self, team: Team, user_id: str, send_id: int) -> None:
         self._post(user_id, *blocks.stop_check(send_id))
 
-    def digest(self, team: Team, to: str, digest: Digest, manager: bool) -> None:
-        self._post(to, *digest_blocks.digest_message(digest, manager, reader=to if manager else None))
+    def digest(self, team: Team, to: str, copy: ManagerDigest | ChannelDigest) -> None:
+        self._post(to, *digest_blocks.digest_message(copy))
 
     def remind(self, team: Team, owner_id: str, change: ChangeView, asker_id: str) -> None:
         self._post(owner_id, digest_blocks.reminder(change, asker_id), None)

@@ -40,8 +40,7 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
         )
         if reminded is None:
             return
-        owner_id, outcome = reminded
-        respond(text=digest_blocks.reminder_outcome(owner_id, outcome), replace_original=False)
+        respond(text=digest_blocks.reminder_outcome(reminded), replace_original=False)
 
     app.action("digest_remind")(**lazily(services, delivery, remind_owner))
 
@@ -68,7 +67,9 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
         user_id, _, period = str(action.get("value") or "").partition(" ")
         leader_id = body["user"]["id"]
         thanks = act_or_explain(
-            respond, "I couldn't open the form", lambda: digests.peer_thanks(team, user_id, period, leader_id)
+            respond,
+            "I couldn't open the form",
+            lambda: digests.peer_thanks(team, user_id, period, leader_id, max_chars),
         )
         if thanks is None:
             return
