@@ -31,7 +31,7 @@ from sqlalchemy import event
 from thanks_load import load_average, machine, statement_shape
 
 from bot.app import build_services
-from bot.core.digests import ChannelReaders
+from bot.core.digests import ChannelReaders, channel_copy, manager_copy
 from bot.core.ports import Audience, Team
 from bot.settings import Defaults, Settings
 from bot.slack import digest_blocks
@@ -305,8 +305,8 @@ def measure(url: str, repeats: int, cadence: str) -> dict:
         computed = time.perf_counter()
         # Each copy picks what its reader may be quoted (a manager's asks who may read each channel it quotes).
         readers = ChannelReaders(NoPlatform(), team)
-        dm = digest_blocks.digest_message(services.digests.copy_for(digest, "U00000001", readers), manager=True)
-        post = digest_blocks.digest_message(services.digests.copy_for(digest, None, readers), manager=False)
+        dm = digest_blocks.digest_message(manager_copy(digest, "U00000001", readers))
+        post = digest_blocks.digest_message(channel_copy(digest, "C0TEAM"))
         rendered = time.perf_counter()
         compute_ms.append((computed - started) * 1000)
         render_ms.append((rendered - computed) * 1000)
