@@ -690,6 +690,20 @@ def test_a_long_idea_is_never_cut_inside_an_emoji(slack, store):
     assert idea in card.text, "the card itself shows the whole idea"
 
 
+def test_a_bug_is_logged_once_and_the_person_is_told_plainly(slack, monkeypatch, caplog):
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("secret detail of a bug")
+
+    monkeypatch.setattr(slack.services.changes, "open_changes", broken)
+    body = slack.requests.command("/smallchange", "list", ALICE)
+    assert slack.signed(body).status == 200
+
+    [reply] = replies_to(slack.fake, body)
+    assert ephemeral(reply) and "something went wrong on my side" in reply.text()
+    assert "secret detail" not in reply.text() and "Traceback" not in reply.text()
+    assert len([r for r in caplog.records if r.exc_info]) == 1, "the traceback is logged, once"
+
+
 # == the database going away =====================================================================================
 
 

@@ -11,7 +11,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.core.errors import PlatformUnavailable, Refused, Replayed, StoreUnavailable
+from bot.core.errors import Refused, Replayed
 from bot.core.grammar import read_smallchange, read_thanks
 from bot.core.ports import Team
 from bot.core.services import Services
@@ -22,12 +22,11 @@ from bot.slack.listeners import admin
 from bot.slack.listeners.export import send_export
 from bot.slack.listeners.lazy import lazily
 from bot.slack.listeners.refresh import refresh_home
-from bot.slack.listeners.replies import not_saved
+from bot.slack.listeners.replies import OUTAGES, told
 from bot.slack.metadata import seal
 from bot.slack.text import escape, plain, tokens
 
 log = logging.getLogger(__name__)
-FAILURES = (StoreUnavailable, PlatformUnavailable)
 T = TypeVar("T")
 
 THANKS_USAGE = (
@@ -54,24 +53,22 @@ CHANGE_HELP = (
 
 
 def save_or_explain(respond: Respond, what: str, typed: str, save: Callable[[], T]) -> T | None:
-    """Run a save. If it is refused or fails, tell the person why, echo what they typed, and return None."""
+    """Run a save. If it is refused or fails, tell the person why (echoing what they typed when it failed, so nothing
+    is lost), and return None."""
     try:
         return save()
-    except Refused as refusal:
-        respond(escape(refusal.message))
     except Replayed:
         raise  # the same request again: it says nothing
     except Exception as exc:
-        if not isinstance(exc, FAILURES):
-            log.exception("saving a %s failed", what)
-        respond(not_saved(what, exc) + f"\nWhat you wrote:\n```{escape(typed)}```")
+        echo = "" if isinstance(exc, Refused) else f"\nWhat you wrote:\n```{escape(typed)}```"
+        respond(told(exc, f"Your {what} was *not* saved", "Nothing was posted. Please try again in a minute.") + echo)
     return None
 
 
 def thanks_usage(services: Services, team: Team) -> str:
     try:
         values = services.workspaces.get(team).values
-    except FAILURES:
+    except OUTAGES:
         values = services.workspaces.defaults.values  # the help still answers with the database down
     return THANKS_USAGE.format(values=", #".join(v.replace(" ", "-") for v in values))
 
@@ -156,8 +153,8 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
                     title = "Your small changes"
                     changes = services.changes.mine(team, user_id)
                     empty = "You haven't suggested, owned or backed a change yet."
-            except FAILURES:
-                respond(":warning: I couldn't load the list just now: the database isn't answering. Please try again.")
+            except OUTAGES as exc:
+                respond(told(exc, "I couldn't load the list just now"))
                 return
             headline, listing = blocks.change_list(title, changes, empty)
             respond(text=headline, blocks=listing)

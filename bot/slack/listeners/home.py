@@ -11,17 +11,15 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.core.errors import PlatformUnavailable, StoreUnavailable
 from bot.core.ports import Team
 from bot.core.services import Services
 from bot.slack import blocks, home_blocks, modals
 from bot.slack.delivery import SlackDelivery
 from bot.slack.listeners.lazy import lazily
 from bot.slack.listeners.refresh import publish
-from bot.slack.listeners.replies import why_not
+from bot.slack.listeners.replies import OUTAGES, why_not
 
 log = logging.getLogger(__name__)
-FAILURES = (StoreUnavailable, PlatformUnavailable)
 
 
 def register(app: App, services: Services, delivery: SlackDelivery) -> None:
@@ -33,7 +31,7 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
             return  # the Messages tab, or an event with nobody to show a Home to
         try:
             view = home_blocks.home_view(services.home.opened(team, user_id))
-        except FAILURES as exc:
+        except OUTAGES as exc:
             view = home_blocks.unavailable_view(why_not(exc))
         publish(client, user_id, view)
 
@@ -42,7 +40,7 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
     def my_nudges(team: Team, user_id: str) -> dict:
         try:
             return modals.my_nudges_modal(services.nudges.preferences(team, user_id), services.workspaces.get(team))
-        except FAILURES as exc:
+        except OUTAGES as exc:
             return home_blocks.unavailable_modal("Your nudges", why_not(exc))
 
     def opens(form: Callable[[Team, str], dict], name: str):

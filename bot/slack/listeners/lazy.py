@@ -17,10 +17,10 @@ from bot.core.ports import Team
 from bot.core.services import Services
 from bot.slack.delivery import DurableRespond, SlackDelivery
 from bot.slack.listeners.refresh import refresh_home
+from bot.slack.listeners.replies import told, told_in_form
 from bot.slack.middleware import signature
 
 log = logging.getLogger(__name__)
-NOT_SAVED = "Not saved: something went wrong on my side. Please try again."
 
 
 def acknowledge(ack: Ack) -> None:
@@ -32,7 +32,8 @@ def once(services: Services, delivery: SlackDelivery, work: Callable[..., None])
     """`work` as a lazy function, on one database connection. Its first transaction also records the request's
     signature, so a replay (the same signed request again) is turned down there. What the work saved with its
     messages (the outbox) is sent when it is done. Slack not answering while the work replies is one log line;
-    anything else is a bug and is logged with its traceback."""
+    anything else the work did not explain is told to the person as the listeners tell it (replies.told), where
+    they can be answered, and a bug is logged with its traceback."""
     names = list(inspect.signature(work).parameters)
 
     def run(args: Args) -> None:
@@ -41,11 +42,13 @@ def once(services: Services, delivery: SlackDelivery, work: Callable[..., None])
             first = services.replays.recorder(team, key) if key and team else None
         except StoreUnavailable:
             first = None  # the work finds the database down too, and says so
+        respond = None
         try:
             with services.store.one_connection(first), services.outbox.claiming() as written:
                 given = {n: getattr(args, n) if hasattr(args, n) else args.context.get(n) for n in names}
                 if given.get("respond") is not None and team is not None:
                     given["respond"] = DurableRespond(given["respond"], services.outbox, team, args.context.user_id)
+                respond = given.get("respond")
                 try:
                     work(**given)
                 except (SlackApiError, OSError) as exc:
@@ -57,8 +60,10 @@ def once(services: Services, delivery: SlackDelivery, work: Callable[..., None])
             log.info("ignored a replayed request (%s)", work.__name__)
         except StoreUnavailable:
             log.warning("%s: the database isn't answering", work.__name__)
-        except Exception:
-            log.exception("%s failed", work.__name__)
+        except Exception as exc:
+            said = told(exc)
+            if respond is not None:
+                respond(text=said, replace_original=False)
 
     run.__name__ = work.__name__  # Bolt tells lazy functions apart by name
     return run
@@ -79,9 +84,8 @@ def form(services: Services, delivery: SlackDelivery, save: Callable[..., tuple[
         with services.outbox.claiming() as written:
             try:
                 homes = save(ack, body, view, team)
-            except Exception:
-                log.exception("%s failed", save.__name__)
-                ack(response_action="errors", errors={next(iter(_blocks(view)), "none"): NOT_SAVED})
+            except Exception as exc:
+                ack(response_action="errors", errors={next(iter(_blocks(view)), "none"): told_in_form(exc)})
                 return
         # handed to the lazy function below in Bolt's copy of the context
         context["written"] = written

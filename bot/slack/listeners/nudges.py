@@ -10,18 +10,17 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.core.errors import PlatformUnavailable, Refused, StoreUnavailable
+from bot.core.errors import Refused
 from bot.core.ports import Team
 from bot.core.services import Services
 from bot.slack import blocks, modals
 from bot.slack.delivery import SlackDelivery, dm
 from bot.slack.listeners.lazy import form, lazily
 from bot.slack.listeners.refresh import refresh_home
-from bot.slack.listeners.replies import act_or_explain, save_from_modal
+from bot.slack.listeners.replies import OUTAGES, act_or_explain, save_from_modal
 from bot.slack.text import record_id
 
 log = logging.getLogger(__name__)
-FAILURES = (StoreUnavailable, PlatformUnavailable)
 ANSWERS = {
     "nudge_snooze": "snooze",
     "nudge_fewer": "fewer",
@@ -75,7 +74,7 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
             try:
                 if send_id is not None:
                     nudges.respond(team, send_id, body["user"]["id"], what)
-            except (Refused, *FAILURES) as exc:
+            except (Refused, *OUTAGES) as exc:
                 log.info("could not record a nudge click: %s", exc)
             try:
                 client.views_open(trigger_id=body["trigger_id"], view=view)

@@ -7,14 +7,12 @@ import logging
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.core.errors import PlatformUnavailable, StoreUnavailable
 from bot.core.ports import Team
 from bot.core.services import Services
 from bot.slack import home_blocks
-from bot.slack.listeners.replies import why_not
+from bot.slack.listeners.replies import OUTAGES, why_not
 
 log = logging.getLogger(__name__)
-FAILURES = (StoreUnavailable, PlatformUnavailable)
 
 
 def publish(client: WebClient, user_id: str, view: dict) -> None:
@@ -33,7 +31,7 @@ def refresh_home(services: Services, client: WebClient, team: Team, *user_ids: s
     try:
         for user_id in services.home.watching(team, user_ids):
             publish(client, user_id, home_blocks.home_view(services.home.page(team, user_id)))
-    except FAILURES as exc:
+    except OUTAGES as exc:
         log.warning("could not refresh a Home: %s", why_not(exc))
     except Exception:
         log.exception("refreshing a Home failed")

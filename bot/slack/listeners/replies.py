@@ -1,14 +1,18 @@
-"""What a person is told when their request could not be saved: plainly, never a stack trace."""
+"""What a person is told when the core turned their request down or could not do it: plainly, never a stack trace.
+Every listener answers through `told` (or `told_in_form`), so a refusal, an outage and a bug read alike everywhere."""
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from slack_bolt import Ack, Respond
 
-from bot.core.errors import PlatformUnavailable, Refused, StoreUnavailable
+from bot.core.errors import PlatformUnavailable, Refused, Replayed, StoreUnavailable
 from bot.slack.text import escape
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+OUTAGES = (StoreUnavailable, PlatformUnavailable)  # nothing was saved, and trying again in a while will do
 
 
 def why_not(exc: Exception) -> str:
@@ -19,30 +23,58 @@ def why_not(exc: Exception) -> str:
     return "something went wrong on my side"
 
 
-def not_saved(what: str, exc: Exception) -> str:
-    return f":warning: Your {what} was *not* saved: {why_not(exc)}. Nothing was posted. Please try again in a minute."
+def _log_if_bug(exc: Exception) -> None:
+    """A refusal or an outage is expected and explained; anything else is a bug, logged once with its traceback."""
+    if not isinstance(exc, (Refused, *OUTAGES)):
+        log.error("a request failed: %s", type(exc).__name__, exc_info=exc)
 
 
-def save_from_modal(ack: Ack, block: str, save: Callable[[], T], view: dict | None = None) -> T | None:
-    """Run a modal's save; a refusal or an outage is shown inline (the modal keeps what was typed) on the field the
-    refusal names if the form has it, else on `block`, and None is returned. On success the caller acks."""
+def told(exc: Exception, not_done: str = "That wasn't done", then: str = "Please try again.") -> str:
+    """What the person is told when `exc` stopped their request: a refusal in its own words; otherwise `not_done`,
+    why, and `then`."""
+    _log_if_bug(exc)
+    if isinstance(exc, Refused):
+        return escape(exc.message)
+    return f":warning: {not_done}: {why_not(exc)}. {then}"
+
+
+def told_in_form(exc: Exception) -> str:
+    """`told`, shown on a form's field (plain text there)."""
+    _log_if_bug(exc)
+    if isinstance(exc, Refused):
+        return exc.message
+    return f"Not saved: {why_not(exc)}. Try again."
+
+
+def attempt(tell: Callable[[str], object], not_done: str, act: Callable[[], T]) -> T | None:
+    """Run `act`; if it was refused or could not be done, `tell` the person why (`told`) and return None. A replayed
+    request passes through, to be ignored without a word."""
+    try:
+        return act()
+    except Replayed:
+        raise
+    except Exception as exc:
+        tell(told(exc, not_done))
+        return None
+
+
+def save_from_modal(
+    ack: Ack, block: str, save: Callable[[], T], view: dict | None = None, blocks: Mapping[str, str] | None = None
+) -> T | None:
+    """Run a modal's save; why it was not saved is shown inline (the modal keeps what was typed) on the field a
+    refusal names if the form has it (its block, through `blocks`, when named differently), else on `block`, and
+    None is returned. On success the caller acks."""
     try:
         return save()
-    except Refused as refusal:
+    except Exception as exc:
+        field = exc.field if isinstance(exc, Refused) else None
+        field = (blocks or {}).get(field, field)
         fields = ((view or {}).get("state") or {}).get("values") or {}
-        ack(response_action="errors", errors={refusal.field if refusal.field in fields else block: refusal.message})
-    except (StoreUnavailable, PlatformUnavailable) as exc:
-        ack(response_action="errors", errors={block: f"Not saved: {why_not(exc)}. Try again."})
+        ack(response_action="errors", errors={field if field in fields else block: told_in_form(exc)})
     return None
 
 
 def act_or_explain(respond: Respond, not_done: str, act: Callable[[], T]) -> T | None:
-    """Run a button's action. A refusal, or `not_done` with the reason for an outage, goes to the clicker alone and
-    leaves the clicked message as it was; then None is returned."""
-    try:
-        return act()
-    except Refused as refusal:
-        respond(text=escape(refusal.message), replace_original=False)
-    except (StoreUnavailable, PlatformUnavailable) as exc:
-        respond(text=f":warning: {not_done}: {why_not(exc)}. Please try again.", replace_original=False)
-    return None
+    """Run a button's action. Why it was not done goes to the clicker alone and leaves the clicked message as it was;
+    then None is returned."""
+    return attempt(lambda text: respond(text=text, replace_original=False), not_done, act)

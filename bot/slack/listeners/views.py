@@ -6,12 +6,11 @@ import logging
 
 from slack_bolt import Ack, App
 
-from bot.core.errors import PlatformUnavailable, Refused, StoreUnavailable
 from bot.core.ports import Team
 from bot.core.services import Services
 from bot.slack.delivery import SlackDelivery, card
 from bot.slack.listeners.lazy import form
-from bot.slack.listeners.replies import why_not
+from bot.slack.listeners.replies import save_from_modal
 from bot.slack.metadata import unseal
 from bot.slack.text import conversation_id
 
@@ -49,8 +48,10 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
         opened_in = (unseal(secret, view.get("private_metadata")) or {}).get("channel")
         channel_id = conversation_id(opened_in) or conversation_id(chosen)
         user_id = body["user"]["id"]
-        try:
-            services.changes.suggest(
+        saved = save_from_modal(
+            ack,
+            "change",
+            lambda: services.changes.suggest(
                 team,
                 user_id,
                 text or "",
@@ -59,12 +60,10 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
                 within_gift={"within": True, "outside": False}.get(gift[0]) if gift else None,
                 channel_id=channel_id,
                 cards=lambda change: [card(change.id, channel_id, to=user_id)],
-            )
-        except Refused as refusal:
-            ack(response_action="errors", errors={refusal.field or "change": refusal.message})
-            return None
-        except (StoreUnavailable, PlatformUnavailable) as exc:
-            ack(response_action="errors", errors={"change": f"Not saved: {why_not(exc)}. Try again."})
+            ),
+            view,
+        )
+        if saved is None:
             return None
         ack()
         return (user_id,)
