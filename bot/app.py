@@ -16,6 +16,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot.core.admins import Admins
 from bot.core.changes import ChangeService
 from bot.core.digests import DigestService
 from bot.core.home import HomeService
@@ -46,8 +47,10 @@ def build_services(
 ) -> Services:
     digest_env = {"digest_channel": settings.digest_channel, "managers": settings.manager_user_ids}  # admins override
     outbox = Outbox(store, now=now)
-    workspaces = WorkspaceSettingsService(store, WorkspaceConfig.defaults().with_changes(digest_env), outbox, now=now)
-    changes = ChangeService(store, directory, settings.defaults, outbox, admin_ids=settings.admin_user_ids, now=now)
+    admins = Admins(directory, settings.admin_user_ids)
+    defaults = WorkspaceConfig.defaults().with_changes(digest_env)
+    workspaces = WorkspaceSettingsService(store, defaults, outbox, admins, now=now)
+    changes = ChangeService(store, directory, settings.defaults, outbox, admins, now=now)
     nudges = NudgeService(store, directory, notifier, workspaces, outbox, now=now, sleep=sleep)
     return Services(
         settings=settings,
@@ -58,7 +61,7 @@ def build_services(
         nudges=nudges,
         digests=DigestService(store, directory, notifier, workspaces, nudges, now=now, sleep=sleep),
         home=HomeService(store, changes, nudges, workspaces, now=now),
-        records=RecordsService(store, now=now),
+        records=RecordsService(store, admins, now=now),
         outbox=outbox,
         replays=Replays(store, now=now),
     )

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from bot.__main__ import main
 from bot.console.team import ALICE, BOB, CAROL, DANI
+from bot.core.admins import OPERATOR, Admins
 from bot.core.ports import Team, is_former_colleague
 from bot.core.records import RecordsService, UnknownWorkspace
 from bot.store import models
@@ -182,7 +183,7 @@ def test_an_empty_database_has_nothing_to_export(cli):
 
 def test_the_core_refuses_a_workspace_it_has_never_seen(store):
     with pytest.raises(UnknownWorkspace):
-        RecordsService(store).export(Team("slack", "T0NEVER"))
+        RecordsService(store, Admins(directory=None)).export(Team("slack", "T0NEVER"), OPERATOR)
 
 
 # == forget-user ===================================================================================================

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bot.core.admins import Admins
 from bot.core.errors import Refused
 from bot.core.outbox import Message, Outbox
 from bot.core.ports import Directory, Team, utc_now
@@ -73,12 +74,11 @@ class ChangeService:
         directory: Directory,
         defaults: Defaults,
         outbox: Outbox,
-        admin_ids: Iterable[str] = (),
+        admins: Admins,
         now: Callable[[], datetime] = utc_now,
     ):
         self.store, self.directory, self.defaults, self.now = store, directory, defaults, now
-        self.outbox = outbox
-        self.admin_ids = frozenset(admin_ids)
+        self.outbox, self.admins = outbox, admins
 
     def suggest(
         self,
@@ -215,7 +215,7 @@ class ChangeService:
             raise Refused(f"Unknown status {status!r}.")
         with self.store.session() as session:
             change = self._get(session, team, change_id)
-            if actor_id not in (change.owner_id, change.suggester_id) and not self.is_admin(team, actor_id):
+            if actor_id not in (change.owner_id, change.suggester_id) and not self.admins.includes(team, actor_id):
                 raise Refused(self._who_can_change(team, change))
             if change.status != status:
                 change.updated_at = self.now()
@@ -254,12 +254,6 @@ class ChangeService:
         )
         with self.store.session() as session:
             return [ChangeView.of(c) for c in session.scalars(query)]
-
-    def is_admin(self, team: Team, user_id: str) -> bool:
-        if user_id in self.admin_ids:
-            return True
-        person = self.directory.person(team, user_id)
-        return bool(person and person.is_admin)
 
     def _who_can_change(self, team: Team, change: Change) -> str:
         who = []

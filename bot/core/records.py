@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time
 
 from sqlalchemy import delete, func, or_, select, update
 
+from bot.core.admins import Actor, Admins
 from bot.core.errors import Refused
 from bot.core.ports import FORMER_PREFIX, Team, former_colleague_id, is_former_colleague, utc_now
 from bot.store.db import Store
@@ -35,6 +36,10 @@ PRIVATE_NOTE = "Private thanks are counted, never quoted: their reason is left o
 FORMER_NOTE = f"An id starting with {FORMER_PREFIX!r} is a former colleague whose personal data was erased."
 PRIVATE_CELL = "(private: not quoted)"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet would run as a formula
+NOT_ADMIN = (
+    "Only workspace admins and owners (and people the bot's operator has named) can export the team's records. "
+    "Nothing was exported."
+)
 
 
 class UnknownWorkspace(Refused):
@@ -175,8 +180,8 @@ class Erasure:
 
 
 class RecordsService:
-    def __init__(self, store: Store, now: Callable[[], datetime] = utc_now):
-        self.store, self.now = store, now
+    def __init__(self, store: Store, admins: Admins, now: Callable[[], datetime] = utc_now):
+        self.store, self.admins, self.now = store, admins, now
 
     def workspaces(self, platform: str) -> list[str]:
         """The external ids of the platform's workspaces this database knows."""
@@ -185,8 +190,10 @@ class RecordsService:
             return list(session.scalars(query))
 
     # -- export ------------------------------------------------------------------------------------------------
-    def export(self, team: Team, since: date | None = None) -> Export:
-        """Thanks given, ideas created or moved, and nudges recorded on or after `since` (midnight UTC)."""
+    def export(self, team: Team, actor_id: Actor, since: date | None = None) -> Export:
+        """Thanks given, ideas created or moved, and nudges recorded on or after `since` (midnight UTC): the whole
+        team's records, so for admins only. `actor_id` is the chat user asking, or OPERATOR for the command line."""
+        self.admins.require(team, actor_id, NOT_ADMIN)
         start = datetime.combine(since, time(), UTC) if since else None
         with self.store.session() as session:
             workspace_id = self._workspace_id(session, team)

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from datetime import date, datetime, time
 from pathlib import Path
 
+from bot.core.admins import Admins
 from bot.core.errors import Refused
 from bot.core.outbox import Message, Outbox
 from bot.core.ports import Team, utc_now
@@ -29,6 +30,9 @@ MOST = {"prompts": (20, 300), "values": (20, 60), "managers": (50, 64), "holiday
 EMOJI_NAME = re.compile(r"[a-z0-9_+'-]{1,100}")  # a reaction's name as Slack spells it, e.g. raised_hands or +1
 SLACK_ID = re.compile(r"[A-Z0-9]{2,30}")
 EXPERIMENTS = ((), ("fortnightly", "monthly"), ("weekly", "fortnightly"))
+NOT_ADMIN = (
+    "Only workspace admins and owners (and people the bot's operator has named) can change Small Changes' settings."
+)
 
 
 def check_changes(changes: dict) -> None:
@@ -168,8 +172,15 @@ class WorkspaceConfig:
 class WorkspaceSettingsService:
     """Reads each workspace's configuration (cached for a minute) and records admins' changes."""
 
-    def __init__(self, store: Store, defaults: WorkspaceConfig, outbox: Outbox, now: Callable[[], datetime] = utc_now):
-        self.store, self.defaults, self.outbox, self.now = store, defaults, outbox, now
+    def __init__(
+        self,
+        store: Store,
+        defaults: WorkspaceConfig,
+        outbox: Outbox,
+        admins: Admins,
+        now: Callable[[], datetime] = utc_now,
+    ):
+        self.store, self.defaults, self.outbox, self.admins, self.now = store, defaults, outbox, admins, now
         self._cache: dict[int, tuple[float, WorkspaceConfig]] = {}
         self._lock = threading.Lock()
 
@@ -185,6 +196,11 @@ class WorkspaceSettingsService:
             self._cache[workspace_id] = (monotonic_time.monotonic() + 60, config)
         return config
 
+    def for_admin(self, team: Team, actor_id: str) -> WorkspaceConfig:
+        """The settings as an admin sees them to change them; Refused for anyone else."""
+        self.admins.require(team, actor_id, NOT_ADMIN)
+        return self.get(team)
+
     def update(
         self,
         team: Team,
@@ -192,8 +208,10 @@ class WorkspaceSettingsService:
         changes: dict,
         messages: Callable[[list[str]], Iterable[Message]] = lambda _changed: (),
     ) -> list[str]:
-        """Apply changes (stored form), record each with who and when, with the messages that say so; returns the
-        names of what changed. Raises Refused, naming the setting, for a value the form could not have offered."""
+        """Apply an admin's changes (stored form), record each with who and when, with the messages that say so;
+        returns the names of what changed. Raises Refused for anyone else, and, naming the setting, for a value the
+        form could not have offered."""
+        self.admins.require(team, actor_id, NOT_ADMIN)
         check_changes(changes)
         workspace_id = self.store.workspace_id(team.platform, team.external_id)
         current = self.get(team)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.core.admins import Admins
 from bot.core.errors import Refused
 from bot.core.outbox import Outbox
 from bot.core.ports import Person, Team
@@ -39,7 +40,9 @@ def service(
 ) -> ThanksService:
     people = Directory(Person("U1", "Alice", tz=giver_tz), Person("U2", "Bob"))
     outbox = Outbox(store)
-    workspaces = WorkspaceSettingsService(store, WorkspaceConfig(thanks_daily_cap=thanks_daily_cap), outbox)
+    workspaces = WorkspaceSettingsService(
+        store, WorkspaceConfig(thanks_daily_cap=thanks_daily_cap), outbox, Admins(people)
+    )
     return ThanksService(store, people, Defaults(**limits), workspaces, outbox, now=Clock(at))
 
 

@@ -9,35 +9,31 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.core.errors import PlatformUnavailable, Refused, StoreUnavailable
+from bot.core.errors import Refused
 from bot.core.ports import Team
 from bot.core.services import Services
 from bot.slack import modals
 from bot.slack.blocks import report_lines
 from bot.slack.delivery import SlackDelivery, dm
 from bot.slack.listeners.lazy import form
-from bot.slack.listeners.replies import why_not
+from bot.slack.listeners.replies import OUTAGES, save_from_modal, told
 
 log = logging.getLogger(__name__)
 FIELD_BLOCKS = {"nudge_guests": "guests"}  # a setting refused by the core, shown on the form's block for it
-FAILURES = (StoreUnavailable, PlatformUnavailable)
-NOT_ADMIN = (
-    "Only workspace admins and owners (and people the bot's operator has named) can change Small Changes' "
-    "settings. You can change your own nudges with `/smallchange nudges`."
-)
+OWN_NUDGES = "You can change your own nudges with `/smallchange nudges`."
 
 
 def open_admin(services: Services, client: WebClient, respond: Respond, team: Team, user_id: str, trigger: str):
     """The settings modal, for admins only, with a dry run of the next tick and the nudge report."""
     try:
-        if not services.changes.is_admin(team, user_id):
-            respond(NOT_ADMIN)
-            return
-        config = services.workspaces.get(team)
+        config = services.workspaces.for_admin(team, user_id)
         counts = Counter(decision.reason for _, decision in services.nudges.plan(team))
         report = report_lines(services.nudges.report(team))
-    except FAILURES as exc:
-        respond(f":warning: I couldn't load the settings: {why_not(exc)}. Please try again.")
+    except Refused as refusal:
+        respond(f"{told(refusal)} {OWN_NUDGES}")
+        return
+    except OUTAGES as exc:
+        respond(told(exc, "I couldn't load the settings"))
         return
     summary = [f"{n} {reason}" for reason, n in counts.most_common()] or [
         "Nobody known yet: the clock learns the team."
@@ -53,8 +49,8 @@ def open_my_nudges(services: Services, client: WebClient, respond: Respond, team
     try:
         view = modals.my_nudges_modal(services.nudges.preferences(team, user_id), services.workspaces.get(team))
         client.views_open(trigger_id=trigger, view=view)
-    except FAILURES as exc:
-        respond(f":warning: I couldn't load your settings: {why_not(exc)}. Please try again.")
+    except OUTAGES as exc:
+        respond(told(exc, "I couldn't load your settings"))
     except SlackApiError as exc:
         log.warning("views.open failed: %s", exc.response.get("error"))
         respond("I couldn't open your settings just now. Try `/smallchange nudges` again.")
@@ -72,14 +68,6 @@ def _lines(text) -> list[str]:
 def register(app: App, services: Services, delivery: SlackDelivery) -> None:
     def admin_submitted(ack: Ack, body: dict, view: dict, team: Team) -> tuple[str, ...] | None:
         user_id = body["user"]["id"]
-        try:
-            admin = services.changes.is_admin(team, user_id)
-        except FAILURES as exc:
-            ack(response_action="errors", errors={"cadence": f"Not saved: {why_not(exc)}. Try again."})
-            return None
-        if not admin:
-            ack(response_action="errors", errors={"cadence": NOT_ADMIN})
-            return None
         values = view["state"]["values"]
         holidays, unreadable = modals.parse_dates(_value(values, "holidays", "text", "value") or "")
         if unreadable:
@@ -112,13 +100,10 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
             )
             return [dm(user_id, said + ". Every change is recorded with who and when.")]
 
-        try:
-            services.workspaces.update(team, user_id, changes, saved_note)
-        except Refused as refusal:
-            ack(response_action="errors", errors={FIELD_BLOCKS.get(refusal.field, refusal.field): refusal.message})
-            return None
-        except FAILURES as exc:
-            ack(response_action="errors", errors={"cadence": f"Not saved: {why_not(exc)}. Try again."})
+        saved = save_from_modal(
+            ack, "cadence", lambda: services.workspaces.update(team, user_id, changes, saved_note), view, FIELD_BLOCKS
+        )
+        if saved is None:
             return None
         ack()
         return ()

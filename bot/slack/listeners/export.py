@@ -10,22 +10,17 @@ from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
-from bot.core.errors import PlatformUnavailable, StoreUnavailable
+from bot.core.errors import Refused
 from bot.core.ports import Team
 from bot.core.records import UnknownWorkspace
 from bot.core.services import Services
-from bot.slack.listeners.replies import why_not
+from bot.slack.listeners.replies import OUTAGES, told
 from bot.slack.text import escape
 
 log = logging.getLogger(__name__)
-FAILURES = (StoreUnavailable, PlatformUnavailable)
 EXPORT_FAILED = (
     ":warning: Your Small Changes export was *not* sent: Slack didn't take the files ({reason}). Nothing was shared. "
     "Please try `/smallchange export` again soon."
-)
-EXPORT_NOT_ADMIN = (
-    "Only workspace admins and owners (and people the bot's operator has named) can export the team's records. "
-    "Nothing was exported."
 )
 
 
@@ -40,15 +35,12 @@ def send_export(
 ):
     """Admins only, and only into the admin's own DM: an export holds the whole team's records."""
     try:
-        if not services.changes.is_admin(team, user_id):
-            respond(EXPORT_NOT_ADMIN)
-            return
-        data = services.records.export(team, since)
+        data = services.records.export(team, user_id, since)
     except UnknownWorkspace:
         respond("Nothing has been recorded in this workspace yet, so there's nothing to export.")
         return
-    except FAILURES as exc:
-        respond(f":warning: I couldn't export just now: {why_not(exc)}. Nothing was sent. Please try again.")
+    except (Refused, *OUTAGES) as exc:
+        respond(told(exc, "I couldn't export just now", "Nothing was sent. Please try again."))
         return
     name = f"smallchanges-{team.external_id}-{data.exported_at:%Y%m%d}"
     tables = {".json": data.to_json()} if format == "json" else {f"-{f}": t for f, t in data.csv_files().items()}

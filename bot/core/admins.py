@@ -1,0 +1,46 @@
+"""Who may act for a whole workspace: change its settings, export its records, move anyone's idea."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from bot.core.errors import Refused
+from bot.core.ports import Directory, Team
+
+
+class Operator:
+    """The person running the bot's command line. They hold the database already, so no chat user's rights apply.
+    Only the command line passes OPERATOR; a chat adapter always passes the user id from the request, and a missing
+    id (None) is refused like anyone else's."""
+
+    def __repr__(self) -> str:
+        return "OPERATOR"
+
+
+OPERATOR = Operator()
+Actor = str | Operator
+
+
+class Admins:
+    """One rule for who is an admin: the workspace's admins and owners as the platform's directory says, and the
+    people the bot's operator named (ADMIN_USER_IDS)."""
+
+    def __init__(self, directory: Directory | None, named: Iterable[str] = ()):
+        """`directory` is None where no chat platform is at hand (the command line): then only the named people and
+        the operator are admins."""
+        self.directory, self.named = directory, frozenset(named)
+
+    def includes(self, team: Team, actor: Actor | None) -> bool:
+        if actor is OPERATOR:
+            return True
+        if not isinstance(actor, str) or not actor:
+            return False
+        if actor in self.named:
+            return True
+        person = self.directory.person(team, actor) if self.directory else None
+        return bool(person and person.is_admin)
+
+    def require(self, team: Team, actor: Actor | None, refusal: str) -> None:
+        """Raise Refused(refusal) unless `actor` is an admin of `team`."""
+        if not self.includes(team, actor):
+            raise Refused(refusal)

@@ -1,0 +1,61 @@
+"""Who may act for the whole workspace, decided by the services themselves: an adapter that forgot to check cannot
+export a team's records or change its settings."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.admins import OPERATOR, Admins
+from bot.core.errors import Refused
+from bot.core.outbox import Outbox
+from bot.core.ports import Person, Team
+from bot.core.records import RecordsService
+from bot.core.workspace import WorkspaceConfig, WorkspaceSettingsService
+from tests.core.test_thanks_rules import Directory
+
+TEAM = Team("slack", "T1")
+ALICE, DANI, OLA = "U1", "U2", "U3"  # a colleague, a workspace admin, someone the operator named in ADMIN_USER_IDS
+
+
+@pytest.fixture
+def admins() -> Admins:
+    people = Directory(Person(ALICE, "Alice"), Person(DANI, "Dani", is_admin=True), Person(OLA, "Ola"))
+    return Admins(people, named=[OLA])
+
+
+@pytest.fixture
+def records(store, admins) -> RecordsService:
+    store.workspace_id(TEAM.platform, TEAM.external_id)  # the team has used the bot
+    return RecordsService(store, admins)
+
+
+@pytest.fixture
+def workspaces(store, admins) -> WorkspaceSettingsService:
+    return WorkspaceSettingsService(store, WorkspaceConfig(), Outbox(store), admins)
+
+
+@pytest.mark.parametrize("who", [ALICE, None, ""])
+def test_only_an_admin_may_export_the_teams_records(records, who):
+    with pytest.raises(Refused, match="Only workspace admins and owners") as refused:
+        records.export(TEAM, who)
+    assert "Nothing was exported" in refused.value.message
+
+
+@pytest.mark.parametrize("who", [DANI, OLA, OPERATOR])
+def test_admins_the_named_and_the_operator_may_export(records, who):
+    assert records.export(TEAM, who).workspace == TEAM.external_id
+
+
+def test_only_an_admin_may_change_the_settings(workspaces):
+    with pytest.raises(Refused, match="can change Small Changes' settings"):
+        workspaces.update(TEAM, ALICE, {"weekly_cap": 3})
+    assert workspaces.get(TEAM).weekly_cap == WorkspaceConfig().weekly_cap, "nothing was changed"
+
+    assert workspaces.update(TEAM, DANI, {"weekly_cap": 3}) == ["weekly_cap"]
+    assert workspaces.get(TEAM).weekly_cap == 3
+
+
+def test_only_an_admin_may_open_the_settings(workspaces):
+    with pytest.raises(Refused, match="can change Small Changes' settings"):
+        workspaces.for_admin(TEAM, ALICE)
+    assert workspaces.for_admin(TEAM, OLA) == workspaces.get(TEAM)
