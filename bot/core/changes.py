@@ -210,13 +210,14 @@ class ChangeService:
     def set_status(
         self, team: Team, change_id: int, actor_id: str, status: str, cards: Cards = no_messages
     ) -> ChangeView:
-        """Only the owner, the suggester or an admin may move a change."""
+        """Only the owner, the suggester or an admin may move a change. A refused choice names the status field, so
+        a menu can show the stored status again."""
         if status not in STATUSES:
-            raise Refused(f"Unknown status {status!r}.")
+            raise Refused(f"Unknown status {status!r}.", field="status")
         with self.store.session() as session:
             change = self._get(session, team, change_id)
             if actor_id not in (change.owner_id, change.suggester_id) and not self.admins.includes(team, actor_id):
-                raise Refused(self._who_can_change(team, change))
+                raise Refused(self._who_can_change(team, change), field="status")
             if change.status != status:
                 change.updated_at = self.now()
                 self._event(session, change, actor_id, "status", change.status, status)

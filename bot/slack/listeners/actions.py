@@ -11,14 +11,14 @@ from slack_bolt import App, Respond
 from slack_sdk import WebClient
 
 from bot.core.changes import Cards, ChangeView
-from bot.core.errors import PlatformUnavailable, Refused, StoreUnavailable
+from bot.core.errors import Refused, StoreUnavailable
 from bot.core.ports import Team
 from bot.core.services import Services
 from bot.slack.delivery import SlackDelivery, card
 from bot.slack.listeners.lazy import lazily
 from bot.slack.listeners.refresh import refresh_home
-from bot.slack.listeners.replies import why_not
-from bot.slack.text import escape, record_id
+from bot.slack.listeners.replies import OUTAGES, told
+from bot.slack.text import record_id
 
 log = logging.getLogger(__name__)
 GONE = "That change no longer exists."
@@ -47,13 +47,10 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
 
             try:
                 change, note = act(team, change_id, user_id, action, cards)
-            except Refused as refusal:
-                respond(text=escape(refusal.message), replace_original=False)
-                if action.get("type") == "static_select" and refusal.message != GONE:
+            except (Refused, *OUTAGES) as exc:
+                respond(text=told(exc, "That wasn't saved"), replace_original=False)
+                if isinstance(exc, Refused) and exc.field == "status":  # the menu shows the stored status again
                     put_back(team, change_id, cards)
-                return
-            except (StoreUnavailable, PlatformUnavailable) as exc:
-                respond(text=f":warning: That wasn't saved: {why_not(exc)}. Please try again.", replace_original=False)
                 return
             if note:
                 respond(text=note, replace_original=False)
