@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import Insert, Select, and_, bindparam, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from bot.core.errors import Refused
+from bot.core.errors import Refused, StoreUnavailable
 from bot.core.outbox import Message, Outbox
 from bot.core.ports import Directory, Person, Team, utc_now
 from bot.core.words import check_text
@@ -189,6 +189,16 @@ class ThanksService:
             team, giver, recipients, reason, values, request, config.thanks_daily_cap, given, messages
         )
         return given(thanks_id)
+
+    def thanks_by_reaction(self, team: Team, reaction: str) -> bool:
+        """Whether a reaction with this emoji (its name, any skin tone left off) thanks the message's author: the
+        workspace's chosen thanks reaction does. With the database down the default one counts, so its thanks is
+        then told it wasn't saved rather than passing unnoticed."""
+        try:
+            wanted = self.workspaces.get(team).thanks_reaction
+        except StoreUnavailable:
+            wanted = self.workspaces.defaults.thanks_reaction
+        return reaction == wanted
 
     def recipient(self, team: Team, giver_id: str, user_id: str) -> Person:
         """Whom `giver_id` may thank, checked before a form is opened for them; raises Refused if no one."""

@@ -1,5 +1,5 @@
 """Who may act for the whole workspace, decided by the services themselves: an adapter that forgot to check cannot
-export a team's records or change its settings."""
+export a team's records or change its settings. And which reaction thanks, decided by the core."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from bot.core.errors import Refused
 from bot.core.outbox import Outbox
 from bot.core.ports import Person, Team
 from bot.core.records import RecordsService
+from bot.core.thanks import ThanksService
 from bot.core.workspace import WorkspaceConfig, WorkspaceSettingsService
+from bot.settings import Defaults
 from tests.core.test_thanks_rules import Directory
 
 TEAM = Team("slack", "T1")
@@ -59,3 +61,14 @@ def test_only_an_admin_may_open_the_settings(workspaces):
     with pytest.raises(Refused, match="can change Small Changes' settings"):
         workspaces.for_admin(TEAM, ALICE)
     assert workspaces.for_admin(TEAM, OLA) == workspaces.get(TEAM)
+
+
+def test_the_workspaces_chosen_reaction_is_the_one_that_thanks(store, workspaces):
+    thanks = ThanksService(store, Directory(), Defaults(), workspaces, Outbox(store))
+    assert thanks.thanks_by_reaction(TEAM, "pray")
+    assert not thanks.thanks_by_reaction(TEAM, "raised_hands")
+
+    workspaces.update(TEAM, DANI, {"thanks_reaction": "raised_hands"})
+
+    assert thanks.thanks_by_reaction(TEAM, "raised_hands")
+    assert not thanks.thanks_by_reaction(TEAM, "pray")

@@ -12,7 +12,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.core.errors import PlatformUnavailable, Refused, StoreUnavailable
+from bot.core.errors import Refused
 from bot.core.ports import Team
 from bot.core.services import Services
 from bot.core.thanks import SOURCES, AlreadyCounted, NotAPerson, ThanksRequest
@@ -20,12 +20,11 @@ from bot.slack import modals
 from bot.slack.delivery import SlackDelivery, thanks_messages
 from bot.slack.listeners.lazy import form, lazily
 from bot.slack.listeners.refresh import refresh_home
-from bot.slack.listeners.replies import why_not
+from bot.slack.listeners.replies import OUTAGES, told, told_in_form, why_not
 from bot.slack.metadata import seal, unseal
-from bot.slack.text import conversation_id, escape
+from bot.slack.text import conversation_id
 
 log = logging.getLogger(__name__)
-FAILURES = (StoreUnavailable, PlatformUnavailable)
 FORM_WAYS = ("modal", "shortcut")  # how a thanks form may say it was opened (private_metadata)
 NO_ONE = (
     "That message isn't from a colleague I can find (it came from an app, a bot or someone outside this "
@@ -73,10 +72,10 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
         try:
             given = services.thanks.give(team, request, lambda given: thanks_messages(given, channel))
         except Refused as refusal:
-            ack(response_action="errors", errors={refusal.field or "who": refusal.message})
+            ack(response_action="errors", errors={refusal.field or "who": told_in_form(refusal)})
             return None
-        except FAILURES as exc:
-            ack(response_action="errors", errors={"reason": f"Not saved: {why_not(exc)}. Try again."})
+        except OUTAGES as exc:
+            ack(response_action="errors", errors={"reason": told_in_form(exc)})
             return None
         ack()
         return (given.giver.id, *(p.id for p in given.recipients))
@@ -96,9 +95,9 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
             respond(NO_ONE)
             return
         except Refused as refusal:
-            respond(escape(refusal.message))
+            respond(told(refusal))
             return
-        except FAILURES as exc:
+        except OUTAGES as exc:
             log.info("could not check the author before opening the form: %s", exc)  # the submission checks again
         ts = str(message.get("ts") or "")
         link = _permalink(client, channel, ts)
@@ -124,11 +123,7 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
         if item.get("type") != "message" or not reactor or not author or author == reactor or not channel or not ts:
             return
         emoji = str(event.get("reaction") or "").split("::")[0]  # pray::skin-tone-3 is still :pray:
-        try:
-            wanted = services.workspaces.get(team).thanks_reaction
-        except FAILURES:
-            wanted = services.workspaces.defaults.thanks_reaction  # then saving it will say it wasn't saved
-        if emoji != wanted.split("::")[0]:
+        if not services.thanks.thanks_by_reaction(team, emoji):
             return
         link = _permalink(client, channel, ts)
         request = ThanksRequest(
@@ -145,17 +140,12 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
         except (AlreadyCounted, NotAPerson):
             return  # a retried event, a second go at the same message, or a bot's message: nothing to say
         except Refused as refusal:
-            _tell(client, channel, reactor, f"Your :{emoji}: wasn't counted as a thank-you. {escape(refusal.message)}")
+            _tell(client, channel, reactor, f"Your :{emoji}: wasn't counted as a thank-you. {told(refusal)}")
             return
-        except FAILURES as exc:
+        except OUTAGES as exc:
             log.warning("a thanks reaction was not saved: %s", why_not(exc))
-            _tell(
-                client,
-                channel,
-                reactor,
-                f":warning: Your :{emoji}: was *not* saved as a thank-you: {why_not(exc)}. "
-                "Remove it and add it again in a minute to try again.",
-            )
+            not_done = f"Your :{emoji}: was *not* saved as a thank-you"
+            _tell(client, channel, reactor, told(exc, not_done, "Remove it and add it again in a minute to try again."))
             return
         refresh_home(services, client, team, given.giver.id, author)
 
