@@ -31,6 +31,7 @@ from sqlalchemy import event
 from thanks_load import load_average, machine, statement_shape
 
 from bot.app import build_services
+from bot.core.admins import OPERATOR
 from bot.core.digests import ChannelReaders, channel_copy, manager_copy
 from bot.core.ports import Audience, Team
 from bot.settings import Defaults, Settings
@@ -291,7 +292,7 @@ def measure(url: str, repeats: int, cadence: str) -> dict:
     settings = Settings(defaults=Defaults.load())
     services = build_services(settings, store, NoPlatform(), NoPlatform(), now=lambda: AT, sleep=lambda _: None)
     team = Team("slack", team_id(0))
-    services.workspaces.update(team, "U00000000", {"digest_cadence": cadence})
+    services.workspaces.update(team, OPERATOR, {"digest_cadence": cadence})
     statements = Statements(store.engine)
     for _ in range(5):  # warm: the connection pool, the workspace id and settings caches, PostgreSQL's buffers
         services.digests.compute(team, AT)

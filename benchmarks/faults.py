@@ -49,6 +49,7 @@ from thanks_load import (
 )
 
 from bot.console.payloads import SlackRequests
+from bot.core.admins import OPERATOR
 
 
 def restart_command() -> str:
@@ -143,8 +144,8 @@ def clock_killed(args, logs: Path, base: dict) -> dict:
         services = slack_services(settings, store).services
         # Everyone is due now, whatever the day and hour this runs: every day, all day, no gap between sends.
         whenever = {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "00:00", "end": "23:59"}
-        services.workspaces.update(Team("slack", TEAM_ID), "UADMIN", whenever | {"cadence": "weekly"})
-        services.workspaces.update(Team("slack", TEAM_ID), "UADMIN", {"sends_per_second": 0})
+        services.workspaces.update(Team("slack", TEAM_ID), OPERATOR, whenever | {"cadence": "weekly"})
+        services.workspaces.update(Team("slack", TEAM_ID), OPERATOR, {"sends_per_second": 0})
         store.engine.dispose()
         env = bot_env(base, fake_url, db_url, LOG_LEVEL="INFO")
 

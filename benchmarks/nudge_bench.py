@@ -44,6 +44,7 @@ from sqlalchemy import event
 from thanks_load import Child, get_json, load_average, machine, recreate_database, scalar, statement_shape
 
 from bot.app import slack_services
+from bot.core.admins import OPERATOR, Admins
 from bot.core.nudges import NudgeService
 from bot.core.outbox import Outbox
 from bot.core.policy import decide
@@ -420,7 +421,7 @@ def plan_phase(args, db_url: str, out: dict) -> None:
             flush=True,
         )
         outbox = Outbox(store)
-        settings = WorkspaceSettingsService(store, WorkspaceConfig.defaults(), outbox)
+        settings = WorkspaceSettingsService(store, WorkspaceConfig.defaults(), outbox, Admins(directory=None))
         nudges = NudgeService(
             store, None, None, settings, outbox, now=lambda: AT
         )  # plan() needs no directory or notifier
@@ -457,13 +458,13 @@ def plan_phase(args, db_url: str, out: dict) -> None:
         tracemalloc.stop()
         del plans
         # the same plan with a two-arm experiment (arm_for hashes every person)
-        settings.update(team, "UADMIN", {"experiment": ["fortnightly", "monthly"]})
+        settings.update(team, OPERATOR, {"experiment": ["fortnightly", "monthly"]})
         experiment = []
         for _ in range(3):
             run, plans = timed_plan(nudges, store, clock, team)
             experiment.append(run)
             del plans
-        settings.update(team, "UADMIN", {"experiment": []})
+        settings.update(team, OPERATOR, {"experiment": []})
     finally:
         store.engine.dispose()
 
@@ -635,7 +636,7 @@ def delivery_phase(args, db_url: str, logs: Path, out: dict) -> None:
         slack = slack_services(slack_settings(fake_url, db_url), store, now=lambda: AT)
         services, client = slack.services, slack.client
         nudges = services.nudges
-        services.workspaces.update(team, "UADMIN", {"sends_per_second": 0})  # no gap between sends: measure delivery
+        services.workspaces.update(team, OPERATOR, {"sends_per_second": 0})  # no gap between sends: measure delivery
         started = time.perf_counter()
         synced = nudges.sync_people(team, force=True)
         sync_s = time.perf_counter() - started
@@ -763,7 +764,7 @@ def parallel_phase(args, db_url: str, logs: Path, out: dict) -> None:
         clocks = []
         for team in teams:
             services = slack_services(slack_settings(fake_url, db_url), store, now=lambda: AT).services
-            services.workspaces.update(team, "UADMIN", {"sends_per_second": 0})
+            services.workspaces.update(team, OPERATOR, {"sends_per_second": 0})
             clocks.append((team, services.nudges))
         print(
             f"\nfake Slack at {fake_url}; {ways} workspaces of {args.dms // ways:,} people, a clock each ...",

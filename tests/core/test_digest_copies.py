@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from bot.core.admins import Admins
 from bot.core.changes import ChangeView
 from bot.core.digests import (
     ALREADY_REMINDED,
@@ -163,7 +164,7 @@ class Core:
         self.clock = Clock(LAST_WEEK)
         self.directory, self.notifier, self.store = Directory(), Notifier(), store
         outbox = Outbox(store, now=self.clock)
-        workspaces = WorkspaceSettingsService(store, WorkspaceConfig(), outbox, now=self.clock)
+        workspaces = WorkspaceSettingsService(store, WorkspaceConfig(), outbox, Admins(self.directory), now=self.clock)
         nudges = NudgeService(store, self.directory, self.notifier, workspaces, outbox, now=self.clock)
         self.thanks = ThanksService(store, self.directory, Defaults(), workspaces, outbox, now=self.clock)
         self.digests = DigestService(store, self.directory, self.notifier, workspaces, nudges, now=self.clock)
