@@ -33,7 +33,7 @@ from thanks_load import load_average, machine, statement_shape
 from bot.app import build_services
 from bot.core.admins import OPERATOR
 from bot.core.digests import ChannelReaders, channel_copy, manager_copy
-from bot.core.ports import Audience, Team
+from bot.core.model import Audience, Team
 from bot.settings import Defaults, Settings
 from bot.slack import digest_blocks
 from bot.store.db import Store

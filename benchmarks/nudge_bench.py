@@ -45,12 +45,11 @@ from thanks_load import Child, get_json, load_average, machine, recreate_databas
 
 from bot.app import slack_services
 from bot.core.admins import OPERATOR, Admins
+from bot.core.model import Team, WorkspaceConfig, zone
 from bot.core.nudges import NudgeService
 from bot.core.outbox import Outbox
 from bot.core.policy import decide
-from bot.core.ports import Team
-from bot.core.thanks import zone
-from bot.core.workspace import WorkspaceConfig, WorkspaceSettingsService
+from bot.core.workspace import WorkspaceSettingsService
 from bot.settings import Defaults, Settings
 from bot.store.db import Store, make_engine
 

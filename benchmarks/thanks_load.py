@@ -41,7 +41,7 @@ from sqlalchemy import event
 from bot.app import build_slack
 from bot.console.fake_slack import FakeSlack
 from bot.console.payloads import SlackRequests
-from bot.core.workspace import WorkspaceConfig
+from bot.core.model import WorkspaceConfig
 from bot.settings import Defaults, Settings
 from bot.slack.work import Inline
 from bot.store.db import Store

@@ -20,13 +20,14 @@ from bot.core.admins import Admins
 from bot.core.changes import ChangeService
 from bot.core.digests import DigestService
 from bot.core.home import HomeService
+from bot.core.model import WorkspaceConfig
 from bot.core.nudges import NudgeService
 from bot.core.outbox import Outbox, Replays
 from bot.core.ports import Directory, Notifier, utc_now
 from bot.core.records import RecordsService
 from bot.core.services import Services
 from bot.core.thanks import ThanksService
-from bot.core.workspace import WorkspaceConfig, WorkspaceSettingsService
+from bot.core.workspace import WorkspaceSettingsService
 from bot.settings import Settings
 from bot.slack import listeners
 from bot.slack.delivery import SlackDelivery

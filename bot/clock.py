@@ -16,8 +16,7 @@ from slack_sdk import WebClient
 
 from bot import metrics
 from bot.core.errors import StoreUnavailable
-from bot.core.nudges import TickReport
-from bot.core.ports import Team
+from bot.core.model import Team, TickReport
 from bot.core.services import Services
 
 if TYPE_CHECKING:

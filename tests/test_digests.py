@@ -14,10 +14,8 @@ from sqlalchemy import func, select, update
 from bot.app import slack_services
 from bot.console.fake_slack import Call, FakeSlack, user
 from bot.console.team import ALICE, BOB, CAROL, DANI, ED
-from bot.core.nudges import TickReport
-from bot.core.ports import Team
+from bot.core.model import Team, ThanksRequest, TickReport
 from bot.core.services import Services
-from bot.core.thanks import ThanksRequest
 from bot.store.db import Store
 from bot.store.models import Change, ChangeEvent, Send, Thanks
 from tests.conftest import BOT_TOKEN, Clock, make_settings

@@ -18,11 +18,10 @@ from sqlalchemy import func, select, update
 from bot.app import slack_services
 from bot.console.fake_slack import Call, FakeSlack, user
 from bot.console.team import ALICE, BOB, CAROL, DANI, ED, ROBOT
-from bot.core.nudges import IN_DOUBT, MAX_ATTEMPTS, TickReport
+from bot.core.ledger import IN_DOUBT, MAX_ATTEMPTS
+from bot.core.model import Team, ThanksRequest, TickReport
 from bot.core.policy import arm_for
-from bot.core.ports import Team
 from bot.core.services import Services
-from bot.core.thanks import ThanksRequest
 from bot.store.db import Store
 from bot.store.models import Person, Send
 from tests.conftest import BOT_TOKEN, Clock

@@ -18,7 +18,8 @@ from sqlalchemy import select
 from bot.__main__ import main
 from bot.console.team import ALICE, BOB, CAROL, DANI
 from bot.core.admins import OPERATOR, Admins
-from bot.core.ports import Team, is_former_colleague
+from bot.core.model import Team
+from bot.core.ports import is_former_colleague
 from bot.core.records import RecordsService, UnknownWorkspace
 from bot.store import models
 from bot.store.models import Backing, Change, ChangeEvent, NudgeResponse, Person, Send, SettingsChange, Thanks

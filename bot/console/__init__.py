@@ -22,8 +22,7 @@ from slack_bolt.request import BoltRequest
 from bot.console.fake_slack import Call, FakeSlack
 from bot.console.payloads import SlackRequests
 from bot.console.team import ALICE, DANI, SAMPLE_TEAM
-from bot.core.changes import STATUSES
-from bot.core.ports import Team
+from bot.core.model import STATUSES, Team
 from bot.core.services import Services
 from bot.settings import Settings
 from bot.slack.web import for_bolt

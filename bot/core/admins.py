@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bot.core.errors import Refused
-from bot.core.ports import Directory, Team
+from bot.core.model import Team
+from bot.core.ports import Directory
 
 
 class Operator:

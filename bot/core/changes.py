@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func, or_, select, update
@@ -11,53 +10,29 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.core.admins import Admins
 from bot.core.errors import Refused
+from bot.core.model import OPEN_STATUSES, STATUSES, ChangeView, Team
 from bot.core.outbox import Message, Outbox
-from bot.core.ports import Directory, Team, utc_now
+from bot.core.ports import Directory, utc_now
 from bot.core.words import check_text
 from bot.settings import Defaults
 from bot.store.db import Store
 from bot.store.models import Backing, Change, ChangeEvent
 
-STATUSES = ("idea", "trying", "adopted", "parked", "dropped")
-OPEN_STATUSES = ("idea", "trying")
-STATUS_LABELS = {
-    "idea": "Idea",
-    "trying": "Trying it",
-    "adopted": "Adopted",
-    "parked": "Parked",
-    "dropped": "Dropped",
-}
 
-
-@dataclass(frozen=True)
-class ChangeView:
-    """A change as the stored counts show it, for rendering."""
-
-    id: int
-    text: str
-    obstacle: str | None
-    within_gift: bool | None
-    suggester_id: str | None
-    owner_id: str | None
-    status: str
-    backers: tuple[str, ...]
-    channel_id: str | None
-    message_ts: str | None
-
-    @classmethod
-    def of(cls, change: Change) -> ChangeView:
-        return cls(
-            id=change.id,
-            text=change.text,
-            obstacle=change.obstacle,
-            within_gift=change.within_gift,
-            suggester_id=change.suggester_id,
-            owner_id=change.owner_id,
-            status=change.status,
-            backers=tuple(b.user_id for b in sorted(change.backings, key=lambda b: b.id)),
-            channel_id=change.channel_id,
-            message_ts=change.message_ts,
-        )
+def view_of(change: Change) -> ChangeView:
+    """A stored change as adapters see it."""
+    return ChangeView(
+        id=change.id,
+        text=change.text,
+        obstacle=change.obstacle,
+        within_gift=change.within_gift,
+        suggester_id=change.suggester_id,
+        owner_id=change.owner_id,
+        status=change.status,
+        backers=tuple(b.user_id for b in sorted(change.backings, key=lambda b: b.id)),
+        channel_id=change.channel_id,
+        message_ts=change.message_ts,
+    )
 
 
 Cards = Callable[[ChangeView], Iterable[Message]]  # the messages that show a change as it now stands
@@ -132,7 +107,7 @@ class ChangeService:
 
     def get(self, team: Team, change_id: int) -> ChangeView:
         with self.store.session() as session:
-            return ChangeView.of(self._get(session, team, change_id))
+            return view_of(self._get(session, team, change_id))
 
     def show_again(self, team: Team, change_id: int, cards: Cards) -> ChangeView:
         """Write the messages that show the change as stored (a refused status choice puts the menu back)."""
@@ -238,7 +213,7 @@ class ChangeService:
             .limit(limit)
         )
         with self.store.session() as session:
-            return [ChangeView.of(c) for c in session.scalars(query)]
+            return [view_of(c) for c in session.scalars(query)]
 
     def mine(self, team: Team, user_id: str, limit: int = 20) -> list[ChangeView]:
         """Changes this person suggested (by name), owns or backs."""
@@ -254,7 +229,7 @@ class ChangeService:
             .limit(limit)
         )
         with self.store.session() as session:
-            return [ChangeView.of(c) for c in session.scalars(query)]
+            return [view_of(c) for c in session.scalars(query)]
 
     def _who_can_change(self, team: Team, change: Change) -> str:
         who = []
@@ -279,7 +254,7 @@ class ChangeService:
 
     def _shown(self, session, change: Change, cards: Cards) -> ChangeView:
         """The change as stored now, with the messages that show it written in the same transaction."""
-        view = ChangeView.of(change)
+        view = view_of(change)
         self.outbox.add(session, change.workspace_id, cards(view))
         return view
 

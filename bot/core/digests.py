@@ -16,169 +16,51 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import fields
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, case, distinct, func, or_, select
 
-from bot.core.changes import OPEN_STATUSES, ChangeView
+from bot.core.changes import view_of
 from bot.core.errors import PlatformUnavailable, Refused
-from bot.core.nudges import ArmReport, NudgeService, TickReport, locked_tick
+from bot.core.ledger import locked_tick
+from bot.core.model import (
+    ALREADY_REMINDED,
+    CADENCE_WEEKS,
+    MIN_GROUP,
+    OPEN_STATUSES,
+    REMINDED,
+    UNREACHABLE,
+    Audience,
+    ChangeLine,
+    ChannelDigest,
+    Digest,
+    Figures,
+    Highlight,
+    ManagerDigest,
+    PeerThanks,
+    Reminder,
+    Team,
+    Thanked,
+    ThankedLine,
+    TickReport,
+    WorkspaceConfig,
+    zone,
+)
+from bot.core.nudges import NudgeService
 from bot.core.policy import EPOCH_MONDAY, week_number
-from bot.core.ports import Audience, Directory, Notifier, Team, utc_now
-from bot.core.thanks import zone
-from bot.core.workspace import CADENCE_WEEKS, WorkspaceConfig, WorkspaceSettingsService
+from bot.core.ports import Directory, Notifier, utc_now
+from bot.core.workspace import WorkspaceSettingsService
 from bot.store.db import Store
 from bot.store.models import Backing, Change, ChangeEvent, Person, Thanks, ThanksRecipient, ThanksValue
 
 log = logging.getLogger(__name__)
-MIN_GROUP = 5  # no per-person figure, and nobody named, for a group smaller than this
 UNTHANKED = timedelta(weeks=8)
 NO_OWNER = timedelta(days=14)  # an open idea nobody has taken on this long after it was suggested is stuck
 QUIET_TRIAL = timedelta(days=30)  # and so is one being tried with no news for this long
 HIGHLIGHTS = 3
 STUCK_LISTED = 10  # the oldest stuck ideas a digest carries; it counts them all
 TOP_VALUES = 3
-
-
-@dataclass(frozen=True)
-class Highlight:
-    """A public thank-you worth retelling."""
-
-    giver_id: str
-    recipient_ids: tuple[str, ...]
-    reason: str
-    values: tuple[str, ...]
-    source: str | None  # passed on from outside the team: "family", "young person", "agency"
-    channel_id: str | None = None  # where it was said: only those who could read it there may see it quoted
-
-
-@dataclass(frozen=True)
-class Thanked:
-    user_id: str
-    times: int  # public thank-yous from colleagues in the period
-
-
-@dataclass(frozen=True)
-class ChangeLine:
-    id: int
-    text: str
-    status: str
-    owner_id: str | None
-    suggester_id: str | None
-    stuck: str = ""  # why it is stuck, e.g. "no owner after 21 days"
-
-
-@dataclass(frozen=True)
-class Figures:
-    """What every copy of a digest says, whoever reads it: counts, values, the changes and the nudges. Nothing quoted
-    from anyone's thanks, and no list of people."""
-
-    period: str  # the ledger's key: the period it is sent in, e.g. "1w151"
-    start: date  # the first day covered
-    end: date  # the day after the last day covered
-    people: int  # active people (not bots, not deactivated): the group every figure is about
-    thanks: int = 0
-    private: int = 0
-    givers: int = 0
-    receivers: int = 0
-    values: tuple[tuple[str, int], ...] = ()  # from public thanks only
-    outside: tuple[tuple[str, int], ...] = ()  # (source, count): never anyone's name
-    new: int = 0
-    backed: int = 0
-    owned: int = 0
-    trying: int = 0
-    adopted: tuple[ChangeLine, ...] = ()
-    stuck: tuple[ChangeLine, ...] = ()  # the oldest STUCK_LISTED
-    stuck_total: int = 0
-    nudges: int = 0  # sent in the period, every arm
-    arms: tuple[ArmReport, ...] = ()  # only arms of at least MIN_GROUP people
-    arms_hidden: int = 0
-
-    @property
-    def weeks(self) -> int:
-        return (self.end - self.start).days // 7
-
-    @property
-    def span(self) -> str:
-        """The days covered, e.g. "16 Nov–22 Nov 2026"."""
-        return f"{self.start:%-d %b}–{self.end - timedelta(days=1):%-d %b %Y}"
-
-    @property
-    def small_group(self) -> bool:
-        return self.people < MIN_GROUP
-
-    @property
-    def quiet(self) -> bool:
-        """Nothing happened and nothing is stuck: a digest would not earn its place."""
-        return not (self.thanks or self.new or self.backed or self.owned or self.trying or self.adopted) and not (
-            self.stuck_total or self.nudges
-        )
-
-
-@dataclass(frozen=True)
-class Digest(Figures):
-    """One period's digest, platform-free, before it is cut into copies: never sent as it is. Its names, candidates
-    and lists of people are the material manager_copy and channel_copy choose from for each reader."""
-
-    names: dict[str, str] = field(default_factory=dict)
-    # Every public thank-you worth retelling, best first: each copy quotes the first few its reader may read.
-    candidates: tuple[Highlight, ...] = ()
-    thanked_by_peers: tuple[Thanked, ...] = ()  # empty for a small team
-    unthanked: tuple[str, ...] = ()  # nobody thanked them, publicly or privately, in the last 8 weeks
-
-
-@dataclass(frozen=True)
-class ThankedLine:
-    """One line of a manager's "thanked by colleagues" list, and whether that manager is offered a personal
-    thank-you to them (not to themselves)."""
-
-    user_id: str
-    times: int
-    offer_thanks: bool
-
-
-@dataclass(frozen=True, kw_only=True)
-class ManagerDigest(Figures):
-    """One manager's copy, sent to them alone: it names people, quotes only thanks said where this manager may read
-    now, and carries the lists of who was thanked by colleagues and who was not thanked lately (both empty, and
-    nobody named, for a group of fewer than MIN_GROUP)."""
-
-    highlights: tuple[Highlight, ...] = ()
-    thanked_by_peers: tuple[ThankedLine, ...] = ()
-    unthanked: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, kw_only=True)
-class ChannelDigest(Figures):
-    """The digest channel's copy: it quotes only thanks first said in that channel, lists nobody, and knows only
-    the plain names of the people it mentions (a mention would ping them in front of the channel)."""
-
-    highlights: tuple[Highlight, ...] = ()
-    names: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class PeerThanks:
-    """A leader's personal thank-you to one person, ready to make their own: a draft that quotes what colleagues
-    publicly thanked them for in a digest's period, only where the leader could read it."""
-
-    user_id: str
-    draft: str
-
-
-@dataclass(frozen=True)
-class Reminder:
-    """What came of asking for a stuck change's owner to be reminded, for the asker: REMINDED (the owner's DM says
-    who asked), ALREADY_REMINDED this week (one a week is enough), or UNREACHABLE just now (`why`, in the ledger's
-    words), so try again later."""
-
-    owner_id: str
-    outcome: str
-    why: str = ""
-
-
-REMINDED, ALREADY_REMINDED, UNREACHABLE = "reminded", "already reminded", "unreachable"
 
 
 NOBODY = Audience()  # who may read a conversation the platform would not tell us about: fail closed
@@ -646,7 +528,7 @@ class DigestService:
             row = session.get(Change, change_id)
             if row is None or row.workspace_id != workspace_id:
                 raise Refused("That change no longer exists.")
-            change = ChangeView.of(row)
+            change = view_of(row)
         if change.owner_id is None:
             raise Refused("Nobody owns this change yet, so there's no one to remind. Take it on?")
         if change.owner_id == asker_id:

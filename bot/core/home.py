@@ -10,11 +10,10 @@ from datetime import date, datetime
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.core.changes import ChangeService, ChangeView
+from bot.core.changes import ChangeService, view_of
+from bot.core.model import ChangeView, PersonState, Team, zone
 from bot.core.nudges import NudgeService
-from bot.core.policy import PersonState
-from bot.core.ports import Team, utc_now
-from bot.core.thanks import zone
+from bot.core.ports import utc_now
 from bot.core.workspace import WorkspaceSettingsService
 from bot.store.db import Store
 from bot.store.models import Backing, Change, Person, Thanks, ThanksRecipient
@@ -130,7 +129,7 @@ class HomeService:
             ideas = session.scalars(
                 select(Change).where(*mine).order_by(Change.updated_at.desc(), Change.id.desc()).limit(IDEAS_SHOWN)
             )
-            ideas = tuple(ChangeView.of(c) for c in ideas)
+            ideas = tuple(view_of(c) for c in ideas)
             received_total = session.scalar(select(func.count()).select_from(Thanks).where(*received)) or 0
             given_total = session.scalar(select(func.count()).select_from(Thanks).where(*given)) or 0
             ideas_total = session.scalar(select(func.count()).select_from(Change).where(*mine)) or 0

@@ -23,7 +23,8 @@ from sqlalchemy import Boolean, and_, bindparam, case, delete, func, insert, lit
 from sqlalchemy.exc import IntegrityError
 
 from bot.core.errors import Replayed, StoreUnavailable
-from bot.core.ports import SendFailed, Team, utc_now
+from bot.core.model import Team
+from bot.core.ports import SendFailed, utc_now
 from bot.store.db import AFTER_COMMIT, Store
 from bot.store.models import OutboxMessage, SeenRequest, Workspace
 
@@ -235,8 +236,8 @@ class Outbox:
                 )
 
     def write(self, team: Team, messages: Iterable[Message]) -> None:
-        """Messages that follow no record of their own (a reply Slack could not take just now), in a transaction of
-        their own."""
+        """Messages that follow no record of their own (a reply the platform could not take just now), in a
+        transaction of their own."""
         workspace_id = self.store.workspace_id(team.platform, team.external_id)
         with self.store.transaction() as conn:
             self.add(conn, workspace_id, messages)
@@ -267,8 +268,8 @@ class Outbox:
         return report
 
     def _mark_sent(self, ids: list[int]) -> None:
-        """Slack has these: record it, through a database that blinks (a restart) if need be, since a message left
-        marked as being sent is sent again after a while, and would then arrive twice."""
+        """The platform has these: record it, through a database that blinks (a restart) if need be, since a message
+        left marked as being sent is sent again after a while, and would then arrive twice."""
         for pause in MARK_PAUSES:
             try:
                 with self.store.transaction() as conn:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from bot.core.workspace import CADENCE_WEEKS, WorkspaceConfig
+from bot.core.model import CADENCE_WEEKS, Decision, PersonState, WorkspaceConfig
 
 EPOCH_MONDAY = date(2024, 1, 1)  # periods are counted in whole weeks from this Monday
 SLOWER = {"weekly": "fortnightly", "fortnightly": "monthly", "monthly": "every 2 months", "every 2 months": "off"}
@@ -32,37 +31,6 @@ AWAY_EMOJI = {
     ":zzz:",
     ":sleeping:",
 }
-
-
-@dataclass(slots=True)  # not frozen: a plan builds 100,000 of these and frozen dataclasses are slower to make
-class PersonState:
-    """One person as the plan sees them: their profile, their choices and what the ledger says."""
-
-    user_id: str
-    name: str = ""
-    tz: str = "UTC"
-    is_bot: bool = False
-    deleted: bool = False
-    is_guest: bool = False
-    status_text: str = ""
-    status_emoji: str = ""
-    cadence: str | None = None
-    opted_out: bool = False
-    snoozed_until: date | None = None
-    alternate_day_off: date | None = None
-    unanswered: int = 0
-    last_nudge_at: datetime | None = None
-    sent_last_7_days: int = 0
-    stop_check_sent: bool = False
-    active_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    kind: str | None  # "nudge", "stop_check", or None when not due
-    reason: str
-    period: str = ""
-    arm: str | None = None
 
 
 def arm_for(workspace_key: str, user_id: str, arms: tuple[str, ...]) -> str | None:

@@ -3,45 +3,10 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from bot.core.changes import ChangeView
-    from bot.core.digests import ChannelDigest, ManagerDigest
-
-
-@dataclass(frozen=True)
-class Team:
-    """A workspace as the platform names it: ("slack", "T123") or ("teams", tenant id)."""
-
-    platform: str
-    external_id: str
-
-
-@dataclass(frozen=True)
-class Person:
-    id: str
-    name: str
-    is_bot: bool = False
-    deleted: bool = False
-    is_admin: bool = False
-    tz: str = "UTC"
-    is_guest: bool = False
-    status_text: str = ""
-    status_emoji: str = ""
-
-
-@dataclass(frozen=True)
-class Audience:
-    """Who may read a conversation: anyone in the workspace (a public channel), or only its members."""
-
-    public: bool = False
-    members: frozenset[str] = frozenset()
-
-    def includes(self, user_id: str) -> bool:
-        return self.public or user_id in self.members
+from bot.core.model import Audience, ChangeView, ChannelDigest, ManagerDigest, Person, Team
 
 
 class Directory(Protocol):

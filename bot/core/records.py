@@ -14,7 +14,8 @@ from sqlalchemy import delete, func, or_, select, update
 
 from bot.core.admins import Actor, Admins
 from bot.core.errors import Refused
-from bot.core.ports import FORMER_PREFIX, Team, former_colleague_id, is_former_colleague, utc_now
+from bot.core.model import Team
+from bot.core.ports import FORMER_PREFIX, former_colleague_id, is_former_colleague, utc_now
 from bot.store.db import Store
 from bot.store.models import (
     Backing,

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Insert, Select, and_, bindparam, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.core.errors import Refused, StoreUnavailable
+from bot.core.model import SOURCES, GivenThanks, Person, Team, ThanksRequest, zone
 from bot.core.outbox import Message, Outbox
-from bot.core.ports import Directory, Person, Team, utc_now
+from bot.core.ports import Directory, utc_now
 from bot.core.words import check_text
 from bot.core.workspace import WorkspaceSettingsService
 from bot.settings import Defaults
@@ -21,8 +20,6 @@ from bot.store.db import Store
 from bot.store.models import Thanks, ThanksRecipient, ThanksValue
 
 TAG = re.compile(r"#([\w-]+)")
-# Gratitude from outside the team, passed on by a colleague: only the kind of source is kept, never a name.
-SOURCES = {"family": "a family", "young person": "a young person", "agency": "a partner agency"}
 YOURSELF = "You can't thank yourself, though it sounds like you did something worth thanking!"
 
 
@@ -48,40 +45,6 @@ def tagged_values(reason: str, values: Iterable[str]) -> tuple[str, ...]:
         if value and value not in found:
             found.append(value)
     return tuple(found)
-
-
-def zone(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-@dataclass(frozen=True)
-class ThanksRequest:
-    giver_id: str
-    recipient_ids: tuple[str, ...]
-    reason: str
-    private: bool = False
-    channel_id: str | None = None
-    unresolved_names: tuple[str, ...] = ()
-    groups: tuple[str, ...] = ()  # user groups or everyone-mentions named as recipients, as their labels
-    via: str = "command"  # command | modal | reaction | shortcut | leader
-    source: str | None = None  # relayed gratitude from outside: "family", "young person" or "agency"
-    event_id: str | None = None  # the platform event it came from (a reaction), so a retried event counts once
-    message_ref: str | None = None  # the message it thanks for (a reaction or the message shortcut)
-
-
-@dataclass(frozen=True)
-class GivenThanks:
-    id: int
-    giver: Person
-    recipients: tuple[Person, ...]
-    reason: str
-    values: tuple[str, ...]
-    private: bool
-    source: str | None = None
-    via: str = "command"
 
 
 RECORDED = (

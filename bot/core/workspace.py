@@ -6,29 +6,23 @@ import json
 import re
 import threading
 import time as monotonic_time
-import tomllib
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, fields, replace
 from datetime import date, datetime, time
-from pathlib import Path
 
 from bot.core.admins import Admins
 from bot.core.errors import Refused
+from bot.core.model import CADENCES, DAYS, Team, WorkspaceConfig
 from bot.core.outbox import Message, Outbox
-from bot.core.ports import Team, utc_now
+from bot.core.ports import utc_now
 from bot.core.words import check_text
-from bot.settings import CONFIG_DIR
 from bot.store.db import Store
 from bot.store.models import SettingsChange, WorkspaceSettings
 
-CADENCE_WEEKS = {"weekly": 1, "fortnightly": 2, "monthly": 4, "every 2 months": 8}
-CADENCES = ("off", "weekly", "fortnightly", "monthly")
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # What an admin may choose, checked on the server whatever a form allowed: (least, most).
 NUMBERS = {"weekly_cap": (0, 7), "thanks_daily_cap": (1, 100)}
-MOST = {"prompts": (20, 300), "values": (20, 60), "managers": (50, 64), "holidays": (366, 10)}  # (items, characters)
-EMOJI_NAME = re.compile(r"[a-z0-9_+'-]{1,100}")  # a reaction's name as Slack spells it, e.g. raised_hands or +1
-SLACK_ID = re.compile(r"[A-Z0-9]{2,30}")
+MOST = {"prompts": (20, 300), "values": (20, 60), "managers": (50, 200), "holidays": (366, 10)}  # (items, characters)
+EMOJI_NAME = re.compile(r"[a-z0-9_+'-]{1,100}")  # a reaction's name, e.g. raised_hands or +1
+PLATFORM_ID = re.compile(r"[A-Za-z0-9:@._;=+/-]{2,200}")  # a person or channel as a platform writes it: no spaces
 EXPERIMENTS = ((), ("fortnightly", "monthly"), ("weekly", "fortnightly"))
 NOT_ADMIN = (
     "Only workspace admins and owners (and people the bot's operator has named) can change Small Changes' settings."
@@ -66,7 +60,7 @@ def check_changes(changes: dict) -> None:
                 if not isinstance(item, str) or not 0 < len(item) <= chars:
                     refuse(key, f"Keep each one to {chars} characters.")
                 check_text(key.rstrip("s").capitalize(), item, field=key)
-                if key == "managers" and not SLACK_ID.fullmatch(item):
+                if key == "managers" and not PLATFORM_ID.fullmatch(item):
                     refuse(key, "Choose managers from the list.")
                 if key == "holidays":
                     try:
@@ -77,7 +71,7 @@ def check_changes(changes: dict) -> None:
                 refuse(key, f"Keep at least one {key.rstrip('s')}.")
         elif key == "thanks_reaction" and not (isinstance(value, str) and EMOJI_NAME.fullmatch(value.strip(": "))):
             refuse(key, "Type an emoji's name, like pray or raised_hands (no spaces).")
-        elif key == "digest_channel" and value and not (isinstance(value, str) and SLACK_ID.fullmatch(value)):
+        elif key == "digest_channel" and value and not (isinstance(value, str) and PLATFORM_ID.fullmatch(value)):
             refuse(key, "Choose a channel from the list.")
         elif key == "experiment" and tuple(value or ()) not in EXPERIMENTS:
             refuse(key, "Choose one of the experiments offered.")
@@ -85,88 +79,6 @@ def check_changes(changes: dict) -> None:
             refuse(key, "Choose yes or no.")
     if changes.get("start") and changes.get("end") and changes["end"] <= changes["start"]:
         refuse("end", "The end of the day must come after its start.")
-
-
-@dataclass(frozen=True)
-class WorkspaceConfig:
-    """Everything an admin can tune. Stored as overrides of the defaults, so new defaults reach everyone."""
-
-    cadence: str = "fortnightly"
-    days: tuple[int, ...] = (1, 2, 3)  # Monday is 0
-    start: time = time(10)
-    end: time = time(15)
-    weekly_cap: int = 1
-    holidays: tuple[date, ...] = ()
-    nudge_guests: bool = False
-    experiment: tuple[str, ...] = ()
-    sends_per_second: float = 5.0
-    prompts: tuple[str, ...] = ("Who made your week easier?",)
-    thanks_daily_cap: int = 10
-    values: tuple[str, ...] = ("supportive", "creative", "honest", "innovative", "open to new ideas")
-    thanks_reaction: str = "pray"  # a reaction with this emoji on a message counts as thanks to its author
-    digest_cadence: str = "weekly"
-    digest_channel: str | None = None
-    managers: tuple[str, ...] = ()
-
-    @classmethod
-    def defaults(cls, path: Path = CONFIG_DIR / "defaults.toml") -> WorkspaceConfig:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-        nudges, thanks, digests = data.get("nudges", {}), data.get("thanks", {}), data.get("digests", {})
-        return cls().with_changes(
-            {
-                **nudges,
-                "daily_cap": thanks.get("daily_cap"),
-                "values": thanks.get("values"),
-                "thanks_reaction": thanks.get("reaction"),
-                "digest_cadence": digests.get("cadence"),
-            }
-        )
-
-    def with_changes(self, raw: dict) -> WorkspaceConfig:
-        """Apply settings in their stored (JSON) form; unknown keys and None are ignored."""
-        parsed: dict = {}
-        for key, value in raw.items():
-            if key == "digest_channel":  # "" (none chosen in the form) clears it
-                parsed[key] = value or None
-                continue
-            if value is None:
-                continue
-            if key == "daily_cap":
-                key = "thanks_daily_cap"
-            if key == "days":
-                value = tuple(sorted(DAYS.index(d[:3].lower()) if isinstance(d, str) else int(d) for d in value))
-            elif key in ("start", "end"):
-                value = value if isinstance(value, time) else time.fromisoformat(value)
-            elif key == "holidays":
-                value = tuple(sorted(d if isinstance(d, date) else date.fromisoformat(d) for d in value))
-            elif key in ("experiment", "prompts", "values", "managers"):
-                value = tuple(value)
-            elif key in ("weekly_cap", "thanks_daily_cap"):
-                value = int(value)
-            elif key == "sends_per_second":
-                value = float(value)
-            elif key in ("cadence", "digest_cadence") and value not in CADENCES:
-                raise ValueError(f"unknown cadence {value!r}")
-            elif key == "thanks_reaction":
-                value = str(value).strip().strip(":") or "pray"
-            if key in {f.name for f in fields(self)}:
-                parsed[key] = value
-        return replace(self, **parsed)
-
-    def stored(self) -> dict:
-        """This configuration in JSON-friendly form."""
-        out = {}
-        for key, value in asdict(self).items():
-            if key == "days":
-                value = [DAYS[d] for d in value]
-            elif key in ("start", "end"):
-                value = value.strftime("%H:%M")
-            elif key == "holidays":
-                value = [d.isoformat() for d in value]
-            elif isinstance(value, tuple):
-                value = list(value)
-            out[key] = value
-        return out
 
 
 class WorkspaceSettingsService:

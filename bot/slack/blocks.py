@@ -22,8 +22,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.core.changes import STATUS_LABELS, STATUSES, ChangeView
-from bot.core.thanks import SOURCES, GivenThanks
+from bot.core.model import SOURCES, STATUS_LABELS, STATUSES, ChangeView, GivenThanks
 from bot.slack.text import escape, mention, quote
 
 Blocks = list[dict]

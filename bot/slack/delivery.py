@@ -28,9 +28,9 @@ from slack_sdk.webhook import WebhookClient
 from bot import metrics
 from bot.core.changes import ChangeService
 from bot.core.errors import Refused, StoreUnavailable
+from bot.core.model import GivenThanks, Team
 from bot.core.outbox import DeliveryReport, Message, Outbox, Written
-from bot.core.ports import SendFailed, Team
-from bot.core.thanks import GivenThanks
+from bot.core.ports import SendFailed
 from bot.slack import blocks
 
 log = logging.getLogger(__name__)

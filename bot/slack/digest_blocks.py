@@ -17,18 +17,19 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.core.changes import STATUS_LABELS, ChangeView
-from bot.core.digests import (
+from bot.core.digests import shorten
+from bot.core.model import (
     ALREADY_REMINDED,
     MIN_GROUP,
     REMINDED,
+    STATUS_LABELS,
     ChangeLine,
+    ChangeView,
     ChannelDigest,
     Figures,
     ManagerDigest,
     PeerThanks,
     Reminder,
-    shorten,
 )
 from bot.slack.text import escape, mention, quote
 

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.core.errors import PlatformUnavailable
-from bot.core.ports import Audience, Person, Team
+from bot.core.model import Audience, Person, Team
 
 NOT_FOUND = ("user_not_found", "users_not_found")
 

@@ -16,9 +16,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.core.changes import STATUS_LABELS, ChangeView
 from bot.core.home import HomePage, ThanksLine
-from bot.core.thanks import SOURCES
+from bot.core.model import SOURCES, STATUS_LABELS, ChangeView
 from bot.slack.blocks import emoji_safe_cut, people
 from bot.slack.text import escape, mention, quote
 

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from slack_bolt import BoltContext, BoltRequest, BoltResponse
 
 from bot.core.errors import StoreUnavailable
+from bot.core.model import Team
 from bot.core.outbox import Replays
-from bot.core.ports import Team
 from bot.slack.text import escape, plain
 
 log = logging.getLogger(__name__)

@@ -22,9 +22,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.core.policy import PersonState
-from bot.core.thanks import SOURCES
-from bot.core.workspace import CADENCE_WEEKS, CADENCES, DAYS, WorkspaceConfig
+from bot.core.model import CADENCE_WEEKS, CADENCES, DAYS, SOURCES, PersonState, WorkspaceConfig
 from bot.slack.text import escape
 
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

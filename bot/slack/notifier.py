@@ -8,11 +8,9 @@ import time
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.core.changes import ChangeView
-from bot.core.digests import ChannelDigest, ManagerDigest
 from bot.core.errors import PlatformUnavailable
+from bot.core.model import ChangeView, ChannelDigest, ManagerDigest, Team
 from bot.core.policy import is_away
-from bot.core.ports import Team
 from bot.slack import blocks, digest_blocks
 from bot.slack.delivery import send_failure
 from bot.slack.directory import SlackDirectory

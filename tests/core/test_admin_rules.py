@@ -7,11 +7,11 @@ import pytest
 
 from bot.core.admins import OPERATOR, Admins
 from bot.core.errors import Refused
+from bot.core.model import Person, Team, WorkspaceConfig
 from bot.core.outbox import Outbox
-from bot.core.ports import Person, Team
 from bot.core.records import RecordsService
 from bot.core.thanks import ThanksService
-from bot.core.workspace import WorkspaceConfig, WorkspaceSettingsService
+from bot.core.workspace import WorkspaceSettingsService
 from bot.settings import Defaults
 from tests.core.test_thanks_rules import Directory
 
@@ -72,3 +72,23 @@ def test_the_workspaces_chosen_reaction_is_the_one_that_thanks(store, workspaces
 
     assert thanks.thanks_by_reaction(TEAM, "raised_hands")
     assert not thanks.thanks_by_reaction(TEAM, "pray")
+
+
+TEAMS_PERSON = "29:1GkD5-zXkqTnLvKs_7b6bDf2d1XyQ0Hn9YdLrJ3wE4tM8nVcPq2aWsZ0oIuYtRe"
+TEAMS_CHANNEL = "19:a1b2c3d4e5f6@thread.tacv2"
+
+
+def test_managers_and_a_digest_channel_are_taken_as_each_platform_writes_them(workspaces):
+    changes = {"managers": ["U0MANAGER", TEAMS_PERSON], "digest_channel": TEAMS_CHANNEL}
+    assert sorted(workspaces.update(TEAM, DANI, changes)) == ["digest_channel", "managers"]
+    assert workspaces.get(TEAM).managers == ("U0MANAGER", TEAMS_PERSON)
+
+
+@pytest.mark.parametrize(
+    "field,value", [("managers", ["U1 U2"]), ("managers", ["<script>"]), ("digest_channel", "#general please")]
+)
+def test_an_id_no_platform_writes_is_refused_by_its_field(workspaces, field, value):
+    with pytest.raises(Refused) as refused:
+        workspaces.update(TEAM, DANI, {field: value})
+    assert refused.value.field == field
+    assert workspaces.get(TEAM) == WorkspaceConfig()

@@ -10,28 +10,30 @@ from datetime import UTC, date, datetime
 import pytest
 
 from bot.core.admins import Admins
-from bot.core.changes import ChangeView
-from bot.core.digests import (
+from bot.core.digests import ChannelReaders, DigestService, channel_copy, manager_copy
+from bot.core.errors import PlatformUnavailable, Refused
+from bot.core.model import (
     ALREADY_REMINDED,
     REMINDED,
     UNREACHABLE,
+    Audience,
     ChangeLine,
-    ChannelReaders,
+    ChangeView,
     Digest,
-    DigestService,
     Highlight,
+    Person,
     Reminder,
+    Team,
     Thanked,
     ThankedLine,
-    channel_copy,
-    manager_copy,
+    ThanksRequest,
+    WorkspaceConfig,
 )
-from bot.core.errors import PlatformUnavailable, Refused
 from bot.core.nudges import NudgeService
 from bot.core.outbox import Outbox
-from bot.core.ports import Audience, Person, SendFailed, Team
-from bot.core.thanks import ThanksRequest, ThanksService
-from bot.core.workspace import WorkspaceConfig, WorkspaceSettingsService
+from bot.core.ports import SendFailed
+from bot.core.thanks import ThanksService
+from bot.core.workspace import WorkspaceSettingsService
 from bot.settings import Defaults
 from bot.store.models import Change
 

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.core.policy import PersonState, arm_for, decide, is_away, next_period_start, period_weeks, unanswered
-from bot.core.workspace import WorkspaceConfig
+from bot.core.model import PersonState, WorkspaceConfig
+from bot.core.policy import arm_for, decide, is_away, next_period_start, period_weeks, unanswered
 
 DEFAULTS = WorkspaceConfig.defaults()
 

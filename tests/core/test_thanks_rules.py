@@ -8,10 +8,10 @@ import pytest
 
 from bot.core.admins import Admins
 from bot.core.errors import Refused
+from bot.core.model import Person, Team, ThanksRequest, WorkspaceConfig
 from bot.core.outbox import Outbox
-from bot.core.ports import Person, Team
-from bot.core.thanks import ThanksRequest, ThanksService, tagged_values
-from bot.core.workspace import WorkspaceConfig, WorkspaceSettingsService
+from bot.core.thanks import ThanksService, tagged_values
+from bot.core.workspace import WorkspaceSettingsService
 from bot.settings import Defaults
 
 TEAM = Team("slack", "T1")

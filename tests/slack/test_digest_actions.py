@@ -13,8 +13,7 @@ from sqlalchemy import select
 from bot.app import slack_services
 from bot.console.fake_slack import Call
 from bot.console.team import ALICE, BOB, CAROL, DANI
-from bot.core.ports import Team
-from bot.core.thanks import ThanksRequest
+from bot.core.model import Team, ThanksRequest
 from bot.store.models import Send, SettingsChange, Thanks
 from tests.fakes.driver import Response, SlackDriver
 from tests.slack.test_nudge_interactions import state

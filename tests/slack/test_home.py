@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 from sqlalchemy import select, update
 
 from bot.console.team import ALICE, BOB, CAROL, DANI
-from bot.core.ports import Team, former_colleague_id
-from bot.core.thanks import ThanksRequest
+from bot.core.model import Team, ThanksRequest
+from bot.core.ports import former_colleague_id
 from bot.store.models import Backing, Person, Thanks
 from tests.slack.test_nudge_interactions import nudge_for, state
 

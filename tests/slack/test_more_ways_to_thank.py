@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.console.team import ALICE, BOB, CAROL, DANI, ED, ROBOT
-from bot.core.ports import Team
+from bot.core.model import Team
 from bot.store.models import Thanks
 from tests.slack.test_nudge_interactions import state
 from tests.slack.test_thanks import count, mention

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.console.team import ALICE, BOB, DANI
-from bot.core.ports import Team
+from bot.core.model import Team
 from bot.store.models import NudgeResponse, Person, SettingsChange, Thanks
 
 TEAM = Team("slack", "T0SAMPLE")

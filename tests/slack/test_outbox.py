@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 
 from bot.console.team import ALICE, BOB, CAROL, DANI
-from bot.core.ports import Team
+from bot.core.model import Team
 from bot.store.models import OutboxMessage, Thanks
 from tests.slack.test_smallchange import click, suggest
 from tests.slack.test_thanks import mention

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from bot.app import build_slack
 from bot.console.team import ALICE, BOB, CAROL, DANI, ED, ROBOT
 from bot.core.grammar import read_thanks
-from bot.core.ports import Team
+from bot.core.model import Team
 from bot.slack.text import tokens
 from bot.slack.web import SlackGate
 from bot.slack.work import Inline

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from slack_bolt import App, Respond
 from slack_sdk import WebClient
 
-from bot.core.changes import Cards, ChangeView
+from bot.core.changes import Cards
 from bot.core.errors import Refused, StoreUnavailable
-from bot.core.ports import Team
+from bot.core.model import ChangeView, Team
 from bot.core.services import Services
 from bot.slack.delivery import SlackDelivery, card
 from bot.slack.listeners.lazy import lazily

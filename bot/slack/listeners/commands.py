@@ -13,9 +13,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.core.errors import Refused, Replayed
 from bot.core.grammar import read_smallchange, read_thanks
-from bot.core.ports import Team
+from bot.core.model import Team, ThanksRequest
 from bot.core.services import Services
-from bot.core.thanks import ThanksRequest
 from bot.slack import blocks, modals
 from bot.slack.delivery import SlackDelivery, card, thanks_messages
 from bot.slack.listeners import admin

@@ -9,10 +9,8 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.core.changes import ChangeView
-from bot.core.ports import Team
+from bot.core.model import ChangeView, Team, ThanksRequest
 from bot.core.services import Services
-from bot.core.thanks import ThanksRequest
 from bot.slack import digest_blocks
 from bot.slack.delivery import SlackDelivery, card, dm
 from bot.slack.listeners.lazy import form, lazily

@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.core.errors import Replayed, StoreUnavailable
-from bot.core.ports import Team
+from bot.core.model import Team
 from bot.core.services import Services
 from bot.slack.delivery import DurableRespond, SlackDelivery
 from bot.slack.listeners.refresh import refresh_home

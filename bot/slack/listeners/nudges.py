@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.core.errors import Refused
-from bot.core.ports import Team
+from bot.core.model import Team
 from bot.core.services import Services
 from bot.slack import blocks, modals
 from bot.slack.delivery import SlackDelivery, dm

@@ -7,7 +7,7 @@ import logging
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.core.ports import Team
+from bot.core.model import Team
 from bot.core.services import Services
 from bot.slack import home_blocks
 from bot.slack.listeners.replies import OUTAGES, why_not

@@ -13,9 +13,9 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.core.errors import Refused
-from bot.core.ports import Team
+from bot.core.model import SOURCES, Team, ThanksRequest
 from bot.core.services import Services
-from bot.core.thanks import SOURCES, AlreadyCounted, NotAPerson, ThanksRequest
+from bot.core.thanks import AlreadyCounted, NotAPerson
 from bot.slack import modals
 from bot.slack.delivery import SlackDelivery, thanks_messages
 from bot.slack.listeners.lazy import form, lazily

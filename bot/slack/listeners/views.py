@@ -6,7 +6,7 @@ import logging
 
 from slack_bolt import Ack, App
 
-from bot.core.ports import Team
+from bot.core.model import Team
 from bot.core.services import Services
 from bot.slack.delivery import SlackDelivery, card
 from bot.slack.listeners.lazy import form
