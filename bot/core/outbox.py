@@ -127,7 +127,7 @@ def _statements():
     due = (
         select(*due_columns, Workspace.external_id)
         .join(Workspace, Workspace.id == t.c.workspace_id)
-        .where(claimable)
+        .where(claimable, Workspace.platform == bindparam("platform"))
         .order_by(t.c.id)
         .limit(bindparam("limit"))
     )
@@ -261,7 +261,7 @@ class Outbox:
             if outage or not written.waiting:
                 break
             time.sleep(pause)
-            later = self.deliver(send, written.waiting)
+            later = self.deliver(send, team.platform, written.waiting)
             report.add(later)
             if later.sent or later.failed or later.retrying:
                 break
@@ -281,16 +281,18 @@ class Outbox:
         with self.store.transaction() as conn:
             conn.execute(MARK_SENT, {"ids": ids, "now": self.now()})
 
-    def deliver(self, send: Send, lanes: Collection[str] | None = None, limit: int = BATCH) -> DeliveryReport:
-        """Send what is due, oldest first, in these lanes (or all): the clock's drain, and what was left waiting. A
-        failure that looks like an outage ends the pass: the rest waits for the next one rather than each message
-        waiting on a timeout."""
+    def deliver(
+        self, send: Send, platform: str, lanes: Collection[str] | None = None, limit: int = BATCH
+    ) -> DeliveryReport:
+        """Send what is due to one platform (`send` speaks to it), oldest first, in these lanes (or all): the clock's
+        drain, and what was left waiting. A failure that looks like an outage ends the pass: the rest waits for the
+        next one rather than each message waiting on a timeout."""
         report = DeliveryReport()
         if lanes is not None and not lanes:
             return report
         while True:
             progressed = False
-            for row in self._due(lanes, limit):
+            for row in self._due(platform, lanes, limit):
                 if not self._claim(row.id):
                     continue
                 progressed = True
@@ -316,12 +318,19 @@ class Outbox:
             return self._failed(message_id, created_at, attempts, SendFailed("bug", True))
         return "sent"
 
-    def _due(self, lanes: Collection[str] | None, limit: int):
+    def _due(self, platform: str, lanes: Collection[str] | None, limit: int):
         now = self.now()
         query = DUE if lanes is None else DUE_IN_LANES
         with self.store.transaction() as conn:
             return conn.execute(
-                query, {"now": now, "stale": now - RECLAIM_AFTER, "limit": limit, "lanes": sorted(lanes or ())}
+                query,
+                {
+                    "now": now,
+                    "stale": now - RECLAIM_AFTER,
+                    "limit": limit,
+                    "lanes": sorted(lanes or ()),
+                    "platform": platform,
+                },
             ).all()
 
     def _claim(self, message_id: int) -> bool:

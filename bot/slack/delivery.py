@@ -169,7 +169,7 @@ class SlackDelivery:
     def deliver(self) -> DeliveryReport:
         """Everything due: what could not be sent at once (Slack was down, a 429), or was left by a process that
         stopped."""
-        return self._counted(lambda: self.outbox.deliver(self))
+        return self._counted(lambda: self.outbox.deliver(self, "slack"))
 
     @staticmethod
     def _counted(send: Callable[[], DeliveryReport]) -> DeliveryReport:
