@@ -213,6 +213,26 @@ def forget_user(settings: Settings, user_id: str, workspace: str | None, dry_run
     print("\n".join(erasure.lines()))
 
 
+def teams_package(out: str | None, host: str | None) -> None:
+    """The Teams app package to upload: the manifest for CLIENT_ID and the public host, with its two icons. Settings
+    carries no Teams values yet, so they are read from the environment (which Settings.from_env filled from .env)."""
+    import os
+    from pathlib import Path
+
+    from bot.teams.package import ManifestInvalid, PackageError, PackageSettings, schema_checked, write
+
+    try:
+        path = write(PackageSettings.from_env(os.environ, host), Path(out) if out else None)
+    except PackageError as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(2) from None
+    except ManifestInvalid as exc:
+        raise SystemExit(str(exc)) from None
+    print(path)
+    if not schema_checked():
+        print("Checked against the manifest's rules; with jsonschema installed it is checked against the schema too.")
+
+
 def iso_date(text: str):
     from datetime import date
 
@@ -252,9 +272,12 @@ def main(argv: list[str] | None = None) -> None:
     forget_parser.add_argument("user", help="their Slack user id (U…)")
     forget_parser.add_argument("--workspace", help="the Slack team id (T…); optional if the database holds only one")
     forget_parser.add_argument("--dry-run", action="store_true", help="change nothing; list what would go")
+    package_parser = sub.add_parser("teams-package", help="build the Teams app package (zip) to upload in Teams")
+    package_parser.add_argument("--out", help="the zip to write, or a folder for it (default ./smallchanges-teams.zip)")
+    package_parser.add_argument("--host", help="the bot's public host name (default: TEAMS_PUBLIC_HOST)")
     args = parser.parse_args(argv)
     settings = Settings.from_env()
-    quiet = args.command in ("console", "run", "report", "export", "forget-user")
+    quiet = args.command in ("console", "run", "report", "export", "forget-user", "teams-package")
     logs.configure(settings.log_level if not quiet else "WARNING", secrets(settings))
     if args.command == "run":
         run_job(settings, args.job, args.at, args.dry_run)
@@ -264,6 +287,8 @@ def main(argv: list[str] | None = None) -> None:
         export(settings, args.workspace, args.since, args.format, args.out)
     elif args.command == "forget-user":
         forget_user(settings, args.user, args.workspace, args.dry_run)
+    elif args.command == "teams-package":
+        teams_package(args.out, args.host)
     else:
         COMMANDS[args.command](settings)
 
