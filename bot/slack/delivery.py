@@ -16,26 +16,23 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.interval import IntervalTrigger
 from slack_bolt import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from bot import metrics
 from bot.core.changes import ChangeService
 from bot.core.errors import Refused, StoreUnavailable
 from bot.core.model import GivenThanks, Team
-from bot.core.outbox import DeliveryReport, Message, Outbox, Written
+from bot.core.outbox import Message, Outbox
 from bot.core.ports import SendFailed
+from bot.delivery import Delivery
 from bot.slack import blocks
 
 log = logging.getLogger(__name__)
 RESPONSE_URL_LIFETIME = timedelta(minutes=29)  # Slack honours a response_url for 30 minutes
-DRAIN_SECONDS = 15.0
 # Errors that will not go away by trying again: the person or the conversation is gone, or we may not post there.
 PERMANENT = {
     "user_not_found",
@@ -155,47 +152,13 @@ def card(change_id: int, channel: str | None, ts: str | None = None, **extra) ->
 
 
 # -- sending ---------------------------------------------------------------------------------------------------------
-class SlackDelivery:
+class SlackDelivery(Delivery):
     """Sends the outbox's messages with a client that does not retry by itself: the outbox retries, with back-off,
     without holding a thread while Slack is down."""
 
     def __init__(self, client: WebClient, outbox: Outbox, changes: ChangeService, now: Callable[[], datetime]):
-        self.client, self.outbox, self.changes, self.now = client, outbox, changes, now
-
-    def send_claimed(self, team: Team, written: Written) -> DeliveryReport:
-        """What a request's work wrote and claimed (bot.core.outbox.Outbox.claiming), sent now."""
-        return self._counted(lambda: self.outbox.send_claimed(self, team, written))
-
-    def deliver(self) -> DeliveryReport:
-        """Everything due: what could not be sent at once (Slack was down, a 429), or was left by a process that
-        stopped."""
-        return self._counted(lambda: self.outbox.deliver(self, "slack"))
-
-    @staticmethod
-    def _counted(send: Callable[[], DeliveryReport]) -> DeliveryReport:
-        try:
-            report = send()
-        except StoreUnavailable:  # the messages are safe in the outbox; the next drain sends them
-            log.warning("could not use the outbox: the database isn't answering")
-            return DeliveryReport()
-        for outcome, count in (("sent", report.sent), ("retrying", report.retrying), ("failed", report.failed)):
-            if count:
-                metrics.OUTBOX_SENT.labels(outcome).inc(count)
-        return report
-
-    def drain(self) -> None:
-        """Everything due, for a background job: a database that is down is one log line, tried again next time."""
-        report = self.deliver()
-        if report.sent or report.retrying or report.failed:
-            log.info("outbox: %d sent, %d to retry, %d failed", report.sent, report.retrying, report.failed)
-
-    def start_draining(self, every: float = DRAIN_SECONDS) -> Callable[[], None]:
-        """Retry what is due every few seconds in this process's background (a web worker, Socket Mode); claims
-        keep several processes doing so from sending anything twice. Returns how to stop it."""
-        scheduler = BackgroundScheduler(timezone=UTC)
-        scheduler.add_job(self.drain, IntervalTrigger(seconds=every), max_instances=1, coalesce=True)
-        scheduler.start()
-        return lambda: scheduler.shutdown(wait=False)
+        super().__init__("slack", self, outbox)
+        self.client, self.changes, self.now = client, changes, now
 
     def __call__(self, team: Team, kind: str, payload: dict, written_at: datetime) -> None:
         # Slack honours a response_url for 30 minutes from the request that gave it, a moment before this was written.
