@@ -185,3 +185,14 @@ def _export(options: str) -> SmallChangeCommand:
     except ValueError:
         raise Refused(f"I couldn't read {dates[0]} as a date; write dates like 2026-01-01.") from None
     return SmallChangeCommand("export", since=since, format="json" if "json" in words else "csv")
+
+
+DIGITS = re.compile(r"[0-9]{1,10}")
+MAX_ID = 2**31 - 1  # the largest id either database's integer column holds
+
+
+def record_id(value: object) -> int | None:
+    """A record id from a button's value or a block id: digits that fit the database's integer, else None (a
+    forged or mangled value is refused politely, never sent to the database)."""
+    text = str(value) if value is not None else ""
+    return int(text) if DIGITS.fullmatch(text) and 0 < int(text) <= MAX_ID else None

@@ -81,17 +81,6 @@ def quote(text: str) -> str:
     return "\n".join("> " + line for line in escape(text).splitlines() or [""])
 
 
-DIGITS = re.compile(r"[0-9]{1,10}")
-MAX_ID = 2**31 - 1  # the largest id either database's integer column holds
-
-
-def record_id(value: object) -> int | None:
-    """A record id from a button's value or a block id: digits that fit the database's integer, else None (a
-    forged or mangled value is refused politely, never sent to the database)."""
-    text = str(value) if value is not None else ""
-    return int(text) if DIGITS.fullmatch(text) and 0 < int(text) <= MAX_ID else None
-
-
 CONVERSATION = re.compile(r"[CDG][A-Z0-9]{2,20}")
 
 

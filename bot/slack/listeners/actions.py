@@ -12,13 +12,13 @@ from slack_sdk import WebClient
 
 from bot.core.changes import Cards
 from bot.core.errors import Refused, StoreUnavailable
+from bot.core.grammar import record_id
 from bot.core.model import ChangeView, Team
 from bot.core.services import Services
 from bot.slack.delivery import SlackDelivery, card
 from bot.slack.listeners.lazy import lazily
 from bot.slack.listeners.refresh import refresh_home
 from bot.slack.listeners.replies import OUTAGES, told
-from bot.slack.text import record_id
 
 log = logging.getLogger(__name__)
 GONE = "That change no longer exists."

@@ -9,6 +9,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.core.grammar import record_id
 from bot.core.model import ChangeView, Team, ThanksRequest
 from bot.core.services import Services
 from bot.slack import digest_blocks
@@ -16,7 +17,6 @@ from bot.slack.delivery import SlackDelivery, card, dm
 from bot.slack.listeners.lazy import form, lazily
 from bot.slack.listeners.replies import act_or_explain, save_from_modal
 from bot.slack.metadata import seal, unseal
-from bot.slack.text import record_id
 
 log = logging.getLogger(__name__)
 NO_SUCH_CHANGE = "That change no longer exists."

@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.core.errors import Refused
+from bot.core.grammar import record_id
 from bot.core.model import Team
 from bot.core.services import Services
 from bot.slack import blocks, modals
@@ -18,7 +19,6 @@ from bot.slack.delivery import SlackDelivery, dm
 from bot.slack.listeners.lazy import form, lazily
 from bot.slack.listeners.refresh import refresh_home
 from bot.slack.listeners.replies import OUTAGES, act_or_explain, save_from_modal
-from bot.slack.text import record_id
 
 log = logging.getLogger(__name__)
 ANSWERS = {
