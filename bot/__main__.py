@@ -1,4 +1,4 @@
-"""One command line: python -m bot serve | socket | console | migrate."""
+"""One command line: python -m bot serve | socket | teams | console | migrate | clock | run | report | …"""
 
 from __future__ import annotations
 
@@ -32,6 +32,39 @@ def serve(settings: Settings) -> None:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="smallchanges-metrics-")  # workers add up
     log.info("serving POST /slack/events and GET /healthz on port %s", settings.port)
     uvicorn.run(**server_options(settings, "bot.slack.web:create_app"))
+
+
+def teams(settings: Settings) -> None:
+    """Microsoft Teams: the SDK's web app (POST /api/messages) under uvicorn on $PORT (3978 by default), with the
+    outbox drained in the background."""
+    import asyncio
+
+    import uvicorn
+
+    from bot.app import build_teams
+    from bot.store.db import Store
+
+    Store.from_url(settings.database_url).migrate()
+    bot = build_teams(settings)
+
+    async def serve_teams() -> None:
+        await bot.app.initialize()
+        config = uvicorn.Config(
+            bot.app.server.adapter.app,
+            host="0.0.0.0",
+            port=settings.teams_port,
+            log_config=None,  # ours (bot.logs), secrets redacted
+            access_log=False,
+            timeout_graceful_shutdown=30,
+        )
+        log.info("serving Teams on POST /api/messages, port %s", settings.teams_port)
+        await uvicorn.Server(config).serve()
+
+    stop_draining = bot.delivery.start_draining()
+    try:
+        asyncio.run(serve_teams())
+    finally:
+        stop_draining()
 
 
 def socket(settings: Settings) -> None:
@@ -243,10 +276,11 @@ def iso_date(text: str):
 
 
 def secrets(settings: Settings) -> tuple[str, ...]:
-    return tuple(s for s in (settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token) if s)
+    given = (settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token, settings.client_secret)
+    return tuple(s for s in given if s)
 
 
-COMMANDS = {"serve": serve, "socket": socket, "console": console, "migrate": migrate, "clock": clock}
+COMMANDS = {"serve": serve, "socket": socket, "teams": teams, "console": console, "migrate": migrate, "clock": clock}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -254,6 +288,7 @@ def main(argv: list[str] | None = None) -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="run the HTTP server (production) on $PORT")
     sub.add_parser("socket", help="run in Slack Socket Mode (development, no public URL)")
+    sub.add_parser("teams", help="run the Microsoft Teams bot (POST /api/messages) on $PORT, 3978 by default")
     sub.add_parser("console", help="try the bot in this terminal with a sample team; no Slack account needed")
     sub.add_parser("migrate", help="bring the database schema up to date")
     sub.add_parser("clock", help="run the nudge clock (exactly one process)")

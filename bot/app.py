@@ -1,7 +1,8 @@
-"""The composition root: settings -> store, services, Slack client and Bolt app. The only place that wires."""
+"""The composition root: settings -> store, services, and the Slack or Teams adapter. The only place that wires."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -36,6 +37,14 @@ from bot.slack.middleware import admit, only_our_workspace, views_once
 from bot.slack.notifier import SlackNotifier
 from bot.slack.work import WorkPool
 from bot.store.db import Store
+from bot.teams import bot as teams_bot
+from bot.teams.addresses import Addresses
+from bot.teams.bot import Tenants, teams_app
+from bot.teams.delivery import Loop, TeamsDelivery, TeamsSender
+from bot.teams.directory import TeamsDirectory
+from bot.teams.notifier import TeamsNotifier
+
+log = logging.getLogger(__name__)
 
 
 def build_services(
@@ -143,3 +152,41 @@ def build_slack(
     app.use(views_once(slack.services.replays))
     listeners.register(app, slack.services, slack.delivery)
     return SlackBot(slack.services, slack.client, slack.delivery, app, work)
+
+
+@dataclass(frozen=True)
+class TeamsBot:
+    """The services on the Teams directory, the SDK's App with every handler registered, and the outbox's delivery
+    through the Bot Connector."""
+
+    services: Services
+    app: teams_bot.App
+    delivery: TeamsDelivery
+    addresses: Addresses
+
+
+def build_teams(
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    now: Callable[[], datetime] = utc_now,
+    sleep: Callable[[float], None] = time.sleep,
+) -> TeamsBot:
+    """The Teams bot. Without TEAMS_UNAUTHENTICATED (tests only) it needs its app registration, and checks every
+    inbound request's token."""
+    if settings.teams_unauthenticated:
+        log.warning(
+            "DANGEROUSLY_ALLOW_UNAUTHENTICATED_REQUESTS is on: anyone can send this bot requests as anyone. "
+            "Use it for local tests only."
+        )
+    else:
+        settings.require("CLIENT_ID", "CLIENT_SECRET")
+    store = store or Store.from_url(settings.database_url, pool_size=settings.work_threads + 2)
+    addresses = Addresses(store, now=now)
+    directory = TeamsDirectory(addresses)
+    app, api_for = teams_app(settings)
+    sender = TeamsSender(api_for, addresses, Loop())
+    services = build_services(settings, store, directory, TeamsNotifier(sender), now, sleep)
+    delivery = TeamsDelivery(sender, services.outbox, services.changes)
+    teams_bot.register(app, services, delivery, addresses, Tenants(addresses, settings.tenant_id))
+    return TeamsBot(services, app, delivery, addresses)

@@ -58,6 +58,12 @@ class Settings:
     work_queue: int = 500  # per process: work waiting beyond this is refused at once, with a clear answer
     metrics_token: str | None = None  # GET /metrics answers only with this bearer token (and not at all without)
     metrics_port: int | None = None  # the clock's own metrics, on 127.0.0.1
+    # Microsoft Teams: the bot's app registration, and the tenant it serves (unset: each tenant that installs it)
+    client_id: str | None = None
+    client_secret: str | None = None
+    tenant_id: str | None = None
+    teams_port: int = 3978
+    teams_unauthenticated: bool = False  # tests only: inbound requests' tokens are not checked
     defaults: Defaults = field(default_factory=Defaults)
 
     @classmethod
@@ -83,6 +89,12 @@ class Settings:
             work_queue=int(env.get("WORK_QUEUE") or cls.work_queue),
             metrics_token=env.get("METRICS_TOKEN") or None,
             metrics_port=int(env["METRICS_PORT"]) if env.get("METRICS_PORT") else None,
+            client_id=env.get("CLIENT_ID") or None,
+            client_secret=env.get("CLIENT_SECRET") or None,
+            tenant_id=env.get("TENANT_ID") or None,
+            teams_port=int(env.get("PORT") or cls.teams_port),
+            teams_unauthenticated=(env.get("DANGEROUSLY_ALLOW_UNAUTHENTICATED_REQUESTS") or "").lower()
+            in ("1", "true", "yes", "on"),
             defaults=Defaults.load(),
         )
 
@@ -92,6 +104,8 @@ class Settings:
             "SLACK_BOT_TOKEN": "the bot token (xoxb-…) from your Slack app's OAuth & Permissions page",
             "SLACK_SIGNING_SECRET": "the signing secret from your Slack app's Basic Information page",
             "SLACK_APP_TOKEN": "an app-level token (xapp-…) with connections:write, needed for Socket Mode",
+            "CLIENT_ID": "the bot's Microsoft app (client) id, from its Azure Bot or Developer Portal registration",
+            "CLIENT_SECRET": "a client secret of the bot's Microsoft app registration",
         }
         for name in names:
             if not getattr(self, name.lower()):

@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def bot_env(tmp_path: Path, **values: str) -> dict[str, str]:
     """A clean environment: nothing inherited from a developer's .env or shell."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "PORT"))}
+    ours = ("SLACK_", "DATABASE_URL", "PORT", "CLIENT_", "TENANT_ID", "DANGEROUSLY_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
     env["PYTHONPATH"] = str(ROOT)
     env.update(values)
     return env

@@ -320,3 +320,25 @@ class SeenRequest(Base):
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
     key: Mapped[str] = mapped_column(String(100), unique=True)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class TeamsAddress(Base):
+    """Where the bot reaches a person or a conversation in Teams, and which tenants installed it (bot.teams.addresses).
+    Teams ids and conversation ids are long, so they are kept here rather than as the core's ids."""
+
+    __tablename__ = "teams_addresses"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "kind", "key"),
+        Index("ix_teams_addresses_teams_id", "workspace_id", "teams_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # person | conversation | tenant
+    key: Mapped[str] = mapped_column(String(300))  # an Entra object id, a conversation id, or the tenant id
+    service_url: Mapped[str] = mapped_column(String(300))
+    teams_id: Mapped[str | None] = mapped_column(String(300))  # a person's Teams id (29:…)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    tz: Mapped[str | None] = mapped_column(String(64))
+    chat_id: Mapped[str | None] = mapped_column(String(300))  # a person's 1:1 chat with the bot; a conversation's id
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

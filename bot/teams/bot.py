@@ -1,0 +1,401 @@
+"""What the Teams bot does with each activity: it turns the activity into neutral tokens and requests, lets the core
+decide on a worker thread (the core is synchronous; the SDK's event loop must not wait on the database), and sends
+what the core saved through the outbox.
+
+A message reaches the bot in its 1:1 chat, or in a channel or group chat when it is @mentioned. Teams says who
+wrote (their Teams id and Entra object id), from which tenant, in which conversation, and through which
+`serviceUrl` to answer: each is remembered (bot.teams.addresses) for the messages that follow later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+from microsoft_teams.api import (
+    AdaptiveCardActionCardResponse,
+    AdaptiveCardActionMessageResponse,
+    AdaptiveCardInvokeActivity,
+    ApiClient,
+    ConversationUpdateActivity,
+    InstalledActivity,
+    InvokeResponse,
+    MessageActivity,
+)
+from microsoft_teams.apps import ActivityContext, App
+from microsoft_teams.cards import AdaptiveCard
+from microsoft_teams.common import ClientOptions
+
+from bot.core.errors import PlatformUnavailable, Refused, Replayed, StoreUnavailable
+from bot.core.grammar import PersonMention, Token, Words, read_smallchange, read_thanks, record_id
+from bot.core.model import Team, ThanksRequest
+from bot.core.services import Services
+from bot.settings import Settings
+from bot.teams import cards
+from bot.teams.addresses import CONVERSATION, PERSON, TENANT, Addresses
+from bot.teams.delivery import TeamsDelivery, card_message, thanks_messages
+from bot.teams.text import Mentioned, escape, tokens
+
+log = logging.getLogger(__name__)
+OUTAGES = (StoreUnavailable, PlatformUnavailable)
+THANKS_WORDS = ("thanks", "thank")
+CHANGE_WORDS = ("smallchange", "idea")
+NUDGE_ANSWERS = ("nudge_snooze", "nudge_fewer", "nudge_stop", "nudge_stop_yes", "nudge_stop_no", "nudge_resume")
+MAX_KEY = 64  # the longest conversation id the core stores as a channel
+HELP = (
+    "**Thank a colleague:** `thanks @name for what they did`, for example "
+    "`thanks @Bob @Carol for covering my home visit #supportive`.\n\n"
+    "- `thanks private @Bob for …`: only you and Bob see it.\n"
+    "- `thanks @Bob from a family: what they said` passes on thanks from a family, a young person or a partner "
+    "agency. Say which kind only, never a name.\n\n"
+    "**Suggest a small change:** `smallchange one shared template for visit notes` posts an idea card: colleagues "
+    "press **Back this**, someone says **I'll take this on**, and its status moves idea → trying → adopted.\n\n"
+    "- `smallchange anon …` posts it with no name attached; your name is not stored.\n"
+    "- `list`: the team's open ideas, most backed first. `mine`: ideas you suggested, own or back.\n\n"
+    "In a channel or group chat, @mention me first: `@Small Changes thanks @Bob for …`."
+)
+
+
+@dataclass(frozen=True)
+class Tenants:
+    """Which tenants the bot serves: the one it was registered in (TENANT_ID), or, for an app offered to many, each
+    tenant that installed it."""
+
+    addresses: Addresses
+    only: str | None = None
+
+    def allows(self, team: Team) -> bool:
+        if self.only:
+            return team.external_id == self.only
+        return self.addresses.get(team, TENANT, team.external_id) is not None
+
+
+def teams_app(settings: Settings) -> tuple[App, Callable[[str], ApiClient]]:
+    """The SDK's App, and a Bot Connector client for each serviceUrl (tenants in other regions answer elsewhere)
+    carrying the App's credentials."""
+    app = App(
+        client_id=settings.client_id,
+        client_secret=settings.client_secret,
+        tenant_id=settings.tenant_id,
+        dangerously_allow_unauthenticated_requests=settings.teams_unauthenticated,
+        client=ClientOptions(timeout=10),
+    )
+    clients: dict[str, ApiClient] = {}
+
+    def api_for(service_url: str) -> ApiClient:
+        if service_url not in clients:
+            clients[service_url] = ApiClient(
+                service_url, app.http_client.clone(), cloud=app.cloud, token_provider=app.token_provider
+            )
+        return clients[service_url]
+
+    return app, api_for
+
+
+def register(app: App, services: Services, delivery: TeamsDelivery, addresses: Addresses, tenants: Tenants) -> None:
+    @app.on_message
+    async def on_message(ctx: ActivityContext[MessageActivity]):
+        activity = ctx.activity
+        team = Team("teams", tenant_of(activity))
+        if not await asyncio.to_thread(tenants.allows, team):
+            log.warning("refused a message from a tenant the bot is not installed in")
+            return InvokeResponse(status=403)
+        mentioned = [
+            Mentioned(e.text or "", e.mentioned.id, e.mentioned.name or "")
+            for e in activity.entities or ()
+            if getattr(e, "type", None) == "mention" and getattr(e, "mentioned", None)
+        ]
+        said = tokens(activity.text or "", mentioned, activity.recipient.id)
+        await meet(ctx, addresses, team, said)
+        reply = await asyncio.to_thread(answer, services, delivery, addresses, team, activity, said)
+        if isinstance(reply, dict):
+            await ctx.send(AdaptiveCard.model_validate(reply))
+        elif reply:
+            await ctx.send(reply)
+
+    @app.on_card_action_execute
+    async def on_card_action(ctx: ActivityContext[AdaptiveCardInvokeActivity]):
+        activity = ctx.activity
+        team = Team("teams", tenant_of(activity))
+        if not await asyncio.to_thread(tenants.allows, team):
+            return InvokeResponse(status=403)
+        action = activity.value.action
+        data = dict(action.data or {}) | {"verb": action.verb or (action.data or {}).get("action")}
+        shown = await asyncio.to_thread(pressed, services, delivery, addresses, team, activity, data)
+        if isinstance(shown, str):
+            return AdaptiveCardActionMessageResponse(value=shown)  # to the person who pressed, alone
+        return AdaptiveCardActionCardResponse(value=AdaptiveCard.model_validate(shown))
+
+    @app.on_install_add
+    async def on_install(ctx: ActivityContext[InstalledActivity]):
+        team = Team("teams", tenant_of(ctx.activity))
+        if tenants.only and team.external_id != tenants.only:
+            return InvokeResponse(status=403)
+        await asyncio.to_thread(
+            addresses.remember, team, TENANT, team.external_id, ctx.activity.service_url
+        )  # an app offered to many tenants serves this one from now on
+        await asyncio.to_thread(remember_conversation, addresses, team, ctx.activity)
+
+    @app.on_conversation_update
+    async def on_conversation_update(ctx: ActivityContext[ConversationUpdateActivity]):
+        team = Team("teams", tenant_of(ctx.activity))
+        if await asyncio.to_thread(tenants.allows, team):
+            await asyncio.to_thread(remember_conversation, addresses, team, ctx.activity)
+
+
+async def meet(ctx: ActivityContext, addresses: Addresses, team: Team, said: list[Token]) -> None:
+    """Look up, in the conversation they were mentioned in, the people the bot has not met yet: Teams mentions
+    them by Teams id, and the core knows people by their Entra object id."""
+    for token in said:
+        if not isinstance(token, PersonMention):
+            continue
+        if await asyncio.to_thread(addresses.person_by_teams_id, team, token.user_id):
+            continue
+        try:
+            member = await ctx.api.conversations.get_member_by_id(ctx.activity.conversation.id, token.user_id)
+        except httpx.HTTPError as exc:
+            log.info("could not look up a mentioned person: %s", type(exc).__name__)
+            continue
+        if member.aad_object_id:
+            await asyncio.to_thread(
+                addresses.remember,
+                team,
+                PERSON,
+                member.aad_object_id,
+                ctx.activity.service_url,
+                teams_id=member.id,
+                name=member.name,
+            )
+
+
+def tenant_of(activity) -> str:
+    conversation = activity.conversation
+    tenant = getattr(conversation, "tenant_id", None)
+    data = activity.channel_data
+    return tenant or (data.tenant.id if data and data.tenant else "")
+
+
+def conversation_key(activity) -> str:
+    """The core's id for the conversation a message came from (where a thank-you is posted): a channel without the
+    thread's message, and a digest of an id longer than the core keeps (a group chat's can be)."""
+    return short_key(whole_conversation(activity))
+
+
+def whole_conversation(activity) -> str:
+    return activity.conversation.id.split(";messageid=")[0]
+
+
+def short_key(conversation_id: str) -> str:
+    if len(conversation_id) <= MAX_KEY:
+        return conversation_id
+    return "teams:" + hashlib.sha256(conversation_id.encode()).hexdigest()[:32]
+
+
+def remember_conversation(addresses: Addresses, team: Team, activity) -> None:
+    if activity.conversation.conversation_type != "personal":
+        whole = whole_conversation(activity)
+        addresses.remember(team, CONVERSATION, short_key(whole), activity.service_url, chat_id=whole)
+
+
+def remember_sender(addresses: Addresses, team: Team, activity) -> str | None:
+    """The writer's Entra object id (the core's id for them), with where to reach them; None if Teams did not say."""
+    sender = activity.from_
+    if not sender or not sender.aad_object_id:
+        return None
+    personal = activity.conversation.conversation_type == "personal"
+    addresses.remember(
+        team,
+        PERSON,
+        sender.aad_object_id,
+        activity.service_url,
+        teams_id=sender.id,
+        name=sender.name,
+        tz=timezone_of(activity),
+        chat_id=activity.conversation.id if personal else None,
+    )
+    remember_conversation(addresses, team, activity)
+    return sender.aad_object_id
+
+
+def timezone_of(activity) -> str | None:
+    for entity in activity.entities or ():
+        if getattr(entity, "type", None) == "clientInfo" and getattr(entity, "timezone", None):
+            return entity.timezone
+    return (activity.model_extra or {}).get("localTimezone")
+
+
+def resolved(addresses: Addresses, team: Team, said: list[Token]) -> list[Token]:
+    """Mentions by Teams id (29:…) as the people the core knows (Entra object ids). Someone the bot has not met is
+    left as a typed name, which the core answers with "I couldn't find @Name"."""
+    out: list[Token] = []
+    for token in said:
+        if isinstance(token, PersonMention):
+            known = addresses.person_by_teams_id(team, token.user_id)
+            token = PersonMention(known.key, token.name) if known else Words("@" + (token.name or "someone"))
+        out.append(token)
+    return out
+
+
+def answer(
+    services: Services, delivery: TeamsDelivery, addresses: Addresses, team: Team, activity, said: list[Token]
+) -> str | dict | None:
+    """The reply to one message, after doing what it asks."""
+    try:
+        with services.store.one_connection(services.replays.recorder(team, "teams:" + activity.id)):
+            user_id = remember_sender(addresses, team, activity)
+            if user_id is None:
+                return None  # not a person (another bot, a system message)
+            word, rest = first_word(said)
+            if word in THANKS_WORDS:
+                return give_thanks(services, delivery, team, activity, user_id, rest)
+            if word in CHANGE_WORDS:
+                return small_change(services, delivery, team, activity, user_id, plain_text(rest))
+            if word in ("list", "mine") and not rest:
+                return small_change(services, delivery, team, activity, user_id, word)
+            return HELP
+    except Replayed:
+        log.info("ignored a message Teams sent again")
+        return None
+    except OUTAGES:
+        return "⚠️ Not saved: the database isn't answering right now. Please try again in a minute."
+
+
+def first_word(said: list[Token]) -> tuple[str, list[Token]]:
+    if not said or not isinstance(said[0], Words):
+        return "", said
+    word, _, rest = said[0].text.lstrip().partition(" ")
+    return word.lower().strip(":,"), ([Words(rest)] if rest else []) + said[1:]
+
+
+def give_thanks(services: Services, delivery: TeamsDelivery, team: Team, activity, giver: str, rest) -> str:
+    parsed = read_thanks(resolved(delivery.sender.addresses, team, rest))
+    personal = activity.conversation.conversation_type == "personal"
+    where = None if personal else conversation_key(activity)
+    request = ThanksRequest(
+        giver_id=giver,
+        recipient_ids=parsed.recipient_ids,
+        reason=parsed.reason,
+        private=parsed.private,
+        channel_id=where,
+        unresolved_names=parsed.unresolved_names,
+        groups=parsed.groups,
+        source=parsed.source,
+    )
+    with services.outbox.claiming() as written:
+        try:
+            given = services.thanks.give(team, request, lambda given: thanks_messages(given, where))
+        except Refused as refusal:
+            return escape(refusal.message)
+        finally:
+            delivery.send_claimed(team, written)
+    names = ", ".join(escape(p.name) for p in given.recipients)
+    if given.private:
+        return f"Sent privately to {names}. Only you and they can see it."
+    if personal:
+        return f"Sent to {names}. (Say it in a channel, mentioning me, to share it with the team too.)"
+    return None
+
+
+def plain_text(said: list[Token]) -> str:
+    return "".join(t.text if isinstance(t, Words) else "@" + (getattr(t, "name", None) or t.label) for t in said)
+
+
+def small_change(
+    services: Services, delivery: TeamsDelivery, team: Team, activity, user_id: str, text: str
+) -> str | dict | None:
+    """`smallchange <idea>` (or `anon <idea>`, `list`, `mine`): the same grammar and rules as Slack's command."""
+    try:
+        asked = read_smallchange(text)
+    except Refused as refusal:
+        return escape(refusal.message)
+    names = delivery.sender.names(team)
+    if asked.kind in ("list", "mine"):
+        if asked.kind == "list":
+            listed = services.changes.open_changes(team)
+            return cards.change_list("Open small changes, most backed first", listed, "No open ideas yet.", names)
+        listed = services.changes.mine(team, user_id)
+        return cards.change_list("Your small changes", listed, "You haven't suggested, owned or backed one.", names)
+    if asked.kind != "suggest":
+        return HELP
+    personal = activity.conversation.conversation_type == "personal"
+    where = None if personal else conversation_key(activity)
+    with services.outbox.claiming() as written:
+        try:
+            services.changes.suggest(
+                team,
+                user_id,
+                asked.idea,
+                anonymous=asked.anonymous,
+                channel_id=where,
+                cards=lambda change: [card_message(change.id, where, to=user_id)],
+            )
+        except Refused as refusal:
+            return escape(refusal.message)
+        finally:
+            delivery.send_claimed(team, written)
+    if asked.anonymous:
+        return "🕵️ Posted anonymously. Your name isn't stored with this idea, so nobody can see it was you."
+    return None
+
+
+def pressed(
+    services: Services, delivery: TeamsDelivery, addresses: Addresses, team: Team, activity, data: dict
+) -> str | dict:
+    """A button on a card: the card as it now stands (for the person who pressed it; everyone else's copy is
+    brought up to date through the outbox), or what to tell them alone."""
+    try:
+        with services.store.one_connection(services.replays.recorder(team, "teams:" + activity.id)):
+            user_id = remember_sender(addresses, team, activity)
+            verb = str(data.get("verb") or "")
+            if user_id is None:
+                return "I couldn't tell who pressed that."
+            if verb in NUDGE_ANSWERS:
+                return nudge_answer(services, team, user_id, verb, data)
+            return change_pressed(services, delivery, team, activity, user_id, verb, data)
+    except Replayed:
+        return "Already done."
+    except Refused as refusal:
+        return escape(refusal.message)
+    except OUTAGES:
+        return "⚠️ Not saved: the database isn't answering right now. Please try again in a minute."
+
+
+def change_pressed(
+    services: Services, delivery: TeamsDelivery, team: Team, activity, user_id: str, verb: str, data: dict
+) -> dict:
+    change_id = record_id(data.get("change"))
+    if change_id is None:
+        raise Refused("I couldn't tell which idea that button belongs to.")
+    where = conversation_key(activity) if activity.conversation.conversation_type != "personal" else None
+
+    def others(change) -> list:
+        return [card_message(change.id, where, activity.reply_to_id, to=user_id)] if activity.reply_to_id else []
+
+    with services.outbox.claiming() as written:
+        try:
+            if verb == "change_back":
+                change, _ = services.changes.toggle_backing(team, change_id, user_id, others)
+            elif verb == "change_take":
+                change = services.changes.take_on(team, change_id, user_id, others)
+            elif verb == "change_hand_back":
+                change = services.changes.hand_back(team, change_id, user_id, others)
+            elif verb == "change_status":
+                change = services.changes.set_status(team, change_id, user_id, str(data.get("status")), others)
+            else:
+                raise Refused("That button isn't one I know.")
+        finally:
+            delivery.send_claimed(team, written)
+    return cards.idea_card(change, delivery.sender.names(team), viewer_id=user_id)
+
+
+def nudge_answer(services: Services, team: Team, user_id: str, verb: str, data: dict) -> dict:
+    send_id = record_id(data.get("send"))
+    if send_id is None:
+        raise Refused("I couldn't tell which check-in that button belongs to.")
+    note = services.nudges.respond(team, send_id, user_id, verb.removeprefix("nudge_"))
+    stopped = services.nudges.preferences(team, user_id).opted_out
+    return cards.nudge_answer_card(note, send_id, stopped)

@@ -1,0 +1,179 @@
+"""The outbox's messages to Teams, and how they are sent.
+
+The core is synchronous and the Teams SDK is not, so the SDK's clients live on one event loop of their own, in a
+thread; the outbox hands each message over and waits for its answer, as it does for Slack. The SDK does not retry
+what the Bot Connector refuses: a 429 (with its Retry-After), a 412 or a 5xx is told to the outbox, which tries
+again with back-off; a person or conversation that is gone (403, 404) is recorded and not retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import threading
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+
+import httpx
+from microsoft_teams.api import Account, ApiClient, CreateConversationParams, MessageActivityInput
+from microsoft_teams.cards import AdaptiveCard
+
+from bot.core.changes import ChangeService
+from bot.core.errors import Refused
+from bot.core.model import GivenThanks, Team
+from bot.core.outbox import Message, Outbox
+from bot.core.ports import SendFailed
+from bot.delivery import Delivery
+from bot.teams import cards
+from bot.teams.addresses import CONVERSATION, PERSON, Addresses
+from bot.teams.text import escape
+
+log = logging.getLogger(__name__)
+RETRY = {412, 429, 502, 503, 504}
+SEND_SECONDS = 20
+
+
+# -- the messages ----------------------------------------------------------------------------------------------------
+def post(conversation_id: str, text: str, card: dict | None = None) -> Message:
+    """A message (with an Adaptive Card) in a channel or chat; its lane is the conversation, whose id can be long,
+    hence the digest."""
+    lane = "conv:" + hashlib.sha256(conversation_id.encode()).hexdigest()[:24]
+    return Message(lane, "post", {"conversation": conversation_id, "text": text, "card": card})
+
+
+def dm(user_id: str, text: str, card: dict | None = None) -> Message:
+    """A message in a person's 1:1 chat with the bot, which is opened for it if there is none yet."""
+    return Message(f"dm:{user_id}", "dm", {"user": user_id, "text": text, "card": card})
+
+
+def card_message(change_id: int, conversation: str | None, activity_id: str | None = None, *, to: str) -> Message:
+    """Post a change's card in `conversation` (or, from a 1:1 chat, to `to`), or bring a posted one (`activity_id`)
+    up to date: rendered when sent, from the change as it then stands."""
+    lane = f"card:{change_id}:{activity_id}" if activity_id else f"card:{change_id}"
+    payload = {"change_id": change_id, "conversation": conversation, "activity": activity_id, "to": to}
+    return Message(lane, "card", payload, replaces_waiting=activity_id is not None)
+
+
+def activity(payload: dict) -> MessageActivityInput:
+    message = MessageActivityInput(text=payload["text"])
+    return message.add_card(AdaptiveCard.model_validate(payload["card"])) if payload.get("card") else message
+
+
+def thanks_messages(given: GivenThanks, conversation_id: str | None) -> list[Message]:
+    """A saved thank-you's messages: the post where it was given (a channel or group chat, unless private), and
+    each recipient's 1:1 message."""
+    names = ", ".join(escape(p.name) for p in given.recipients)
+    reason = escape(given.reason)
+    out = []
+    if conversation_id and not given.private:
+        out.append(post(conversation_id, f"🙏 **{escape(given.giver.name)}** thanked **{names}**: {reason}"))
+    for recipient in given.recipients:
+        privately = " (privately)" if given.private else ""
+        out.append(dm(recipient.id, f"🙏 **{escape(given.giver.name)}** thanked you{privately}: {reason}"))
+    return out
+
+
+# -- sending ---------------------------------------------------------------------------------------------------------
+def send_failure(exc: Exception) -> SendFailed:
+    """What the Bot Connector said, as the outbox understands it: for good, for now, or Teams is down."""
+    if isinstance(exc, httpx.HTTPStatusError):
+        status = exc.response.status_code
+        if status in RETRY:
+            wait = exc.response.headers.get("Retry-After")
+            retry_after = float(wait) if wait and wait.replace(".", "", 1).isdigit() else None
+            return SendFailed(f"http {status}", False, outage=status >= 500, retry_after=retry_after)
+        if status >= 500:
+            return SendFailed(f"http {status}", False, outage=True)
+        return SendFailed(f"http {status}", permanent=True)
+    return SendFailed(f"connection: {type(exc).__name__}", False, outage=True)
+
+
+class Loop:
+    """An event loop in a thread of its own, for the SDK's clients: the synchronous outbox runs coroutines on it."""
+
+    def __init__(self):
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self.loop.run_forever, name="teams-sends", daemon=True).start()
+
+    def run(self, work: Coroutine, timeout: float = SEND_SECONDS):
+        return asyncio.run_coroutine_threadsafe(work, self.loop).result(timeout)
+
+
+class TeamsSender:
+    """Sends one message now (the outbox's `send`, and the clock's notifier), raising SendFailed as the outbox and
+    the sends ledger understand it."""
+
+    def __init__(self, api_for: Callable[[str], ApiClient], addresses: Addresses, loop: Loop):
+        self.api_for, self.addresses, self.loop = api_for, addresses, loop
+
+    def __call__(self, team: Team, kind: str, payload: dict, written_at: datetime | None = None) -> str | None:
+        """Send one message; returns the id Teams gave it."""
+        try:
+            return self.loop.run(self._send(team, kind, payload))
+        except (httpx.HTTPError, TimeoutError) as exc:
+            raise send_failure(exc) from exc
+
+    async def _send(self, team: Team, kind: str, payload: dict) -> str | None:
+        if kind == "dm":
+            person = self.addresses.get(team, PERSON, payload["user"])
+            if person is None or not person.teams_id:
+                raise SendFailed("unknown person", permanent=True)
+            api = self.api_for(person.service_url)
+            chat = person.chat_id
+            if chat is None:
+                members = [Account(id=person.teams_id)]
+                opened = await api.conversations.create(
+                    CreateConversationParams(members=members, tenant_id=team.external_id)
+                )
+                chat = opened.id
+                self.addresses.remember(team, PERSON, person.key, person.service_url, chat_id=chat)
+            sent = await api.conversations.create_activity(chat, activity(payload))
+            return sent.id
+        conversation = self.addresses.get(team, CONVERSATION, payload["conversation"])
+        if conversation is None:
+            raise SendFailed("unknown conversation", permanent=True)
+        api = self.api_for(conversation.service_url)
+        whole = conversation.chat_id or conversation.key
+        if kind == "update":
+            await api.conversations.update_activity(whole, payload["activity"], activity(payload))
+            return payload["activity"]
+        sent = await api.conversations.create_activity(whole, activity(payload))
+        return sent.id
+
+    def names(self, team: Team) -> Callable[[str], str]:
+        """People's names as the bot last saw them, for cards (Teams shows a name, not a mention, in a card)."""
+        known = {a.key: a.name for a in self.addresses.people(team)}
+        return lambda user_id: known.get(user_id) or "a former colleague"
+
+
+class TeamsDelivery(Delivery):
+    """The outbox's messages to Teams: those a request saved, at once, and what waits, when the clock drains. An
+    idea card is rendered as the change stands when it is sent."""
+
+    def __init__(self, sender: TeamsSender, outbox: Outbox, changes: ChangeService):
+        super().__init__("teams", self.send_one, outbox)
+        self.sender, self.changes = sender, changes
+
+    def send_one(self, team: Team, kind: str, payload: dict, written_at: datetime | None = None) -> None:
+        if kind != "card":
+            self.sender(team, kind, payload)
+            return
+        try:
+            change = self.changes.get(team, payload["change_id"])
+        except Refused:
+            raise SendFailed("change gone", permanent=True) from None
+        card = cards.idea_card(change, self.sender.names(team))
+        text = "💡 " + change.text[:200]
+        if payload.get("activity"):
+            self.sender(
+                team,
+                "update",
+                {"conversation": payload["conversation"], "activity": payload["activity"], "text": text, "card": card},
+            )
+            return
+        if payload.get("conversation"):
+            posted = self.sender(team, "post", {"conversation": payload["conversation"], "text": text, "card": card})
+            self.changes.place_card(team, change.id, payload["conversation"], posted)
+            return
+        self.sender(team, "dm", {"user": payload["to"], "text": text, "card": card})

@@ -1,0 +1,43 @@
+"""The clock's messages to Teams people and channels: nudges and stop-checks in a person's 1:1 chat with the bot,
+digests in the digest channel or a manager's chat, and a change owner's reminder. Each is sent at once, for the
+sends ledger to record (sent, or SendFailed)."""
+
+from __future__ import annotations
+
+from bot.core.model import ChangeView, ChannelDigest, ManagerDigest, Team
+from bot.teams import cards
+from bot.teams.delivery import TeamsSender, dm, post
+
+
+class TeamsNotifier:
+    def __init__(self, sender: TeamsSender):
+        self.sender = sender
+
+    def nudge(self, team: Team, user_id: str, prompt: str, send_id: int) -> None:
+        self._send(team, dm(user_id, prompt, cards.nudge_card(prompt, send_id)))
+
+    def stop_check(self, team: Team, user_id: str, send_id: int) -> None:
+        self._send(team, dm(user_id, "Shall I stop these check-ins?", cards.stop_check_card(send_id)))
+
+    def unavailable(self, team: Team, user_id: str) -> str | None:
+        """Teams tells a bot nothing of presence or out-of-office without Graph permissions: working hours, days off
+        and snoozes still hold."""
+        return None
+
+    def digest(self, team: Team, to: str, digest: ManagerDigest | ChannelDigest) -> None:
+        names = self.sender.names(team)
+        card = cards.digest_card(digest, names)
+        headline = cards.digest_headline(digest)
+        message = dm(to, headline, card) if isinstance(digest, ManagerDigest) else post(to, headline, card)
+        self._send(team, message)
+
+    def remind(self, team: Team, owner_id: str, change: ChangeView, asker_id: str) -> None:
+        names = self.sender.names(team)
+        text = (
+            f"{names(asker_id)} would like to hear how your small change is going: “{change.text[:300]}”. "
+            "Update its status on its card when you can."
+        )
+        self._send(team, dm(owner_id, text))
+
+    def _send(self, team: Team, message) -> None:
+        self.sender(team, message.kind, message.payload)
