@@ -120,17 +120,26 @@ def console(settings: Settings) -> None:
 
 
 def clock(settings: Settings) -> None:
-    """The nudge clock: exactly one of these runs (Procfile `clock:`)."""
+    """The nudge clock: exactly one of these runs (Procfile `clock:`), for Slack (SLACK_BOT_TOKEN set), Teams
+    (CLIENT_ID set) or both."""
     from bot import clock as clock_module
-    from bot.app import slack_services
+    from bot.app import slack_services, teams_services
     from bot.store.db import Store
 
-    settings.require("SLACK_BOT_TOKEN")
-    check_bot_token(settings)
+    if not (settings.slack_bot_token or settings.client_id or settings.teams_unauthenticated):
+        settings.require("SLACK_BOT_TOKEN")  # names what Slack needs; the Settings table says what Teams needs
     store = Store.from_url(settings.database_url)
     store.migrate()
-    slack = slack_services(settings, store)
-    clock_module.run(slack, clock_module.slack_team(slack.client), metrics_port=settings.metrics_port)
+    platforms = []
+    if settings.slack_bot_token:
+        check_bot_token(settings)
+        slack = slack_services(settings, store)
+        team = clock_module.slack_team(slack.client)
+        platforms.append(clock_module.Platform(slack.services, slack.delivery, lambda: [team]))
+    if settings.client_id or settings.teams_unauthenticated:
+        teams = teams_services(settings, store)
+        platforms.append(clock_module.Platform(teams.services, teams.delivery, teams.tenants.served))
+    clock_module.run(platforms, metrics_port=settings.metrics_port)
 
 
 def run_job(settings: Settings, job: str, at: str | None, dry_run: bool) -> None:

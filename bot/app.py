@@ -155,25 +155,25 @@ def build_slack(
 
 
 @dataclass(frozen=True)
-class TeamsBot:
-    """The services on the Teams directory, the SDK's App with every handler registered, and the outbox's delivery
-    through the Bot Connector."""
+class Teams:
+    """The services on the Teams directory and notifier, the outbox's delivery through the Bot Connector, and the
+    SDK's App that holds the bot's credentials: all the clock needs."""
 
     services: Services
     app: teams_bot.App
     delivery: TeamsDelivery
     addresses: Addresses
+    tenants: Tenants
 
 
-def build_teams(
+def teams_services(
     settings: Settings,
-    *,
     store: Store | None = None,
     now: Callable[[], datetime] = utc_now,
     sleep: Callable[[float], None] = time.sleep,
-) -> TeamsBot:
-    """The Teams bot. Without TEAMS_UNAUTHENTICATED (tests only) it needs its app registration, and checks every
-    inbound request's token."""
+) -> Teams:
+    """Without DANGEROUSLY_ALLOW_UNAUTHENTICATED_REQUESTS (tests only) the bot needs its app registration, to check
+    every inbound request's token and to get its own for sending."""
     if settings.teams_unauthenticated:
         log.warning(
             "DANGEROUSLY_ALLOW_UNAUTHENTICATED_REQUESTS is on: anyone can send this bot requests as anyone. "
@@ -183,10 +183,21 @@ def build_teams(
         settings.require("CLIENT_ID", "CLIENT_SECRET")
     store = store or Store.from_url(settings.database_url, pool_size=settings.work_threads + 2)
     addresses = Addresses(store, now=now)
-    directory = TeamsDirectory(addresses)
     app, api_for = teams_app(settings)
     sender = TeamsSender(api_for, addresses, Loop())
-    services = build_services(settings, store, directory, TeamsNotifier(sender), now, sleep)
+    services = build_services(settings, store, TeamsDirectory(addresses), TeamsNotifier(sender), now, sleep)
     delivery = TeamsDelivery(sender, services.outbox, services.changes)
-    teams_bot.register(app, services, delivery, addresses, Tenants(addresses, settings.tenant_id))
-    return TeamsBot(services, app, delivery, addresses)
+    return Teams(services, app, delivery, addresses, Tenants(addresses, settings.tenant_id))
+
+
+def build_teams(
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    now: Callable[[], datetime] = utc_now,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Teams:
+    """The Teams bot: the services, and the SDK's App with every handler registered."""
+    teams = teams_services(settings, store, now, sleep)
+    teams_bot.register(teams.app, teams.services, teams.delivery, teams.addresses, teams.tenants)
+    return teams

@@ -7,8 +7,9 @@ from __future__ import annotations
 import logging
 import signal
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -18,9 +19,7 @@ from bot import metrics
 from bot.core.errors import StoreUnavailable
 from bot.core.model import Team, TickReport
 from bot.core.services import Services
-
-if TYPE_CHECKING:
-    from bot.app import Slack
+from bot.delivery import Delivery
 
 log = logging.getLogger(__name__)
 TICK_MINUTES = 5
@@ -78,28 +77,50 @@ def housekeeping(services: Services) -> None:
         log.warning("housekeeping: the database isn't answering; it runs again in an hour")
 
 
-def run(slack: Slack, team: Team, metrics_port: int | None = None) -> None:
+@dataclass(frozen=True)
+class Platform:
+    """What the clock needs of one platform: its services, its outbox delivery, and the workspaces to tick (asked
+    each tick, so a Teams tenant that installs the bot is ticked from the next one)."""
+
+    services: Services
+    delivery: Delivery
+    teams: Callable[[], list[Team]]
+
+
+def every_tick(platforms: list[Platform]) -> None:
+    for platform in platforms:
+        try:
+            teams = platform.teams()
+        except StoreUnavailable:
+            log.warning("the database isn't answering; the next tick tries again")
+            continue
+        for team in teams:
+            every_job(platform.services, team)
+
+
+def run(platforms: list[Platform], metrics_port: int | None = None) -> None:
     """Block until SIGTERM, ticking every few minutes (the first tick at once) and draining the outbox every few
     seconds. Run exactly one clock process. SIGTERM lets the send under way finish, then stops."""
-    services = slack.services
     scheduler = BlockingScheduler(timezone=UTC)
     now = datetime.now(UTC)
     scheduler.add_job(
-        every_job,
+        every_tick,
         IntervalTrigger(minutes=TICK_MINUTES, timezone=UTC),
-        args=(services, team),
+        args=(platforms,),
         next_run_time=now,
         max_instances=1,
         coalesce=True,
         misfire_grace_time=60,
     )
     common = dict(max_instances=1, coalesce=True, next_run_time=now)
-    scheduler.add_job(slack.delivery.drain, IntervalTrigger(seconds=OUTBOX_SECONDS, timezone=UTC), **common)
-    scheduler.add_job(housekeeping, IntervalTrigger(hours=1, timezone=UTC), args=(services,), **common)
+    for platform in platforms:
+        scheduler.add_job(platform.delivery.drain, IntervalTrigger(seconds=OUTBOX_SECONDS, timezone=UTC), **common)
+    scheduler.add_job(housekeeping, IntervalTrigger(hours=1, timezone=UTC), args=(platforms[0].services,), **common)
 
     def stop(_signum, _frame) -> None:
         log.info("clock stopping: finishing the send under way")
-        services.nudges.stopping.set()
+        for platform in platforms:
+            platform.services.nudges.stopping.set()
         scheduler.shutdown(wait=False)
 
     signal.signal(signal.SIGTERM, stop)

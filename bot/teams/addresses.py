@@ -81,6 +81,11 @@ class Addresses:
             )
             return [_address(row) for row in rows]
 
+    def tenants(self) -> list[str]:
+        """Every tenant that installed the bot."""
+        with self.store.session() as session:
+            return list(session.scalars(select(TeamsAddress.key).where(TeamsAddress.kind == TENANT)))
+
     @staticmethod
     def _row(session, workspace_id: int, kind: str, key: str) -> TeamsAddress | None:
         return session.scalar(

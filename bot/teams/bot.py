@@ -73,6 +73,10 @@ class Tenants:
             return team.external_id == self.only
         return self.addresses.get(team, TENANT, team.external_id) is not None
 
+    def served(self) -> list[Team]:
+        """The tenants the clock ticks for."""
+        return [Team("teams", tenant) for tenant in ([self.only] if self.only else self.addresses.tenants())]
+
 
 def teams_app(settings: Settings) -> tuple[App, Callable[[str], ApiClient]]:
     """The SDK's App, and a Bot Connector client for each serviceUrl (tenants in other regions answer elsewhere)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from bot.app import TeamsBot, build_teams
+from bot.app import Teams, build_teams
 from bot.settings import Settings
 from tests.conftest import serve
 from tests.fakes.bot_connector import FakeConnector
@@ -34,7 +34,7 @@ IDS = itertools.count(1_700_000_000_001)
 @dataclass
 class TeamsDriver:
     url: str
-    bot: TeamsBot | None  # None when the bot runs in a process of its own
+    bot: Teams | None  # None when the bot runs in a process of its own
     connector: FakeConnector
     service_url: str
     tenant: str = TENANT
