@@ -14,6 +14,8 @@ class Operator:
     Only the command line passes OPERATOR; a chat adapter always passes the user id from the request, and a missing
     id (None) is refused like anyone else's."""
 
+    recorded_as = "operator"  # who made a change, in the settings' history
+
     def __repr__(self) -> str:
         return "OPERATOR"
 

@@ -9,7 +9,7 @@ import time as monotonic_time
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time
 
-from bot.core.admins import Admins
+from bot.core.admins import Actor, Admins, Operator
 from bot.core.errors import Refused
 from bot.core.model import CADENCES, DAYS, Team, WorkspaceConfig
 from bot.core.outbox import Message, Outbox
@@ -116,7 +116,7 @@ class WorkspaceSettingsService:
     def update(
         self,
         team: Team,
-        actor_id: str,
+        actor_id: Actor,
         changes: dict,
         messages: Callable[[list[str]], Iterable[Message]] = lambda _changed: (),
     ) -> list[str]:
@@ -125,6 +125,7 @@ class WorkspaceSettingsService:
         form could not have offered."""
         self.admins.require(team, actor_id, NOT_ADMIN)
         check_changes(changes)
+        who = actor_id.recorded_as if isinstance(actor_id, Operator) else actor_id
         workspace_id = self.store.workspace_id(team.platform, team.external_id)
         current = self.get(team)
         new = current.with_changes(changes).stored()
@@ -145,14 +146,14 @@ class WorkspaceSettingsService:
                 session.add(
                     SettingsChange(
                         workspace_id=workspace_id,
-                        actor_id=actor_id,
+                        actor_id=who,
                         setting=key,
                         old=json.dumps(old[key]),
                         new=json.dumps(new[key]),
                         at=now,
                     )
                 )
-            row.overrides, row.updated_at, row.updated_by = json.dumps(overrides), now, actor_id
+            row.overrides, row.updated_at, row.updated_by = json.dumps(overrides), now, who
         with self._lock:
             self._cache.pop(workspace_id, None)
         return changed

@@ -4,6 +4,7 @@ export a team's records or change its settings. And which reaction thanks, decid
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from bot.core.admins import OPERATOR, Admins
 from bot.core.errors import Refused
@@ -13,6 +14,7 @@ from bot.core.records import RecordsService
 from bot.core.thanks import ThanksService
 from bot.core.workspace import WorkspaceSettingsService
 from bot.settings import Defaults
+from bot.store.models import SettingsChange
 from tests.core.test_thanks_rules import Directory
 
 TEAM = Team("slack", "T1")
@@ -92,3 +94,10 @@ def test_an_id_no_platform_writes_is_refused_by_its_field(workspaces, field, val
         workspaces.update(TEAM, DANI, {field: value})
     assert refused.value.field == field
     assert workspaces.get(TEAM) == WorkspaceConfig()
+
+
+def test_the_operators_change_is_recorded_in_the_settings_history_as_the_operator(workspaces, store):
+    assert workspaces.update(TEAM, OPERATOR, {"weekly_cap": 2}) == ["weekly_cap"]
+    with store.session() as s:
+        assert s.scalars(select(SettingsChange.actor_id)).all() == ["operator"]
+    assert workspaces.get(TEAM).weekly_cap == 2
