@@ -45,6 +45,7 @@ OUTAGES = (StoreUnavailable, PlatformUnavailable)
 THANKS_WORDS = ("thanks", "thank")
 CHANGE_WORDS = ("smallchange", "idea")
 NUDGE_ANSWERS = ("nudge_snooze", "nudge_fewer", "nudge_stop", "nudge_stop_yes", "nudge_stop_no", "nudge_resume")
+ROSTER_PAGE = 200
 MAX_KEY = 64  # the longest conversation id the core stores as a channel
 HELP = (
     "**Thank a colleague:** `thanks @name for what they did`, for example "
@@ -142,13 +143,46 @@ def register(app: App, services: Services, delivery: TeamsDelivery, addresses: A
         await asyncio.to_thread(
             addresses.remember, team, TENANT, team.external_id, ctx.activity.service_url
         )  # an app offered to many tenants serves this one from now on
-        await asyncio.to_thread(remember_conversation, addresses, team, ctx.activity)
+        await meet_everyone(ctx, addresses, team)
 
     @app.on_conversation_update
     async def on_conversation_update(ctx: ActivityContext[ConversationUpdateActivity]):
         team = Team("teams", tenant_of(ctx.activity))
         if await asyncio.to_thread(tenants.allows, team):
-            await asyncio.to_thread(remember_conversation, addresses, team, ctx.activity)
+            await meet_everyone(ctx, addresses, team)
+
+
+async def meet_everyone(ctx: ActivityContext, addresses: Addresses, team: Team) -> None:
+    """Where the bot was added (a team, a group chat, someone's personal scope), learn who is there: the team's
+    roster a page at a time, so the clock can nudge people who have not written to the bot yet."""
+    activity = ctx.activity
+    await asyncio.to_thread(remember_conversation, addresses, team, activity)
+    if activity.conversation.conversation_type == "personal":
+        await asyncio.to_thread(remember_sender, addresses, team, activity)
+        return
+    continuation = None
+    while True:
+        try:
+            page = await ctx.api.conversations.get_paged_members(
+                activity.conversation.id, page_size=ROSTER_PAGE, continuation_token=continuation
+            )
+        except httpx.HTTPError as exc:
+            log.warning("could not read a conversation's members: %s", type(exc).__name__)
+            return
+        for member in page.members or ():
+            if member.aad_object_id:
+                await asyncio.to_thread(
+                    addresses.remember,
+                    team,
+                    PERSON,
+                    member.aad_object_id,
+                    activity.service_url,
+                    teams_id=member.id,
+                    name=member.name,
+                )
+        continuation = page.continuation_token
+        if not continuation:
+            return
 
 
 async def meet(ctx: ActivityContext, addresses: Addresses, team: Team, said: list[Token]) -> None:
