@@ -19,12 +19,23 @@ import httpx
 from microsoft_teams.api import (
     AdaptiveCardActionCardResponse,
     AdaptiveCardActionMessageResponse,
+    AdaptiveCardAttachment,
     AdaptiveCardInvokeActivity,
     ApiClient,
+    CardTaskModuleTaskInfo,
     ConversationUpdateActivity,
     InstalledActivity,
     InvokeResponse,
     MessageActivity,
+    MessageExtensionFetchTaskInvokeActivity,
+    MessageExtensionSubmitActionInvokeActivity,
+    MessagingExtensionActionInvokeResponse,
+    TaskFetchInvokeActivity,
+    TaskModuleContinueResponse,
+    TaskModuleMessageResponse,
+    TaskModuleResponse,
+    TaskSubmitInvokeActivity,
+    card_attachment,
 )
 from microsoft_teams.apps import ActivityContext, App
 from microsoft_teams.cards import AdaptiveCard
@@ -56,7 +67,9 @@ HELP = (
     "**Suggest a small change:** `smallchange one shared template for visit notes` posts an idea card: colleagues "
     "press **Back this**, someone says **I'll take this on**, and its status moves idea → trying → adopted.\n\n"
     "- `smallchange anon …` posts it with no name attached; your name is not stored.\n"
-    "- `list`: the team's open ideas, most backed first. `mine`: ideas you suggested, own or back.\n\n"
+    "- `list`: the team's open ideas, most backed first. `mine`: ideas you suggested, own or back.\n"
+    "- `home`: the thanks you received and gave, your ideas, and your nudge settings.\n\n"
+    "On any message, **⋯ → More actions → Thank the author** thanks whoever wrote it.\n\n"
     "In a channel or group chat, @mention me first: `@Small Changes thanks @Bob for …`."
 )
 
@@ -135,6 +148,54 @@ def register(app: App, services: Services, delivery: TeamsDelivery, addresses: A
             return AdaptiveCardActionMessageResponse(value=shown)  # to the person who pressed, alone
         return AdaptiveCardActionCardResponse(value=AdaptiveCard.model_validate(shown))
 
+    @app.on_dialog_open
+    async def on_dialog_open(ctx: ActivityContext[TaskFetchInvokeActivity]):
+        team = Team("teams", tenant_of(ctx.activity))
+        if not await asyncio.to_thread(tenants.allows, team):
+            return InvokeResponse(status=403)
+        opened = dialog(services, dict(ctx.activity.value.data or {}))
+        if opened is None:
+            return TaskModuleResponse(task=TaskModuleMessageResponse(value="That form isn't one I know."))
+        return TaskModuleResponse(task=TaskModuleContinueResponse(value=task_info(*opened)))
+
+    @app.on_dialog_submit
+    async def on_dialog_submit(ctx: ActivityContext[TaskSubmitInvokeActivity]):
+        team = Team("teams", tenant_of(ctx.activity))
+        if not await asyncio.to_thread(tenants.allows, team):
+            return InvokeResponse(status=403)
+        data = dict(ctx.activity.value.data or {})
+        said = await asyncio.to_thread(submitted, services, delivery, addresses, team, ctx.activity, data, "modal")
+        return TaskModuleResponse(task=TaskModuleMessageResponse(value=said))
+
+    @app.on_message_ext_open
+    async def on_thank_the_author(ctx: ActivityContext[MessageExtensionFetchTaskInvokeActivity]):
+        """A message's "Thank the author": the thanks form, for its author, with a link to the message."""
+        activity = ctx.activity
+        team = Team("teams", tenant_of(activity))
+        if not await asyncio.to_thread(tenants.allows, team):
+            return InvokeResponse(status=403)
+        message = activity.value.message_payload
+        author = message.from_.user if message and message.from_ else None
+        if author is None or not author.id:
+            refused = "I can thank a person for their message, not an app or a bot."
+            return MessagingExtensionActionInvokeResponse(task=TaskModuleMessageResponse(value=refused))
+        await meet(ctx, addresses, team, [PersonMention(author.id, author.display_name)], by_entra_id=True)
+        form = cards.thanks_form(
+            services.settings.defaults.reason_max_chars,
+            recipient=(author.id, author.display_name or "them"),
+            link=message.link_to_message,
+        )
+        return MessagingExtensionActionInvokeResponse(task=TaskModuleContinueResponse(value=task_info("Thank", form)))
+
+    @app.on_message_ext_submit
+    async def on_thank_the_author_submit(ctx: ActivityContext[MessageExtensionSubmitActionInvokeActivity]):
+        team = Team("teams", tenant_of(ctx.activity))
+        if not await asyncio.to_thread(tenants.allows, team):
+            return InvokeResponse(status=403)
+        data = dict(ctx.activity.value.data or {})
+        said = await asyncio.to_thread(submitted, services, delivery, addresses, team, ctx.activity, data, "shortcut")
+        return MessagingExtensionActionInvokeResponse(task=TaskModuleMessageResponse(value=said))
+
     @app.on_install_add
     async def on_install(ctx: ActivityContext[InstalledActivity]):
         team = Team("teams", tenant_of(ctx.activity))
@@ -185,13 +246,19 @@ async def meet_everyone(ctx: ActivityContext, addresses: Addresses, team: Team) 
             return
 
 
-async def meet(ctx: ActivityContext, addresses: Addresses, team: Team, said: list[Token]) -> None:
+async def meet(
+    ctx: ActivityContext, addresses: Addresses, team: Team, said: list[Token], by_entra_id: bool = False
+) -> None:
     """Look up, in the conversation they were mentioned in, the people the bot has not met yet: Teams mentions
-    them by Teams id, and the core knows people by their Entra object id."""
+    them by Teams id, and the core knows people by their Entra object id (which a message's author comes as)."""
     for token in said:
         if not isinstance(token, PersonMention):
             continue
-        if await asyncio.to_thread(addresses.person_by_teams_id, team, token.user_id):
+        if by_entra_id:
+            known = await asyncio.to_thread(addresses.get, team, PERSON, token.user_id)
+        else:
+            known = await asyncio.to_thread(addresses.person_by_teams_id, team, token.user_id)
+        if known and known.teams_id:
             continue
         try:
             member = await ctx.api.conversations.get_member_by_id(ctx.activity.conversation.id, token.user_id)
@@ -294,6 +361,8 @@ def answer(
                 return small_change(services, delivery, team, activity, user_id, plain_text(rest))
             if word in ("list", "mine") and not rest:
                 return small_change(services, delivery, team, activity, user_id, word)
+            if word == "home" and not rest:
+                return cards.home_card(services.home.page(team, user_id), delivery.sender.names(team))
             return HELP
     except Replayed:
         log.info("ignored a message Teams sent again")
@@ -437,3 +506,104 @@ def nudge_answer(services: Services, team: Team, user_id: str, verb: str, data: 
     note = services.nudges.respond(team, send_id, user_id, verb.removeprefix("nudge_"))
     stopped = services.nudges.preferences(team, user_id).opted_out
     return cards.nudge_answer_card(note, send_id, stopped)
+
+
+DIALOGS = {"nudge_thank": "thanks", "home_thank": "thanks", "nudge_suggest": "change", "home_suggest": "change"}
+
+
+def dialog(services: Services, data: dict) -> tuple[str, dict] | None:
+    """The form a card's button opens, by its dialog id."""
+    which = DIALOGS.get(str(data.get("dialog_id")))
+    if which == "thanks":
+        return "Thank someone", cards.thanks_form(services.settings.defaults.reason_max_chars)
+    if which == "change":
+        return "Suggest a small change", cards.change_form(services.settings.defaults.change_max_chars)
+    return None
+
+
+def task_info(title: str, card: dict) -> CardTaskModuleTaskInfo:
+    attachment = card_attachment(AdaptiveCardAttachment(content=AdaptiveCard.model_validate(card)))
+    return CardTaskModuleTaskInfo(title=title, width="medium", height="medium", card=attachment)
+
+
+def submitted(
+    services: Services, delivery: TeamsDelivery, addresses: Addresses, team: Team, activity, data: dict, via: str
+) -> str:
+    """A form sent: the thanks form (from a nudge, Home or a message) or the change form. What the person is told
+    in the dialog: done, or why not (nothing saved)."""
+    try:
+        with services.store.one_connection(services.replays.recorder(team, "teams:" + activity.id)):
+            user_id = remember_sender(addresses, team, activity)
+            if user_id is None:
+                return "I couldn't tell who sent that."
+            personal = activity.conversation.conversation_type == "personal"
+            where = None if personal else conversation_key(activity)
+            if data.get("action") == "thanks_form":
+                message = getattr(activity.value, "message_payload", None)  # "Thank the author": the message thanked
+                ref = f"{where or 'chat'}:{message.id}"[:200] if message and message.id else None
+                return thanks_from_form(services, delivery, team, user_id, where, data, via, ref)
+            if data.get("action") == "change_form":
+                return change_from_form(services, delivery, team, user_id, where, data)
+            return "That form isn't one I know. Nothing was saved."
+    except Replayed:
+        return "Already done."
+    except Refused as refusal:
+        return refusal.message + " Nothing was saved."
+    except OUTAGES:
+        return "⚠️ Not saved: the database isn't answering right now. Please try again in a minute."
+
+
+def thanks_from_form(
+    services: Services,
+    delivery: TeamsDelivery,
+    team: Team,
+    giver: str,
+    where: str | None,
+    data: dict,
+    via: str,
+    message_ref: str | None,
+) -> str:
+    who = tuple(filter(None, (w.strip() for w in str(data.get("who") or "").split(","))))
+    request = ThanksRequest(
+        giver_id=giver,
+        recipient_ids=who,
+        reason=str(data.get("reason") or ""),
+        private=str(data.get("private")).lower() == "true",
+        channel_id=where,
+        via=via,
+        source=str(data.get("source") or "") or None,
+        message_ref=message_ref,
+    )
+    with services.outbox.claiming() as written:
+        try:
+            given = services.thanks.give(team, request, lambda given: thanks_messages(given, where))
+        finally:
+            delivery.send_claimed(team, written)
+    names = ", ".join(p.name for p in given.recipients)
+    return f"Thanks sent to {names}." + (" Only you and they can see it." if given.private else "")
+
+
+def change_from_form(
+    services: Services, delivery: TeamsDelivery, team: Team, user_id: str, where: str | None, data: dict
+) -> str:
+    gift = {"within": True, "outside": False}.get(str(data.get("gift") or ""))
+    anonymous = str(data.get("anonymous")).lower() == "true"
+    with services.outbox.claiming() as written:
+        try:
+            services.changes.suggest(
+                team,
+                user_id,
+                str(data.get("change") or ""),
+                anonymous=anonymous,
+                obstacle=str(data.get("obstacle") or "") or None,
+                within_gift=gift,
+                channel_id=where,
+                cards=lambda change: [card_message(change.id, where, to=user_id)],
+            )
+        finally:
+            delivery.send_claimed(team, written)
+    if anonymous:
+        return "Posted anonymously. Your name isn't stored with this idea."
+    if where:
+        return "Posted. Colleagues can back it and someone can take it on."
+    return "Sent to you: share it with your team."

@@ -694,6 +694,43 @@ def thanks_form(
     return _card(body, actions)
 
 
+def change_form(max_chars: int) -> Card:
+    """Suggest a small change, in a dialog (from a nudge or Home), asking what Slack's form asks: the change, what
+    gets in the way, whether the team can do it itself, and anonymity. Submitted as data {"action": "change_form"}
+    plus the inputs "change", "obstacle", "gift" ("within", "outside" or "") and "anonymous" ("true"/"false")."""
+    body: list = [
+        _heading("Suggest a small change"),
+        TextInput(
+            id="change",
+            label="The change",
+            is_multiline=True,
+            is_required=True,
+            error_message="Describe the change in a sentence.",
+            max_length=max_chars,
+            placeholder="One small thing that would free up time, e.g. a shared template for visit notes.",
+        ),
+        TextInput(id="obstacle", label="What gets in the way today?", is_multiline=True, max_length=max_chars),
+        ChoiceSetInput(
+            id="gift",
+            label="Can the team do this itself?",
+            style="expanded",
+            choices=[
+                Choice(title="Yes, it's within our gift", value="within"),
+                Choice(title="No, it needs someone else", value="outside"),
+            ],
+        ),
+        ToggleInput(
+            id="anonymous",
+            title="Post anonymously (your name is not stored)",
+            value="false",
+            value_on="true",
+            value_off="false",
+            wrap=True,
+        ),
+    ]
+    return _card(body, [SubmitAction(title="Post it", style="positive", data={"action": "change_form"})])
+
+
 def personal_thanks_form(thanks: PeerThanks, name: str, max_chars: int) -> Card:
     """A leader's personal thank-you, in a dialog opened from a digest's "Send a personal thank-you": the draft the
     core made, to make their own. Submitted as data {"action": "personal_thanks_form", "person": user id} plus the

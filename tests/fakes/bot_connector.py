@@ -124,7 +124,7 @@ class FakeConnector:
             page = {"members": self.members[start : start + size]}
             return 200, page | ({"continuationToken": str(start + size)} if more else {})
         if call.method == "GET" and len(parts) == 6 and parts[4] == "members":
-            member = next((m for m in self.members if m["id"] == parts[5]), None)
+            member = next((m for m in self.members if parts[5] in (m["id"], m.get("aadObjectId"))), None)
             if member is not None:
                 return 200, member
         return 404, {"error": {"code": "NotFound", "message": f"no route {call.method} {call.path}"}}

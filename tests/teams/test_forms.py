@@ -1,0 +1,88 @@
+"""Forms in Teams: a message's "Thank the author", and the thanks and change forms that nudge and Home buttons
+open, as the dialogs (task modules) Teams shows; and `home`."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from bot.store.models import Change, Thanks
+from tests.teams.conftest import ALICE, BOB, CHANNEL
+
+MESSAGE = {
+    "id": "1700000000099",
+    "messageType": "message",
+    "from": {"user": {"id": BOB["aadObjectId"], "displayName": BOB["name"], "userIdentityType": "aadUser"}},
+    "body": {"contentType": "html", "content": "<p>I moved the duty rota so Alice could do her visit</p>"},
+    "linkToMessage": "https://teams.microsoft.com/l/message/19:general@thread.tacv2/1700000000099",
+}
+
+
+def invoke(teams, name: str, value: dict, where: str = "channel", sender: dict = ALICE) -> dict:
+    status, body = teams.answer(teams.activity("invoke", sender, where, name=name, value=value))
+    assert status == 200, (status, body)
+    return body
+
+
+def test_thank_the_author_opens_the_form_for_them_and_posts_the_thanks_where_the_message_was(teams, store):
+    opened = invoke(
+        teams,
+        "composeExtension/fetchTask",
+        {"commandId": "thankAuthor", "commandContext": "message", "messagePayload": MESSAGE},
+    )
+    form = opened["task"]["value"]["card"]["content"]
+    assert opened["task"]["type"] == "continue" and BOB["name"] in json.dumps(form)
+    assert MESSAGE["linkToMessage"] in json.dumps(form)
+    data = {"action": "thanks_form", "who": BOB["aadObjectId"], "reason": "moving the rota", "private": "false"}
+    sent = invoke(
+        teams,
+        "composeExtension/submitAction",
+        {"commandId": "thankAuthor", "commandContext": "message", "messagePayload": MESSAGE, "data": data},
+    )
+    assert sent["task"] == {"type": "message", "value": "Thanks sent to Bob Example."}
+    assert teams.replies() == ["🙏 **Alice Example** thanked **Bob Example**: moving the rota"]
+    assert teams.chat_with(BOB) == ["🙏 **Alice Example** thanked you: moving the rota"]
+    with store.session() as s:
+        thanks = s.scalars(select(Thanks)).one()
+    assert (thanks.via, thanks.channel_id, thanks.message_ref) == ("shortcut", CHANNEL, f"{CHANNEL}:1700000000099")
+
+
+def test_a_refused_form_says_why_and_that_nothing_was_saved(teams, store):
+    data = {"action": "thanks_form", "who": BOB["aadObjectId"], "reason": "  ", "private": "false"}
+    teams.say("hello", sender=BOB, where="personal")
+    said = invoke(teams, "task/submit", {"data": data}, where="personal")
+    assert said["task"]["value"].startswith("What are you thanking them for?")
+    assert said["task"]["value"].endswith("Nothing was saved.")
+    with store.session() as s:
+        assert s.scalars(select(Thanks)).all() == []
+
+
+def test_the_nudges_thank_someone_button_opens_the_form_and_sends_the_thanks_privately_if_asked(teams):
+    teams.say("hello", sender=BOB, where="personal")
+    opened = invoke(teams, "task/fetch", {"data": {"dialog_id": "nudge_thank", "send": 1}}, where="personal")
+    assert "What for?" in json.dumps(opened["task"]["value"]["card"]["content"])
+    data = {"action": "thanks_form", "who": BOB["aadObjectId"], "reason": "the cover", "private": "true"}
+    sent = invoke(teams, "task/submit", {"data": data}, where="personal")
+    assert sent["task"]["value"] == "Thanks sent to Bob Example. Only you and they can see it."
+    assert teams.chat_with(BOB) == [] and teams.replies("personal", sender=BOB)[-1].endswith("(privately): the cover")
+
+
+def test_the_change_form_from_home_sends_the_card_to_its_author_to_share(teams, store):
+    opened = invoke(teams, "task/fetch", {"data": {"dialog_id": "home_suggest"}}, where="personal")
+    assert "Can the team do this itself?" in json.dumps(opened["task"]["value"]["card"]["content"])
+    data = {"action": "change_form", "change": "a shared diary", "obstacle": "", "gift": "within", "anonymous": "false"}
+    sent = invoke(teams, "task/submit", {"data": data}, where="personal")
+    assert sent["task"]["value"] == "Sent to you: share it with your team."
+    [card] = teams.cards("personal")
+    assert "a shared diary" in json.dumps(card)
+    with store.session() as s:
+        assert s.scalars(select(Change.within_gift)).one() is True
+
+
+def test_home_shows_your_thanks_and_ideas_as_a_card(teams):
+    teams.say("thanks <at>Bob Example</at> for the cover", mentions=(BOB,))
+    teams.say("home", sender=BOB, where="personal")
+    [home] = [c for c in teams.connector.sent() if c.path == f"/v3/conversations/a:1personal-{BOB['id']}/activities"]
+    card = home.body["attachments"][0]["content"]
+    assert "Thanks you've received (1)" in json.dumps(card) and "the cover" in json.dumps(card)
