@@ -20,7 +20,7 @@ from bot.core.errors import Refused
 from bot.core.ledger import SendLedger, locked_tick
 from bot.core.model import CADENCE_WEEKS, ArmReport, Decision, PersonState, Team, TickReport, zone
 from bot.core.outbox import Message, Outbox
-from bot.core.policy import SLOWER, arm_for, decide, next_period_start, period_weeks, unanswered
+from bot.core.policy import SLOWER, arm_for, decide, next_period_start, period_weeks, personal_cadences, unanswered
 from bot.core.ports import Directory, Notifier, utc_now
 from bot.core.workspace import WorkspaceSettingsService
 from bot.store.db import Store
@@ -301,8 +301,8 @@ class NudgeService:
     ) -> str:
         """Save a person's choices, with the messages that confirm them: cadence None means "as the team sets",
         "off" means no nudges. Returns the confirmation."""
-        if cadence not in (None, "off", *CADENCE_WEEKS):
-            raise Refused(f"Unknown cadence {cadence!r}.", field="cadence")
+        if cadence not in (None, *personal_cadences(self.settings.get(team).cadence)):
+            raise Refused("Choose one of the offered choices: never more often than your team's.", field="cadence")
         if cadence == "off":
             note = "Saved: no nudges for you. Change your mind any time in your nudge settings."
         else:

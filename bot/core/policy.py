@@ -130,3 +130,17 @@ def next_period_start(local: datetime) -> date:
     """Snoozing "not this week" lasts until next Monday."""
     today = local.date()
     return today + timedelta(days=7 - today.weekday())
+
+
+LESS_OFTEN = ("fortnightly", "monthly", "every 2 months")
+
+
+def personal_cadences(team_cadence: str) -> tuple[str, ...]:
+    """What a person may choose for themselves: as the team sets ("team"), less often, or "off"; never more often."""
+    team_weeks = CADENCE_WEEKS.get(team_cadence, 0)
+    return ("team", *(c for c in LESS_OFTEN if CADENCE_WEEKS[c] > team_weeks), "off")
+
+
+def chosen_cadence(person: PersonState) -> str:
+    """A person's choice among personal_cadences."""
+    return "off" if person.opted_out or person.cadence == "off" else (person.cadence or "team")

@@ -22,7 +22,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.core.model import CADENCE_WEEKS, CADENCES, DAYS, SOURCES, PersonState, WorkspaceConfig
+from bot.core.model import CADENCES, DAYS, SOURCES, PersonState, WorkspaceConfig
+from bot.core.policy import chosen_cadence, personal_cadences
 from bot.slack.text import escape
 
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -99,13 +100,9 @@ def thanks_modal(
 
 def my_nudges_modal(person: PersonState, config: WorkspaceConfig) -> dict:
     """A person's own nudge settings: how often (never more than the team's), days off, snooze, stop."""
-    team_weeks = CADENCE_WEEKS.get(config.cadence, 0)
-    choices = (
-        [_option("team", f"As the team sets ({config.cadence})")]
-        + [_option(c) for c in ("fortnightly", "monthly", "every 2 months") if CADENCE_WEEKS[c] > team_weeks]
-        + [_option("off", "Off: no nudges")]
-    )
-    current = "off" if person.opted_out or person.cadence == "off" else (person.cadence or "team")
+    labels = {"team": f"As the team sets ({config.cadence})", "off": "Off: no nudges"}
+    choices = [_option(c, labels.get(c)) for c in personal_cadences(config.cadence)]
+    current = chosen_cadence(person)
     initial = next((o for o in choices if o.value == current), choices[0])
     return View(
         type="modal",
