@@ -14,6 +14,7 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 import httpx
 from microsoft_teams.api import (
@@ -68,7 +69,8 @@ HELP = (
     "press **Back this**, someone says **I'll take this on**, and its status moves idea → trying → adopted.\n\n"
     "- `smallchange anon …` posts it with no name attached; your name is not stored.\n"
     "- `list`: the team's open ideas, most backed first. `mine`: ideas you suggested, own or back.\n"
-    "- `home`: the thanks you received and gave, your ideas, and your nudge settings.\n\n"
+    "- `home`: the thanks you received and gave, your ideas, and your nudge settings. `nudges`: how often I check "
+    "in with you, your days off, snooze or stop.\n\n"
     "On any message, **⋯ → More actions → Thank the author** thanks whoever wrote it.\n\n"
     "In a channel or group chat, @mention me first: `@Small Changes thanks @Bob for …`."
 )
@@ -153,7 +155,8 @@ def register(app: App, services: Services, delivery: TeamsDelivery, addresses: A
         team = Team("teams", tenant_of(ctx.activity))
         if not await asyncio.to_thread(tenants.allows, team):
             return InvokeResponse(status=403)
-        opened = dialog(services, dict(ctx.activity.value.data or {}))
+        opener = ctx.activity.from_.aad_object_id if ctx.activity.from_ else None
+        opened = await asyncio.to_thread(dialog, services, team, opener, dict(ctx.activity.value.data or {}))
         if opened is None:
             return TaskModuleResponse(task=TaskModuleMessageResponse(value="That form isn't one I know."))
         return TaskModuleResponse(task=TaskModuleContinueResponse(value=task_info(*opened)))
@@ -361,6 +364,8 @@ def answer(
                 return small_change(services, delivery, team, activity, user_id, plain_text(rest))
             if word in ("list", "mine") and not rest:
                 return small_change(services, delivery, team, activity, user_id, word)
+            if word == "nudges" and not rest:
+                return cards.my_nudges_button()
             if word == "home" and not rest:
                 return cards.home_card(services.home.page(team, user_id), delivery.sender.names(team))
             return HELP
@@ -508,12 +513,21 @@ def nudge_answer(services: Services, team: Team, user_id: str, verb: str, data: 
     return cards.nudge_answer_card(note, send_id, stopped)
 
 
-DIALOGS = {"nudge_thank": "thanks", "home_thank": "thanks", "nudge_suggest": "change", "home_suggest": "change"}
+DIALOGS = {
+    "nudge_thank": "thanks",
+    "home_thank": "thanks",
+    "nudge_suggest": "change",
+    "home_suggest": "change",
+    "home_my_nudges": "nudges",
+}
 
 
-def dialog(services: Services, data: dict) -> tuple[str, dict] | None:
+def dialog(services: Services, team: Team, user_id: str | None, data: dict) -> tuple[str, dict] | None:
     """The form a card's button opens, by its dialog id."""
     which = DIALOGS.get(str(data.get("dialog_id")))
+    if which == "nudges" and user_id:
+        person, config = services.nudges.preferences(team, user_id), services.workspaces.get(team)
+        return "Your nudges", cards.my_nudges_form(person, config)
     if which == "thanks":
         return "Thank someone", cards.thanks_form(services.settings.defaults.reason_max_chars)
     if which == "change":
@@ -544,6 +558,8 @@ def submitted(
                 return thanks_from_form(services, delivery, team, user_id, where, data, via, ref)
             if data.get("action") == "change_form":
                 return change_from_form(services, delivery, team, user_id, where, data)
+            if data.get("action") == "nudges_form":
+                return nudges_from_form(services, delivery, team, user_id, data)
             return "That form isn't one I know. Nothing was saved."
     except Replayed:
         return "Already done."
@@ -607,3 +623,21 @@ def change_from_form(
     if where:
         return "Posted. Colleagues can back it and someone can take it on."
     return "Sent to you: share it with your team."
+
+
+def nudges_from_form(services: Services, delivery: TeamsDelivery, team: Team, user_id: str, data: dict) -> str:
+    choice = str(data.get("cadence") or "team")
+    cadence = None if choice == "team" else choice
+    day_off, snooze = form_date(data, "day_off"), form_date(data, "snooze")
+    with services.outbox.claiming() as written:
+        try:
+            return services.nudges.set_preferences(team, user_id, cadence, day_off, snooze)
+        finally:
+            delivery.send_claimed(team, written)
+
+
+def form_date(data: dict, name: str) -> date | None:
+    try:
+        return date.fromisoformat(str(data.get(name) or "")) if data.get(name) else None
+    except ValueError:
+        raise Refused(f"I couldn't read {data.get(name)!r} as a date.", field=name) from None

@@ -28,6 +28,7 @@ from microsoft_teams.cards import (
     ChoiceSetInput,
     Column,
     ColumnSet,
+    DateInput,
     ExecuteAction,
     OpenUrlAction,
     QueryData,
@@ -52,8 +53,11 @@ from bot.core.model import (
     Figures,
     ManagerDigest,
     PeerThanks,
+    PersonState,
+    WorkspaceConfig,
     zone,
 )
+from bot.core.policy import chosen_cadence, personal_cadences
 from bot.core.ports import FORMER_COLLEAGUE, is_former_colleague
 
 Names = Callable[[str], str]
@@ -729,6 +733,48 @@ def change_form(max_chars: int) -> Card:
         ),
     ]
     return _card(body, [SubmitAction(title="Post it", style="positive", data={"action": "change_form"})])
+
+
+def my_nudges_form(person: PersonState, config: WorkspaceConfig) -> Card:
+    """A person's own nudge settings, as Slack's form asks them: how often (never more than the team's), a day off
+    in a 9-day fortnight, snooze until. Submitted as data {"action": "nudges_form"} plus the inputs "cadence" (one
+    of personal_cadences), "day_off" and "snooze" (dates, or empty)."""
+    labels = {"team": f"As the team sets ({config.cadence})", "off": "Off: no nudges"}
+    body: list = [
+        _heading("Your nudges"),
+        _para(
+            "Now and then I send a one-line prompt, in your working hours and never more than your team has set. "
+            "Choose less, or none at all.",
+        ),
+        ChoiceSetInput(
+            id="cadence",
+            label="How often",
+            style="compact",
+            value=chosen_cadence(person),
+            choices=[Choice(title=labels.get(c, c.capitalize()), value=c) for c in personal_cadences(config.cadence)],
+        ),
+        DateInput(
+            id="day_off",
+            label="A day off in your 9-day fortnight (I'll keep off every other week on that day)",
+            value=person.alternate_day_off.isoformat() if person.alternate_day_off else None,
+        ),
+        DateInput(
+            id="snooze",
+            label="Snooze until",
+            value=person.snoozed_until.isoformat() if person.snoozed_until else None,
+        ),
+    ]
+    return _card(body, [SubmitAction(title="Save", style="positive", data={"action": "nudges_form"})])
+
+
+def my_nudges_button() -> Card:
+    """The answer to `nudges`: a button that opens the form (a dialog opens from a card, not from a message)."""
+    return _card(
+        [
+            _para("How often I check in with you, your days off, snooze or stop:"),
+            _buttons(_opens("Change my nudges", "home_my_nudges")),
+        ]
+    )
 
 
 def personal_thanks_form(thanks: PeerThanks, name: str, max_chars: int) -> Card:

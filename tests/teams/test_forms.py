@@ -7,8 +7,9 @@ import json
 
 from sqlalchemy import select
 
+from bot.core.model import Team
 from bot.store.models import Change, Thanks
-from tests.teams.conftest import ALICE, BOB, CHANNEL
+from tests.teams.conftest import ALICE, BOB, CHANNEL, TENANT
 
 MESSAGE = {
     "id": "1700000000099",
@@ -86,3 +87,19 @@ def test_home_shows_your_thanks_and_ideas_as_a_card(teams):
     [home] = [c for c in teams.connector.sent() if c.path == f"/v3/conversations/a:1personal-{BOB['id']}/activities"]
     card = home.body["attachments"][0]["content"]
     assert "Thanks you've received (1)" in json.dumps(card) and "the cover" in json.dumps(card)
+
+
+def test_nudges_opens_your_settings_and_the_core_refuses_more_often_than_the_team(teams, store):
+    teams.say("nudges", where="personal")
+    [answer] = teams.cards("personal")
+    assert "Change my nudges" in json.dumps(answer)
+    opened = invoke(teams, "task/fetch", {"data": {"dialog_id": "home_my_nudges"}}, where="personal")
+    form = json.dumps(opened["task"]["value"]["card"]["content"])
+    assert "As the team sets (fortnightly)" in form and '"weekly"' not in form
+    data = {"action": "nudges_form", "cadence": "monthly", "day_off": "", "snooze": "2026-12-10"}
+    saved = invoke(teams, "task/submit", {"data": data}, where="personal")
+    assert saved["task"]["value"] == "Saved: nudges monthly, not before 10 December."
+    forged = {"action": "nudges_form", "cadence": "weekly", "day_off": "", "snooze": ""}
+    refused = invoke(teams, "task/submit", {"data": forged}, where="personal")
+    assert refused["task"]["value"].startswith("Choose one of the offered choices")
+    assert teams.bot.services.nudges.preferences(Team("teams", TENANT), ALICE["aadObjectId"]).cadence == "monthly"
