@@ -185,7 +185,8 @@ def teams_services(
     addresses = Addresses(store, now=now)
     app, api_for = teams_app(settings)
     sender = TeamsSender(api_for, addresses, Loop())
-    services = build_services(settings, store, TeamsDirectory(addresses), TeamsNotifier(sender), now, sleep)
+    directory = TeamsDirectory(addresses, sender.members)
+    services = build_services(settings, store, directory, TeamsNotifier(sender), now, sleep)
     delivery = TeamsDelivery(sender, services.outbox, services.changes)
     return Teams(services, app, delivery, addresses, Tenants(addresses, settings.tenant_id))
 

@@ -44,12 +44,12 @@ from microsoft_teams.common import ClientOptions
 
 from bot.core.errors import PlatformUnavailable, Refused, Replayed, StoreUnavailable
 from bot.core.grammar import PersonMention, Token, Words, read_smallchange, read_thanks, record_id
-from bot.core.model import Team, ThanksRequest
+from bot.core.model import ALREADY_REMINDED, REMINDED, Team, ThanksRequest
 from bot.core.services import Services
 from bot.settings import Settings
 from bot.teams import cards
 from bot.teams.addresses import CONVERSATION, PERSON, TENANT, Addresses
-from bot.teams.delivery import TeamsDelivery, card_message, thanks_messages
+from bot.teams.delivery import TeamsDelivery, card_message, dm, thanks_messages
 from bot.teams.text import Mentioned, escape, tokens
 
 log = logging.getLogger(__name__)
@@ -156,7 +156,8 @@ def register(app: App, services: Services, delivery: TeamsDelivery, addresses: A
         if not await asyncio.to_thread(tenants.allows, team):
             return InvokeResponse(status=403)
         opener = ctx.activity.from_.aad_object_id if ctx.activity.from_ else None
-        opened = await asyncio.to_thread(dialog, services, team, opener, dict(ctx.activity.value.data or {}))
+        data = dict(ctx.activity.value.data or {})
+        opened = await asyncio.to_thread(dialog, services, delivery, team, opener, data)
         if opened is None:
             return TaskModuleResponse(task=TaskModuleMessageResponse(value="That form isn't one I know."))
         return TaskModuleResponse(task=TaskModuleContinueResponse(value=task_info(*opened)))
@@ -467,6 +468,10 @@ def pressed(
                 return "I couldn't tell who pressed that."
             if verb in NUDGE_ANSWERS:
                 return nudge_answer(services, team, user_id, verb, data)
+            if verb == "digest_remind":
+                return reminded(services, delivery, team, user_id, data)
+            if verb == "digest_take":
+                return taken_from_digest(services, delivery, team, user_id, data)
             return change_pressed(services, delivery, team, activity, user_id, verb, data)
     except Replayed:
         return "Already done."
@@ -519,12 +524,21 @@ DIALOGS = {
     "nudge_suggest": "change",
     "home_suggest": "change",
     "home_my_nudges": "nudges",
+    "digest_personal_thanks": "personal thanks",
 }
 
 
-def dialog(services: Services, team: Team, user_id: str | None, data: dict) -> tuple[str, dict] | None:
+def dialog(
+    services: Services, delivery: TeamsDelivery, team: Team, user_id: str | None, data: dict
+) -> tuple[str, dict] | None:
     """The form a card's button opens, by its dialog id."""
     which = DIALOGS.get(str(data.get("dialog_id")))
+    if which == "personal thanks" and user_id:
+        max_chars = services.settings.defaults.reason_max_chars
+        person, period = str(data.get("person") or ""), str(data.get("period") or "")
+        thanks = services.digests.peer_thanks(team, person, period, user_id, max_chars)
+        name = delivery.sender.names(team)(person)
+        return "Personal thank-you", cards.personal_thanks_form(thanks, name, max_chars)
     if which == "nudges" and user_id:
         person, config = services.nudges.preferences(team, user_id), services.workspaces.get(team)
         return "Your nudges", cards.my_nudges_form(person, config)
@@ -558,6 +572,8 @@ def submitted(
                 return thanks_from_form(services, delivery, team, user_id, where, data, via, ref)
             if data.get("action") == "change_form":
                 return change_from_form(services, delivery, team, user_id, where, data)
+            if data.get("action") == "personal_thanks_form":
+                return personal_thanks(services, delivery, team, user_id, data)
             if data.get("action") == "nudges_form":
                 return nudges_from_form(services, delivery, team, user_id, data)
             return "That form isn't one I know. Nothing was saved."
@@ -641,3 +657,54 @@ def form_date(data: dict, name: str) -> date | None:
         return date.fromisoformat(str(data.get(name) or "")) if data.get(name) else None
     except ValueError:
         raise Refused(f"I couldn't read {data.get(name)!r} as a date.", field=name) from None
+
+
+def reminded(services: Services, delivery: TeamsDelivery, team: Team, user_id: str, data: dict) -> str:
+    """A digest's Remind the owner, for a stuck change: what the person who asked is told."""
+    change_id = record_id(data.get("change"))
+    if change_id is None:
+        raise Refused("That change no longer exists.")
+    asked = services.digests.remind_owner(team, change_id, user_id)
+    owner = delivery.sender.names(team)(asked.owner_id)
+    if asked.outcome == REMINDED:
+        return f"I've asked {owner} how it's going, and said it was you who asked."
+    if asked.outcome == ALREADY_REMINDED:
+        return f"{owner} has already had a reminder about this change this week; one a week is enough."
+    return f"⚠️ I couldn't reach {owner} just now ({asked.why}). Please try again later."
+
+
+def taken_from_digest(services: Services, delivery: TeamsDelivery, team: Team, user_id: str, data: dict) -> str:
+    change_id = record_id(data.get("change"))
+    if change_id is None:
+        raise Refused("That change no longer exists.")
+
+    def posted_card(change) -> list:  # brought up to date where it was posted
+        if not (change.message_ts and change.channel_id):
+            return []
+        return [card_message(change.id, change.channel_id, change.message_ts, to=user_id)]
+
+    with services.outbox.claiming() as written:
+        try:
+            services.changes.take_on(team, change_id, user_id, posted_card)
+        finally:
+            delivery.send_claimed(team, written)
+    return "It's yours. Move its status along on the idea card as it goes."
+
+
+def personal_thanks(services: Services, delivery: TeamsDelivery, team: Team, leader_id: str, data: dict) -> str:
+    """A leader's personal thank-you, from a digest: private, from them by name."""
+    person_id, message = str(data.get("person") or ""), str(data.get("message") or "")
+    if not message.strip():
+        raise Refused("Write a few words of thanks.", field="message")
+    leader = delivery.sender.names(team)(leader_id)
+
+    def messages(given) -> list:
+        return [dm(person_id, f"🌟 A personal thank-you from **{escape(leader)}**:\n\n{escape(given.reason)}")]
+
+    request = ThanksRequest(leader_id, (person_id,), message, private=True, via="leader")
+    with services.outbox.claiming() as written:
+        try:
+            given = services.thanks.give(team, request, messages)
+        finally:
+            delivery.send_claimed(team, written)
+    return f"Your personal thank-you went to {given.recipients[0].name}, from you by name."

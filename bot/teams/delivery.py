@@ -20,7 +20,7 @@ from microsoft_teams.api import Account, ApiClient, CreateConversationParams, Me
 from microsoft_teams.cards import AdaptiveCard
 
 from bot.core.changes import ChangeService
-from bot.core.errors import Refused
+from bot.core.errors import PlatformUnavailable, Refused
 from bot.core.model import GivenThanks, Team
 from bot.core.outbox import Message, Outbox
 from bot.core.ports import SendFailed
@@ -140,6 +140,29 @@ class TeamsSender:
             return payload["activity"]
         sent = await api.conversations.create_activity(whole, activity(payload))
         return sent.id
+
+    def members(self, team: Team, conversation_key: str) -> frozenset[str]:
+        """Who is in a conversation now (their Entra object ids), a page at a time; raises PlatformUnavailable if
+        Teams will not say."""
+        conversation = self.addresses.get(team, CONVERSATION, conversation_key)
+        if conversation is None:
+            return frozenset()
+        api = self.api_for(conversation.service_url)
+        whole = conversation.chat_id or conversation.key
+
+        async def read() -> frozenset[str]:
+            found, token = set(), None
+            while True:
+                page = await api.conversations.get_paged_members(whole, page_size=200, continuation_token=token)
+                found |= {m.aad_object_id for m in page.members or () if m.aad_object_id}
+                token = page.continuation_token
+                if not token:
+                    return frozenset(found)
+
+        try:
+            return self.loop.run(read())
+        except (httpx.HTTPError, TimeoutError) as exc:
+            raise PlatformUnavailable(f"Teams did not list a conversation's members ({type(exc).__name__})") from exc
 
     def names(self, team: Team) -> Callable[[str], str]:
         """People's names as the bot last saw them, for cards (Teams shows a name, not a mention, in a card)."""

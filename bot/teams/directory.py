@@ -4,13 +4,15 @@ roster when it was added there. Teams has no "who is an admin" to ask, so admins
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bot.core.model import Audience, Person, Team
 from bot.teams.addresses import PERSON, Addresses
 
 
 class TeamsDirectory:
-    def __init__(self, addresses: Addresses):
-        self.addresses = addresses
+    def __init__(self, addresses: Addresses, members: Callable[[Team, str], frozenset[str]]):
+        self.addresses, self.members = addresses, members
 
     def person(self, team: Team, user_id: str) -> Person | None:
         found = self.addresses.get(team, PERSON, user_id)
@@ -20,9 +22,9 @@ class TeamsDirectory:
         return [_person(a) for a in self.addresses.people(team)]
 
     def audience(self, team: Team, channel_id: str) -> Audience:
-        """Who may read a Teams conversation is not something the bot is told; fail closed, so a digest quotes
-        only what was said in its own channel."""
-        return Audience()
+        """Who may read a conversation: its members now, as Teams lists them (a channel's are its team's, or its own
+        for a private channel). One the bot does not know has no readers: a digest quotes nothing said there."""
+        return Audience(members=self.members(team, channel_id))
 
 
 def _person(address) -> Person:
