@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -51,6 +51,32 @@ class HomePage:
     nudges: PersonState
     team_cadence: str
     today: date  # in their timezone, so a snooze that has run out is not shown
+
+
+def nudge_settings(page: HomePage) -> tuple[tuple[str, str], ...]:
+    """A person's nudge settings for their Home, as (label, value) lines: how often, their alternate day off (the
+    next one), and a snooze that has not run out."""
+    mine = page.nudges
+    if mine.opted_out or mine.cadence == "off":
+        often = "Off: no nudges from me"
+    elif mine.cadence:
+        often = f"{mine.cadence.capitalize()} at most (your choice; the team's is {page.team_cadence})"
+    else:
+        often = f"As the team sets ({page.team_cadence})"
+    day_off = "none"
+    if mine.alternate_day_off:
+        fortnights = max(0, -(-(page.today - mine.alternate_day_off).days // 14))  # rounded up: today counts
+        upcoming = mine.alternate_day_off + timedelta(days=14 * fortnights)
+        day_off = f"every other {upcoming:%A}, next on {_day(upcoming, page.today)}"
+    if mine.snoozed_until and mine.snoozed_until > page.today:
+        snooze = ("Snoozed until", _day(mine.snoozed_until, page.today))
+    else:
+        snooze = ("Snoozed", "no")
+    return ("How often", often), ("Alternate day off", day_off), snooze
+
+
+def _day(day: date, today: date) -> str:
+    return f"{day:%A %-d %B}" + (f" {day:%Y}" if day.year != today.year else "")
 
 
 class HomeService:

@@ -78,9 +78,18 @@ class ChangeView:
     message_ts: str | None
 
 
+# "Can the team do this itself?", as a form asks it: each answer, its words, and what is stored
+WITHIN_GIFT = {"within": ("Yes, it's within our gift", True), "outside": ("No, it needs someone else", False)}
+
+
 # Thanks
 # Gratitude from outside the team, passed on by a colleague: only the kind of source is kept, never a name.
 SOURCES = {"family": "a family", "young person": "a young person", "agency": "a partner agency"}
+OUTSIDE = {  # each kind of source, counted: (one, several)
+    "family": ("a family", "families"),
+    "young person": ("a young person", "young people"),
+    "agency": ("a partner agency", "partner agencies"),
+}
 
 
 def zone(name: str | None) -> ZoneInfo:

@@ -28,3 +28,34 @@ def check_text(label: str, text: str, field: str | None = None) -> str:
             field=field,
         )
     return text
+
+
+ZWJ = "\u200d"
+
+
+def _joins_previous(char: str) -> bool:
+    """Characters drawn as part of the one before: emoji modifiers and selectors, accents, keycaps, tags."""
+    code = ord(char)
+    return (
+        char in (ZWJ, "\ufe0e", "\ufe0f", "\u20e3")
+        or 0x1F3FB <= code <= 0x1F3FF
+        or 0xE0020 <= code <= 0xE007F
+        or unicodedata.combining(char) != 0
+    )
+
+
+def _regional(char: str) -> bool:
+    return 0x1F1E6 <= ord(char) <= 0x1F1FF
+
+
+def emoji_safe_cut(text: str, at: int) -> int:
+    """The nearest cut at or before `at` that keeps every emoji (with its skin tone, family or flag) whole."""
+    at = min(at, len(text))
+    while 0 < at < len(text) and (_joins_previous(text[at]) or text[at - 1] == ZWJ):
+        at -= 1
+    if 0 < at < len(text) and _regional(text[at]):
+        run = 0
+        while run < at and _regional(text[at - 1 - run]):
+            run += 1
+        at -= run % 2  # flags are pairs of regional indicators
+    return at

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 
 from slack_sdk.models.blocks import (
@@ -22,7 +21,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.core.model import SOURCES, STATUS_LABELS, STATUSES, ChangeView, GivenThanks
+from bot.core.model import SOURCES, STATUS_LABELS, STATUSES, WITHIN_GIFT, ChangeView, GivenThanks
+from bot.core.words import emoji_safe_cut
 from bot.slack.text import escape, mention, quote
 
 Blocks = list[dict]
@@ -75,35 +75,6 @@ def thanks_private_receipt(given: GivenThanks) -> str:
 
 SECTION_MAX = 3000  # characters of text one section block holds, counted after escaping
 NOTIFICATION_MAX = 150
-ZWJ = "\u200d"
-
-
-def _joins_previous(char: str) -> bool:
-    """Characters drawn as part of the one before: emoji modifiers and selectors, accents, keycaps, tags."""
-    code = ord(char)
-    return (
-        char in (ZWJ, "\ufe0e", "\ufe0f", "\u20e3")
-        or 0x1F3FB <= code <= 0x1F3FF
-        or 0xE0020 <= code <= 0xE007F
-        or unicodedata.combining(char) != 0
-    )
-
-
-def _regional(char: str) -> bool:
-    return 0x1F1E6 <= ord(char) <= 0x1F1FF
-
-
-def emoji_safe_cut(text: str, at: int) -> int:
-    """The nearest cut at or before `at` that keeps every emoji (with its skin tone, family or flag) whole."""
-    at = min(at, len(text))
-    while 0 < at < len(text) and (_joins_previous(text[at]) or text[at - 1] == ZWJ):
-        at -= 1
-    if 0 < at < len(text) and _regional(text[at]):
-        run = 0
-        while run < at and _regional(text[at - 1 - run]):
-            run += 1
-        at -= run % 2  # flags are pairs of regional indicators
-    return at
 
 
 def _notification(prefix: str, text: str) -> str:
@@ -246,10 +217,7 @@ def change_modal(max_chars: int, channel_id: str | None = None, metadata: str = 
                 optional=True,
                 element=RadioButtonsElement(
                     action_id="choice",
-                    options=[
-                        Option(value="within", label="Yes, it's within our gift"),
-                        Option(value="outside", label="No, it needs someone else"),
-                    ],
+                    options=[Option(value=value, label=label) for value, (label, _) in WITHIN_GIFT.items()],
                 ),
             ),
             InputBlock(

@@ -21,6 +21,7 @@ from bot.core.digests import shorten
 from bot.core.model import (
     ALREADY_REMINDED,
     MIN_GROUP,
+    OUTSIDE,
     REMINDED,
     STATUS_LABELS,
     ChangeLine,
@@ -40,11 +41,6 @@ ADOPTED_SHOWN = 5
 PEERS_SHOWN = 10  # people with a "Send a personal thank-you" button
 NAMES_SHOWN = 40  # names in one line before "and N more"
 QUOTE_CHARS = 280  # user text in a list is cut here, so every section stays far inside 3,000 characters
-OUTSIDE = {  # thanks passed on from outside: (one, several). Only the kind of source, never a name.
-    "family": ("a family", "families"),
-    "young person": ("a young person", "young people"),
-    "agency": ("a partner agency", "partner agencies"),
-}
 
 
 def _plural(n: int, one: str, many: str | None = None) -> str:

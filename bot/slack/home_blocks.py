@@ -4,8 +4,6 @@ Slack's 100 blocks, and long text is previewed (the whole of it is in the DM or 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 from slack_sdk.models.blocks import (
     ActionsBlock,
     ButtonElement,
@@ -16,9 +14,10 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.core.home import HomePage, ThanksLine
+from bot.core.home import HomePage, ThanksLine, nudge_settings
 from bot.core.model import SOURCES, STATUS_LABELS, ChangeView
-from bot.slack.blocks import emoji_safe_cut, people
+from bot.core.words import emoji_safe_cut
+from bot.slack.blocks import people
 from bot.slack.text import escape, mention, quote
 
 # Plain characters of a reason or an idea shown on Home. Escaped (& is &amp;) and quoted, 400 stay well
@@ -83,30 +82,8 @@ def _top(rank: int, change: ChangeView) -> SectionBlock:
     return _section(f"{rank}. {escape(_preview(change.text))}\n" + " · ".join(about))
 
 
-def _day(day: date, today: date) -> str:
-    return f"{day:%A %-d %B}" + (f" {day:%Y}" if day.year != today.year else "")
-
-
 def _nudge_settings(page: HomePage) -> str:
-    mine = page.nudges
-    if mine.opted_out or mine.cadence == "off":
-        often = "Off: no nudges from me"
-    elif mine.cadence:
-        often = f"{mine.cadence.capitalize()} at most (your choice; the team's is {page.team_cadence})"
-    else:
-        often = f"As the team sets ({page.team_cadence})"
-    lines = [f"*How often:* {often}"]
-    if mine.alternate_day_off:
-        fortnights = max(0, -(-(page.today - mine.alternate_day_off).days // 14))  # rounded up: today counts
-        upcoming = mine.alternate_day_off + timedelta(days=14 * fortnights)
-        lines.append(f"*Alternate day off:* every other {upcoming:%A}, next on {_day(upcoming, page.today)}")
-    else:
-        lines.append("*Alternate day off:* none")
-    if mine.snoozed_until and mine.snoozed_until > page.today:
-        lines.append(f"*Snoozed until:* {_day(mine.snoozed_until, page.today)}")
-    else:
-        lines.append("*Snoozed:* no")
-    return "\n".join(lines)
+    return "\n".join(f"*{label}:* {value}" for label, value in nudge_settings(page))
 
 
 def home_view(page: HomePage) -> dict:

@@ -44,7 +44,7 @@ from microsoft_teams.common import ClientOptions
 
 from bot.core.errors import PlatformUnavailable, Refused, Replayed, StoreUnavailable
 from bot.core.grammar import PersonMention, Token, Words, read_smallchange, read_thanks, record_id
-from bot.core.model import ALREADY_REMINDED, REMINDED, Team, ThanksRequest
+from bot.core.model import ALREADY_REMINDED, REMINDED, WITHIN_GIFT, Team, ThanksRequest
 from bot.core.services import Services
 from bot.settings import Settings
 from bot.teams import cards
@@ -59,6 +59,7 @@ CHANGE_WORDS = ("smallchange", "idea")
 NUDGE_ANSWERS = ("nudge_snooze", "nudge_fewer", "nudge_stop", "nudge_stop_yes", "nudge_stop_no", "nudge_resume")
 ROSTER_PAGE = 200
 MAX_KEY = 64  # the longest conversation id the core stores as a channel
+FORBIDDEN = InvokeResponse(status=403)
 HELP = (
     "**Thank a colleague:** `thanks @name for what they did`, for example "
     "`thanks @Bob @Carol for covering my home visit #supportive`.\n\n"
@@ -120,10 +121,9 @@ def register(app: App, services: Services, delivery: TeamsDelivery, addresses: A
     @app.on_message
     async def on_message(ctx: ActivityContext[MessageActivity]):
         activity = ctx.activity
-        team = Team("teams", tenant_of(activity))
-        if not await asyncio.to_thread(tenants.allows, team):
-            log.warning("refused a message from a tenant the bot is not installed in")
-            return InvokeResponse(status=403)
+        team = await served(ctx, tenants)
+        if team is None:
+            return FORBIDDEN
         mentioned = [
             Mentioned(e.text or "", e.mentioned.id, e.mentioned.name or "")
             for e in activity.entities or ()
@@ -140,9 +140,9 @@ def register(app: App, services: Services, delivery: TeamsDelivery, addresses: A
     @app.on_card_action_execute
     async def on_card_action(ctx: ActivityContext[AdaptiveCardInvokeActivity]):
         activity = ctx.activity
-        team = Team("teams", tenant_of(activity))
-        if not await asyncio.to_thread(tenants.allows, team):
-            return InvokeResponse(status=403)
+        team = await served(ctx, tenants)
+        if team is None:
+            return FORBIDDEN
         action = activity.value.action
         data = dict(action.data or {}) | {"verb": action.verb or (action.data or {}).get("action")}
         shown = await asyncio.to_thread(pressed, services, delivery, addresses, team, activity, data)
@@ -152,9 +152,9 @@ def register(app: App, services: Services, delivery: TeamsDelivery, addresses: A
 
     @app.on_dialog_open
     async def on_dialog_open(ctx: ActivityContext[TaskFetchInvokeActivity]):
-        team = Team("teams", tenant_of(ctx.activity))
-        if not await asyncio.to_thread(tenants.allows, team):
-            return InvokeResponse(status=403)
+        team = await served(ctx, tenants)
+        if team is None:
+            return FORBIDDEN
         opener = ctx.activity.from_.aad_object_id if ctx.activity.from_ else None
         data = dict(ctx.activity.value.data or {})
         opened = await asyncio.to_thread(dialog, services, delivery, team, opener, data)
@@ -164,9 +164,9 @@ def register(app: App, services: Services, delivery: TeamsDelivery, addresses: A
 
     @app.on_dialog_submit
     async def on_dialog_submit(ctx: ActivityContext[TaskSubmitInvokeActivity]):
-        team = Team("teams", tenant_of(ctx.activity))
-        if not await asyncio.to_thread(tenants.allows, team):
-            return InvokeResponse(status=403)
+        team = await served(ctx, tenants)
+        if team is None:
+            return FORBIDDEN
         data = dict(ctx.activity.value.data or {})
         said = await asyncio.to_thread(submitted, services, delivery, addresses, team, ctx.activity, data, "modal")
         return TaskModuleResponse(task=TaskModuleMessageResponse(value=said))
@@ -175,9 +175,9 @@ def register(app: App, services: Services, delivery: TeamsDelivery, addresses: A
     async def on_thank_the_author(ctx: ActivityContext[MessageExtensionFetchTaskInvokeActivity]):
         """A message's "Thank the author": the thanks form, for its author, with a link to the message."""
         activity = ctx.activity
-        team = Team("teams", tenant_of(activity))
-        if not await asyncio.to_thread(tenants.allows, team):
-            return InvokeResponse(status=403)
+        team = await served(ctx, tenants)
+        if team is None:
+            return FORBIDDEN
         message = activity.value.message_payload
         author = message.from_.user if message and message.from_ else None
         if author is None or not author.id:
@@ -193,9 +193,9 @@ def register(app: App, services: Services, delivery: TeamsDelivery, addresses: A
 
     @app.on_message_ext_submit
     async def on_thank_the_author_submit(ctx: ActivityContext[MessageExtensionSubmitActionInvokeActivity]):
-        team = Team("teams", tenant_of(ctx.activity))
-        if not await asyncio.to_thread(tenants.allows, team):
-            return InvokeResponse(status=403)
+        team = await served(ctx, tenants)
+        if team is None:
+            return FORBIDDEN
         data = dict(ctx.activity.value.data or {})
         said = await asyncio.to_thread(submitted, services, delivery, addresses, team, ctx.activity, data, "shortcut")
         return MessagingExtensionActionInvokeResponse(task=TaskModuleMessageResponse(value=said))
@@ -204,7 +204,7 @@ def register(app: App, services: Services, delivery: TeamsDelivery, addresses: A
     async def on_install(ctx: ActivityContext[InstalledActivity]):
         team = Team("teams", tenant_of(ctx.activity))
         if tenants.only and team.external_id != tenants.only:
-            return InvokeResponse(status=403)
+            return FORBIDDEN
         await asyncio.to_thread(
             addresses.remember, team, TENANT, team.external_id, ctx.activity.service_url
         )  # an app offered to many tenants serves this one from now on
@@ -212,8 +212,8 @@ def register(app: App, services: Services, delivery: TeamsDelivery, addresses: A
 
     @app.on_conversation_update
     async def on_conversation_update(ctx: ActivityContext[ConversationUpdateActivity]):
-        team = Team("teams", tenant_of(ctx.activity))
-        if await asyncio.to_thread(tenants.allows, team):
+        team = await served(ctx, tenants)
+        if team is not None:
             await meet_everyone(ctx, addresses, team)
 
 
@@ -248,6 +248,15 @@ async def meet_everyone(ctx: ActivityContext, addresses: Addresses, team: Team) 
         continuation = page.continuation_token
         if not continuation:
             return
+
+
+async def served(ctx: ActivityContext, tenants: Tenants) -> Team | None:
+    """The tenant an activity came from, if the bot serves it; None (403, nothing created) for any other."""
+    team = Team("teams", tenant_of(ctx.activity))
+    if await asyncio.to_thread(tenants.allows, team):
+        return team
+    log.warning("refused an activity from a tenant the bot is not installed in")
+    return None
 
 
 async def meet(
@@ -618,7 +627,7 @@ def thanks_from_form(
 def change_from_form(
     services: Services, delivery: TeamsDelivery, team: Team, user_id: str, where: str | None, data: dict
 ) -> str:
-    gift = {"within": True, "outside": False}.get(str(data.get("gift") or ""))
+    gift = WITHIN_GIFT.get(str(data.get("gift") or ""), ("", None))[1]
     anonymous = str(data.get("anonymous")).lower() == "true"
     with services.outbox.claiming() as written:
         try:

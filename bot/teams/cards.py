@@ -16,9 +16,8 @@ both `dialog_id` and `action` set to the Slack action id (the SDK's on_dialog_op
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from microsoft_teams.cards import (
@@ -41,12 +40,14 @@ from microsoft_teams.cards import (
 )
 
 from bot.core.digests import shorten
-from bot.core.home import HomePage, ThanksLine
+from bot.core.home import HomePage, ThanksLine, nudge_settings
 from bot.core.model import (
     MIN_GROUP,
+    OUTSIDE,
     SOURCES,
     STATUS_LABELS,
     STATUSES,
+    WITHIN_GIFT,
     ChangeLine,
     ChangeView,
     ChannelDigest,
@@ -59,6 +60,7 @@ from bot.core.model import (
 )
 from bot.core.policy import chosen_cadence, personal_cadences
 from bot.core.ports import FORMER_COLLEAGUE, is_former_colleague
+from bot.core.words import emoji_safe_cut
 
 Names = Callable[[str], str]
 Card = dict[str, Any]
@@ -77,12 +79,6 @@ ADOPTED_SHOWN = 5
 PEERS_SHOWN = 10  # people with a "Send a personal thank-you" button
 NAMES_SHOWN = 40  # names in one line before "and N more"
 QUOTE_CHARS = 280  # a highlight's reason in a digest
-OUTSIDE = {  # thanks passed on from outside: (one, several). Only the kind of source, never a name.
-    "family": ("a family", "families"),
-    "young person": ("a young person", "young people"),
-    "agency": ("a partner agency", "partner agencies"),
-}
-ZWJ = "\u200d"
 ZWSP = "\u200b"
 
 
@@ -95,26 +91,13 @@ def _safe(text: str) -> str:
     return text.replace("{{", "{" + ZWSP + "{")
 
 
-def _joins_previous(char: str) -> bool:
-    """Characters drawn as part of the one before: emoji modifiers and selectors, accents, keycaps, tags."""
-    code = ord(char)
-    return (
-        char in (ZWJ, "\ufe0e", "\ufe0f", "\u20e3")
-        or 0x1F3FB <= code <= 0x1F3FF
-        or 0xE0020 <= code <= 0xE007F
-        or unicodedata.combining(char) != 0
-    )
-
-
 def _preview(text: str, limit: int = PREVIEW_CHARS) -> str:
     """The text, or its start cut at a space where one is near (never inside an emoji) and marked with "…"."""
     if len(text) <= limit:
         return text
     cut = max(text.rfind(" ", limit // 2, limit), text.rfind("\n", limit // 2, limit))
     if cut <= 0:
-        cut = limit - 1
-        while cut > 0 and (_joins_previous(text[cut]) or text[cut - 1] == ZWJ):
-            cut -= 1
+        cut = emoji_safe_cut(text, limit - 1)
     return text[:cut].rstrip() + "…"
 
 
@@ -555,32 +538,10 @@ def _top(rank: int, change: ChangeView, who: Names) -> list:
     return [_para(f"{rank}. ", _preview(change.text), separator=True), _para(*about, subtle=True, spacing="None")]
 
 
-def _day(day: date, today: date) -> str:
-    return f"{day:%A %-d %B}" + (f" {day:%Y}" if day.year != today.year else "")
-
-
 def _nudge_settings(page: HomePage) -> list:
-    mine = page.nudges
-    if mine.opted_out or mine.cadence == "off":
-        often = "Off: no nudges from me"
-    elif mine.cadence:
-        often = f"{mine.cadence.capitalize()} at most (your choice; the team's is {page.team_cadence})"
-    else:
-        often = f"As the team sets ({page.team_cadence})"
-    if mine.alternate_day_off:
-        fortnights = max(0, -(-(page.today - mine.alternate_day_off).days // 14))  # rounded up: today counts
-        upcoming = mine.alternate_day_off + timedelta(days=14 * fortnights)
-        day_off = f"every other {upcoming:%A}, next on {_day(upcoming, page.today)}"
-    else:
-        day_off = "none"
-    if mine.snoozed_until and mine.snoozed_until > page.today:
-        snooze = [_bold("Snoozed until: "), _day(mine.snoozed_until, page.today)]
-    else:
-        snooze = [_bold("Snoozed: "), "no"]
     return [
-        _para(_bold("How often: "), often),
-        _para(_bold("Alternate day off: "), day_off, spacing="None"),
-        _para(*snooze, spacing="None"),
+        _para(_bold(f"{label}: "), value, spacing=None if n == 0 else "None")
+        for n, (label, value) in enumerate(nudge_settings(page))
     ]
 
 
@@ -718,10 +679,7 @@ def change_form(max_chars: int) -> Card:
             id="gift",
             label="Can the team do this itself?",
             style="expanded",
-            choices=[
-                Choice(title="Yes, it's within our gift", value="within"),
-                Choice(title="No, it needs someone else", value="outside"),
-            ],
+            choices=[Choice(title=label, value=value) for value, (label, _) in WITHIN_GIFT.items()],
         ),
         ToggleInput(
             id="anonymous",

@@ -141,3 +141,21 @@ def teams(teams_settings, store, connector, clock):
     served = serve(bot.app.server.adapter.app)
     yield TeamsDriver(served.url, bot, connector, connector.url)
     served.stop()
+
+
+def button_titles(card: dict) -> list[str]:
+    """Every button on a card, in order."""
+    found: list[str] = []
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            if node.get("type") in ("Action.Execute", "Action.Submit") and "title" in node:
+                found.append(node["title"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(card)
+    return found

@@ -7,7 +7,7 @@ import json
 from sqlalchemy import select
 
 from bot.store.models import Change
-from tests.teams.conftest import ALICE, BOB, CAROL, CHANNEL
+from tests.teams.conftest import ALICE, BOB, CAROL, CHANNEL, button_titles
 
 
 def card_text(card: dict) -> str:
@@ -74,20 +74,3 @@ def test_list_shows_the_open_ideas_as_a_card(teams):
     teams.say("list", where="personal")
     [listing] = teams.cards("personal")
     assert "Open small changes" in card_text(listing) and "one shared template" in card_text(listing)
-
-
-def button_titles(card: dict) -> list[str]:
-    found: list[str] = []
-
-    def walk(node) -> None:
-        if isinstance(node, dict):
-            if node.get("type") in ("Action.Execute", "Action.Submit") and "title" in node:
-                found.append(node["title"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(card)
-    return found

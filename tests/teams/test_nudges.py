@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bot import clock as clock_module
 from bot.core.model import Team, WorkspaceConfig
 from bot.store.models import NudgeResponse
-from tests.teams.conftest import ALICE, BOB, TENANT
+from tests.teams.conftest import ALICE, BOB, TENANT, button_titles
 
 
 def nudge_cards(teams, person: dict) -> list[dict]:
@@ -35,7 +35,7 @@ def test_the_clock_nudges_each_teams_person_it_knows_once_in_their_chat(teams):
     [alice] = nudge_cards(teams, ALICE)
     [bob] = nudge_cards(teams, BOB)
     assert any(prompt in json.dumps(alice) for prompt in WorkspaceConfig.defaults().prompts)
-    assert {"Not this week", "Fewer of these", "Stop"} <= set(titles(alice))
+    assert {"Not this week", "Fewer of these", "Stop"} <= set(button_titles(alice))
     tick(teams)  # again, in the same period: nothing more
     assert len(nudge_cards(teams, ALICE)) == 1 and len(nudge_cards(teams, BOB)) == 1
     assert send_id_of(alice) != send_id_of(bob)
@@ -48,7 +48,7 @@ def test_answers_on_the_nudge_card_are_recorded_and_answered_on_the_card(teams, 
     answered = teams.press("nudge_stop", sender=ALICE, where="personal", send=send_id_of(card))
     assert answered["type"] == "application/vnd.microsoft.card.adaptive"
     assert "no more nudges from me" in json.dumps(answered["value"])
-    assert "Start again" in titles(answered["value"])
+    assert "Start again" in button_titles(answered["value"])
     with store.session() as s:
         assert s.scalars(select(NudgeResponse.action)).all() == ["stop"]
     assert teams.bot.services.nudges.preferences(Team("teams", TENANT), ALICE["aadObjectId"]).opted_out
@@ -66,20 +66,3 @@ def test_someone_else_cannot_answer_your_nudge(teams, store):
     }
     with store.session() as s:
         assert s.scalars(select(NudgeResponse)).all() == []
-
-
-def titles(card: dict) -> list[str]:
-    found: list[str] = []
-
-    def walk(node) -> None:
-        if isinstance(node, dict):
-            if node.get("type", "").startswith("Action.") and "title" in node:
-                found.append(node["title"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(card)
-    return found

@@ -6,7 +6,7 @@ import logging
 
 from slack_bolt import Ack, App
 
-from bot.core.model import Team
+from bot.core.model import WITHIN_GIFT, Team
 from bot.core.services import Services
 from bot.slack.delivery import SlackDelivery, card
 from bot.slack.listeners.lazy import form
@@ -57,7 +57,7 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
                 text or "",
                 anonymous="anon" in _choice(values, "anon"),
                 obstacle=obstacle,
-                within_gift={"within": True, "outside": False}.get(gift[0]) if gift else None,
+                within_gift=WITHIN_GIFT.get(gift[0], ("", None))[1] if gift else None,
                 channel_id=channel_id,
                 cards=lambda change: [card(change.id, channel_id, to=user_id)],
             ),
