@@ -22,6 +22,7 @@ import argparse
 import itertools
 import json
 import signal
+import socket
 import sys
 import threading
 from collections import Counter
@@ -76,7 +77,21 @@ class Connector:
         return 404, {"error": {"code": "NotFound", "message": f"no route {method} {path}"}}
 
 
-def serve(connector: Connector) -> ThreadingHTTPServer:
+class Server(ThreadingHTTPServer):
+    # socketserver's listen backlog is 5: under load the kernel would drop SYNs and the app's calls would stall for
+    # a 1 s retransmit, which is a property of the stand-in, not of the Bot Connector or of the app.
+    request_queue_size = 1024
+    daemon_threads = True
+
+    def get_request(self):
+        """Without TCP_NODELAY each call on a kept-alive connection waits about 40 ms: http.server writes an answer's
+        head and body in two sends, and Nagle holds the body until the client's delayed ACK of the head."""
+        sock, address = super().get_request()
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock, address
+
+
+def serve(connector: Connector) -> Server:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive: the SDK's httpx clients hold their connections
 
@@ -100,11 +115,7 @@ def serve(connector: Connector) -> ThreadingHTTPServer:
 
         do_GET = do_POST = do_PUT = do_DELETE = handle_one
 
-    # socketserver's listen backlog is 5: under load the kernel would drop SYNs and the app's calls would stall for
-    # a 1 s retransmit, which is a property of the stand-in, not of the Bot Connector or of the app.
-    ThreadingHTTPServer.request_queue_size = 1024
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    server = Server(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 

@@ -19,10 +19,12 @@ import itertools
 import json
 import math
 import os
+import re
 import socket
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -48,6 +50,7 @@ from thanks_load import (
 )
 
 from bot.core.model import WorkspaceConfig
+from bot.store.db import Store
 
 TENANT = "72f988bf-0000-0000-0000-00000000bench"
 BOT = {"id": "28:00000000-0000-0000-0000-0000000000b0", "name": "Small Changes"}
@@ -229,8 +232,97 @@ def load_app(name: str, command: list[str], env: dict, fake: Child, fake_url: st
         server.stop()
 
 
+# -- cost of one thank-you, in-process -------------------------------------------------------------------------
+@dataclass
+class Cost:
+    thanks: int
+    seconds: float
+    calls: Counter
+    statements: Counter
+    transactions: int
+    checkouts: int
+
+    def per(self, count: float) -> float:
+        return count / self.thanks
+
+    def json(self) -> dict:
+        return {
+            "thanks": self.thanks,
+            "ms_each_one_at_a_time": self.seconds * 1000 / self.thanks,
+            "connector_calls": dict(self.calls),
+            "statements": dict(self.statements),
+            "transactions": self.transactions,
+            "checkouts": self.checkouts,
+        }
+
+
+def measure_cost(db_url: str, people: int, warm: int) -> tuple[Cost, Cost]:
+    """The real bot in this process (build_teams, served by uvicorn on a thread), one message at a time, counting
+    the SQL it sends and what reaches the connector: thank-yous to people it has not met, then to people it has."""
+    import asyncio
+    import threading
+    import urllib.request
+
+    import uvicorn
+    from fake_connector_process import Connector, serve
+    from sqlalchemy import event
+
+    from bot.app import build_teams
+    from bot.settings import Settings
+    from bot.store.db import Store
+
+    connector = Connector(people)
+    fake = serve(connector)
+    store = Store.from_url(db_url)
+    settings = Settings(database_url=db_url, tenant_id=TENANT, teams_unauthenticated=True)
+    bot = build_teams(settings, store=store)
+    asyncio.run(bot.app.initialize())
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(bot.app.server.adapter.app, log_config=None, access_log=False))
+    threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True).start()
+    while not server.started:
+        time.sleep(0.01)
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/api/messages"
+    seen = {"statements": Counter(), "transactions": 0, "checkouts": 0}
+    event.listen(store.engine, "before_cursor_execute", lambda c, cur, sql, *_: seen["statements"].update([shape(sql)]))
+    event.listen(store.engine, "commit", lambda c: seen.update(transactions=seen["transactions"] + 1))
+    event.listen(store.engine, "checkout", lambda *_: seen.update(checkouts=seen["checkouts"] + 1))
+    traffic = Traffic(f"http://127.0.0.1:{fake.server_address[1]}", people, 3)
+
+    def phase(count: int) -> Cost:
+        before = Counter(connector.stats)
+        seen.update(statements=Counter(), transactions=0, checkouts=0)
+        started = time.perf_counter()
+        for _ in range(count):
+            request = urllib.request.Request(
+                url, json.dumps(traffic.activity()).encode(), {"Content-Type": "application/json"}
+            )
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                if answer.status != 200:
+                    raise RuntimeError(f"the bot answered {answer.status}")
+        took = time.perf_counter() - started
+        calls = Counter(connector.stats)
+        calls.subtract(before)
+        return Cost(count, took, +calls, seen["statements"], seen["transactions"], seen["checkouts"])
+
+    try:
+        cold = phase(people)  # every recipient met (looked up, 1:1 chat opened) for the first time
+        return cold, phase(warm)
+    finally:
+        server.should_exit = True
+        fake.shutdown()
+        store.engine.dispose()
+
+
+def shape(sql: str) -> str:
+    verb = sql.split(None, 1)[0].upper()
+    table = re.search(r"\b(?:FROM|INTO|UPDATE)\s+(\w+)", sql)
+    return f"{verb} {table.group(1)}" if table else verb
+
+
 # -- report ------------------------------------------------------------------------------------------------------
-def summary(bots: list[Run], floors: list[Run], args, info: dict) -> dict:
+def summary(bots: list[Run], floors: list[Run], costs: tuple[Cost, Cost] | None, args, info: dict) -> dict:
     lines = [
         f"Teams thanks load, {date.today().isoformat()}: {args.requests} messages per app and level after "
         f"{args.warmup} warm-up, {args.people} people, {args.channels} channels",
@@ -268,8 +360,22 @@ def summary(bots: list[Run], floors: list[Run], args, info: dict) -> dict:
             "floor": floor.json(),
             "ratio": {"completed_per_s": ratio_rps, "p99": ratio_p99},
         }
+    if costs:
+        lines += ["", "in-process, one message at a time (the bot's SQL, as SQLAlchemy sends it):"]
+        for label, cost in zip(("people it had not met", "people it had met"), costs, strict=True):
+            statements = sum(cost.statements.values())
+            lines.append(
+                f"  {label:22} ({cost.thanks:>4}): {cost.per(cost.seconds) * 1000:.1f} ms each; connector "
+                + ", ".join(f"{k} {cost.per(v):.2f}" for k, v in sorted(cost.calls.items()))
+                + f"; SQL {cost.per(statements):.2f} statements ("
+                + ", ".join(f"{k} {cost.per(v):.2f}" for k, v in cost.statements.most_common())
+                + f"), {cost.per(cost.transactions):.2f} transactions, {cost.per(cost.checkouts):.2f} pool checkouts"
+            )
     print("\n".join(lines), flush=True)
-    return {"date": date.today().isoformat(), "machine": info, "settings": vars(args), "levels": levels}
+    out = {"date": date.today().isoformat(), "machine": info, "settings": vars(args), "levels": levels}
+    if costs:
+        out["in_process"] = {"not_met": costs[0].json(), "met": costs[1].json()}
+    return out
 
 
 def _sent(run: Run) -> str:
@@ -292,6 +398,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds before an answer counts as an error")
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432", help="server URL, no database")
     parser.add_argument("--database", default="smallchanges_teams_bench", help="dropped and recreated at each run")
+    parser.add_argument("--cost-thanks", type=int, default=300, help="in-process messages counted warm (0: skip)")
+    parser.add_argument("--cost-people", type=int, default=100, help="people in the in-process count")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     args.concurrency = [int(c) for c in args.concurrency.split(",")]
@@ -322,8 +430,14 @@ def main(argv: list[str] | None = None) -> None:
         floors = load_app("floor", [python, str(HERE / "teams_floor_app.py")], env, fake, fake_url, args, logs)
     finally:
         fake.stop()
+    costs = None
+    if args.cost_thanks:
+        print("  counting one thank-you in-process ...", flush=True)
+        cost_db = recreate_database(args.postgres, args.database)
+        Store.from_url(cost_db).migrate()
+        costs = measure_cost(cost_db, args.cost_people, args.cost_thanks)
     info["load after"] = load_average()
-    figures = summary(bots, floors, args, info)
+    figures = summary(bots, floors, costs, args, info)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2, default=str) + "\n")
 
