@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import logging
 import math
 import os
 import re
@@ -271,6 +272,7 @@ def measure_cost(db_url: str, people: int, warm: int) -> tuple[Cost, Cost]:
     from bot.settings import Settings
     from bot.store.db import Store
 
+    logging.getLogger("bot.app").setLevel(logging.ERROR)  # its warning about unauthenticated requests, said above
     connector = Connector(people)
     fake = serve(connector)
     store = Store.from_url(db_url)
