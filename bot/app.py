@@ -57,7 +57,7 @@ def build_services(
 ) -> Services:
     digest_env = {"digest_channel": settings.digest_channel, "managers": settings.manager_user_ids}  # admins override
     outbox = Outbox(store, now=now)
-    admins = Admins(directory, settings.admin_user_ids)
+    admins = Admins(directory, settings.admin_user_ids, added=lambda team: workspaces.get(team).admins)
     defaults = WorkspaceConfig.defaults().with_changes(digest_env)
     workspaces = WorkspaceSettingsService(store, defaults, outbox, admins, now=now)
     changes = ChangeService(store, directory, settings.defaults, outbox, admins, now=now)
@@ -185,7 +185,7 @@ def teams_services(
     addresses = Addresses(store, now=now)
     app, api_for = teams_app(settings)
     sender = TeamsSender(api_for, addresses, Loop())
-    directory = TeamsDirectory(addresses, sender.members)
+    directory = TeamsDirectory(addresses, sender.members, lambda team: services.workspaces.get(team).timezone)
     services = build_services(settings, store, directory, TeamsNotifier(sender), now, sleep)
     delivery = TeamsDelivery(sender, services.outbox, services.changes)
     return Teams(services, app, delivery, addresses, Tenants(addresses, settings.tenant_id))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from bot.core.errors import Refused
 from bot.core.model import Team
@@ -25,20 +25,25 @@ Actor = str | Operator
 
 
 class Admins:
-    """One rule for who is an admin: the workspace's admins and owners as the platform's directory says, and the
-    people the bot's operator named (ADMIN_USER_IDS)."""
+    """One rule for who is an admin: the workspace's admins and owners as the platform's directory says, the people
+    the bot's operator named (ADMIN_USER_IDS), and the people an admin added in the workspace's settings."""
 
-    def __init__(self, directory: Directory | None, named: Iterable[str] = ()):
+    def __init__(
+        self,
+        directory: Directory | None,
+        named: Iterable[str] = (),
+        added: Callable[[Team], Iterable[str]] = lambda _team: (),
+    ):
         """`directory` is None where no chat platform is at hand (the command line): then only the named people and
         the operator are admins."""
-        self.directory, self.named = directory, frozenset(named)
+        self.directory, self.named, self.added = directory, frozenset(named), added
 
     def includes(self, team: Team, actor: Actor | None) -> bool:
         if actor is OPERATOR:
             return True
         if not isinstance(actor, str) or not actor:
             return False
-        if actor in self.named:
+        if actor in self.named or actor in self.added(team):
             return True
         person = self.directory.person(team, actor) if self.directory else None
         return bool(person and person.is_admin)

@@ -196,3 +196,14 @@ def record_id(value: object) -> int | None:
     forged or mangled value is refused politely, never sent to the database)."""
     text = str(value) if value is not None else ""
     return int(text) if DIGITS.fullmatch(text) and 0 < int(text) <= MAX_ID else None
+
+
+def read_dates(text: str) -> tuple[list[str], list[str]]:
+    """Holiday dates typed by an admin: (valid ISO dates, what could not be read)."""
+    good, bad = [], []
+    for part in text.replace(",", "\n").split():
+        try:
+            good.append(date.fromisoformat(part.strip()).isoformat())
+        except ValueError:
+            bad.append(part)
+    return good, bad

@@ -152,6 +152,8 @@ class WorkspaceConfig:
     digest_cadence: str = "weekly"
     digest_channel: str | None = None
     managers: tuple[str, ...] = ()
+    admins: tuple[str, ...] = ()  # people an admin made admins too (on Teams, the only admins besides ADMIN_USER_IDS)
+    timezone: str = "UTC"  # for people whose own timezone the platform does not tell (Teams, until they write)
 
     @classmethod
     def defaults(cls, path: Path = CONFIG_DIR / "defaults.toml") -> WorkspaceConfig:
@@ -184,7 +186,7 @@ class WorkspaceConfig:
                 value = value if isinstance(value, time) else time.fromisoformat(value)
             elif key == "holidays":
                 value = tuple(sorted(d if isinstance(d, date) else date.fromisoformat(d) for d in value))
-            elif key in ("experiment", "prompts", "values", "managers"):
+            elif key in ("experiment", "prompts", "values", "managers", "admins"):
                 value = tuple(value)
             elif key in ("weekly_cap", "thanks_daily_cap"):
                 value = int(value)

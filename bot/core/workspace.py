@@ -8,6 +8,7 @@ import threading
 import time as monotonic_time
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time
+from zoneinfo import available_timezones
 
 from bot.core.admins import Actor, Admins, Operator
 from bot.core.errors import Refused
@@ -20,7 +21,13 @@ from bot.store.models import SettingsChange, WorkspaceSettings
 
 # What an admin may choose, checked on the server whatever a form allowed: (least, most).
 NUMBERS = {"weekly_cap": (0, 7), "thanks_daily_cap": (1, 100)}
-MOST = {"prompts": (20, 300), "values": (20, 60), "managers": (50, 200), "holidays": (366, 10)}  # (items, characters)
+MOST = {  # (items, characters)
+    "prompts": (20, 300),
+    "values": (20, 60),
+    "managers": (50, 200),
+    "admins": (50, 200),
+    "holidays": (366, 10),
+}
 EMOJI_NAME = re.compile(r"[a-z0-9_+'-]{1,100}")  # a reaction's name, e.g. raised_hands or +1
 PLATFORM_ID = re.compile(r"[A-Za-z0-9:@._;=+/-]{2,200}")  # a person or channel as a platform writes it: no spaces
 EXPERIMENTS = ((), ("fortnightly", "monthly"), ("weekly", "fortnightly"))
@@ -60,8 +67,8 @@ def check_changes(changes: dict) -> None:
                 if not isinstance(item, str) or not 0 < len(item) <= chars:
                     refuse(key, f"Keep each one to {chars} characters.")
                 check_text(key.rstrip("s").capitalize(), item, field=key)
-                if key == "managers" and not PLATFORM_ID.fullmatch(item):
-                    refuse(key, "Choose managers from the list.")
+                if key in ("managers", "admins") and not PLATFORM_ID.fullmatch(item):
+                    refuse(key, f"Choose {key} from the list.")
                 if key == "holidays":
                     try:
                         date.fromisoformat(item)
@@ -77,6 +84,8 @@ def check_changes(changes: dict) -> None:
             refuse(key, "Choose one of the experiments offered.")
         elif key == "nudge_guests" and not isinstance(value, bool):
             refuse(key, "Choose yes or no.")
+        elif key == "timezone" and value not in available_timezones():
+            refuse(key, "Choose a timezone like Europe/London.")
     if changes.get("start") and changes.get("end") and changes["end"] <= changes["start"]:
         refuse("end", "The end of the day must come after its start.")
 

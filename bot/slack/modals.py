@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 
 from slack_sdk.models.blocks import (
     CheckboxesElement,
@@ -292,14 +291,3 @@ def admin_modal(config: WorkspaceConfig, summary: Sequence[str], report: Sequenc
             ),
         ],
     ).to_dict()
-
-
-def parse_dates(text: str) -> tuple[list[str], list[str]]:
-    """Holiday dates typed by an admin: (valid ISO dates, what could not be read)."""
-    good, bad = [], []
-    for part in text.replace(",", "\n").split():
-        try:
-            good.append(date.fromisoformat(part.strip()).isoformat())
-        except ValueError:
-            bad.append(part)
-    return good, bad

@@ -101,3 +101,24 @@ def test_the_operators_change_is_recorded_in_the_settings_history_as_the_operato
     with store.session() as s:
         assert s.scalars(select(SettingsChange.actor_id)).all() == ["operator"]
     assert workspaces.get(TEAM).weekly_cap == 2
+
+
+def test_an_admin_can_make_someone_an_admin_in_the_settings_and_that_is_all_it_takes(store):
+    people = Directory(Person(ALICE, "Alice"), Person(DANI, "Dani", is_admin=True))
+    admins = Admins(people, added=lambda team: workspaces.get(team).admins)
+    workspaces = WorkspaceSettingsService(store, WorkspaceConfig(), Outbox(store), admins)
+    with pytest.raises(Refused):
+        workspaces.for_admin(TEAM, ALICE)
+    workspaces.update(TEAM, DANI, {"admins": [ALICE]})
+    assert workspaces.for_admin(TEAM, ALICE) == workspaces.get(TEAM)
+
+
+@pytest.mark.parametrize("zone,allowed", [("Europe/London", True), ("Mars/Olympus", False), ("../../etc", False)])
+def test_the_workspaces_default_timezone_must_be_a_real_one(workspaces, zone, allowed):
+    if allowed:
+        workspaces.update(TEAM, DANI, {"timezone": zone})
+        assert workspaces.get(TEAM).timezone == zone
+    else:
+        with pytest.raises(Refused) as refused:
+            workspaces.update(TEAM, DANI, {"timezone": zone})
+        assert refused.value.field == "timezone"

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.core.errors import Refused
+from bot.core.grammar import read_dates
 from bot.core.model import Team
 from bot.core.services import Services
 from bot.slack import modals
@@ -69,7 +70,7 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
     def admin_submitted(ack: Ack, body: dict, view: dict, team: Team) -> tuple[str, ...] | None:
         user_id = body["user"]["id"]
         values = view["state"]["values"]
-        holidays, unreadable = modals.parse_dates(_value(values, "holidays", "text", "value") or "")
+        holidays, unreadable = read_dates(_value(values, "holidays", "text", "value") or "")
         if unreadable:
             errors = {"holidays": f"I couldn't read {', '.join(unreadable[:3])}: use dates like 2026-12-25."}
             ack(response_action="errors", errors=errors)
