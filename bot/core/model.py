@@ -130,6 +130,7 @@ class GivenThanks:
 CADENCE_WEEKS = {"weekly": 1, "fortnightly": 2, "monthly": 4, "every 2 months": 8}
 CADENCES = ("off", "weekly", "fortnightly", "monthly")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,10 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.core.model import CADENCES, DAYS, SOURCES, PersonState, WorkspaceConfig
+from bot.core.model import CADENCES, DAY_NAMES, DAYS, SOURCES, PersonState, WorkspaceConfig
 from bot.core.policy import chosen_cadence, personal_cadences
 from bot.slack.text import escape
 
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 EXPERIMENTS = {
     "none": (),
     "fortnightly-monthly": ("fortnightly", "monthly"),

@@ -43,7 +43,7 @@ from microsoft_teams.cards import AdaptiveCard
 from microsoft_teams.common import ClientOptions
 
 from bot.core.errors import PlatformUnavailable, Refused, Replayed, StoreUnavailable
-from bot.core.grammar import PersonMention, Token, Words, read_smallchange, read_thanks, record_id
+from bot.core.grammar import PersonMention, Token, Words, read_dates, read_smallchange, read_thanks, record_id
 from bot.core.model import ALREADY_REMINDED, REMINDED, WITHIN_GIFT, Team, ThanksRequest
 from bot.core.services import Services
 from bot.settings import Settings
@@ -60,6 +60,7 @@ NUDGE_ANSWERS = ("nudge_snooze", "nudge_fewer", "nudge_stop", "nudge_stop_yes", 
 ROSTER_PAGE = 200
 MAX_KEY = 64  # the longest conversation id the core stores as a channel
 FORBIDDEN = InvokeResponse(status=403)
+DATABASE_DOWN = "⚠️ Not saved: the database isn't answering right now. Please try again in a minute."
 HELP = (
     "**Thank a colleague:** `thanks @name for what they did`, for example "
     "`thanks @Bob @Carol for covering my home visit #supportive`.\n\n"
@@ -71,7 +72,7 @@ HELP = (
     "- `smallchange anon …` posts it with no name attached; your name is not stored.\n"
     "- `list`: the team's open ideas, most backed first. `mine`: ideas you suggested, own or back.\n"
     "- `home`: the thanks you received and gave, your ideas, and your nudge settings. `nudges`: how often I check "
-    "in with you, your days off, snooze or stop.\n\n"
+    "in with you, your days off, snooze or stop. `admin`: the team's settings (admins).\n\n"
     "On any message, **⋯ → More actions → Thank the author** thanks whoever wrote it.\n\n"
     "In a channel or group chat, @mention me first: `@Small Changes thanks @Bob for …`."
 )
@@ -157,7 +158,12 @@ def register(app: App, services: Services, delivery: TeamsDelivery, addresses: A
             return FORBIDDEN
         opener = ctx.activity.from_.aad_object_id if ctx.activity.from_ else None
         data = dict(ctx.activity.value.data or {})
-        opened = await asyncio.to_thread(dialog, services, delivery, team, opener, data)
+        try:
+            opened = await asyncio.to_thread(dialog, services, delivery, team, opener, data)
+        except Refused as refusal:
+            return TaskModuleResponse(task=TaskModuleMessageResponse(value=refusal.message))
+        except OUTAGES:
+            return TaskModuleResponse(task=TaskModuleMessageResponse(value=DATABASE_DOWN))
         if opened is None:
             return TaskModuleResponse(task=TaskModuleMessageResponse(value="That form isn't one I know."))
         return TaskModuleResponse(task=TaskModuleContinueResponse(value=task_info(*opened)))
@@ -374,6 +380,9 @@ def answer(
                 return small_change(services, delivery, team, activity, user_id, plain_text(rest))
             if word in ("list", "mine") and not rest:
                 return small_change(services, delivery, team, activity, user_id, word)
+            if word == "admin" and not rest:
+                services.workspaces.for_admin(team, user_id)  # refuses anyone else, with why
+                return cards.admin_button(None if personal_chat(activity) else conversation_key(activity))
             if word == "nudges" and not rest:
                 return cards.my_nudges_button()
             if word == "home" and not rest:
@@ -382,8 +391,10 @@ def answer(
     except Replayed:
         log.info("ignored a message Teams sent again")
         return None
+    except Refused as refusal:
+        return escape(refusal.message)
     except OUTAGES:
-        return "⚠️ Not saved: the database isn't answering right now. Please try again in a minute."
+        return DATABASE_DOWN
 
 
 def first_word(said: list[Token]) -> tuple[str, list[Token]]:
@@ -487,7 +498,7 @@ def pressed(
     except Refused as refusal:
         return escape(refusal.message)
     except OUTAGES:
-        return "⚠️ Not saved: the database isn't answering right now. Please try again in a minute."
+        return DATABASE_DOWN
 
 
 def change_pressed(
@@ -533,6 +544,7 @@ DIALOGS = {
     "nudge_suggest": "change",
     "home_suggest": "change",
     "home_my_nudges": "nudges",
+    "admin": "settings",
     "digest_personal_thanks": "personal thanks",
 }
 
@@ -548,6 +560,10 @@ def dialog(
         thanks = services.digests.peer_thanks(team, person, period, user_id, max_chars)
         name = delivery.sender.names(team)(person)
         return "Personal thank-you", cards.personal_thanks_form(thanks, name, max_chars)
+    if which == "settings" and user_id:
+        here = data.get("here") if isinstance(data.get("here"), str) else None
+        config = services.workspaces.for_admin(team, user_id)
+        return "Small Changes settings", cards.admin_form(config, delivery.sender.names(team), here)
     if which == "nudges" and user_id:
         person, config = services.nudges.preferences(team, user_id), services.workspaces.get(team)
         return "Your nudges", cards.my_nudges_form(person, config)
@@ -583,6 +599,8 @@ def submitted(
                 return change_from_form(services, delivery, team, user_id, where, data)
             if data.get("action") == "personal_thanks_form":
                 return personal_thanks(services, delivery, team, user_id, data)
+            if data.get("action") == "admin_form":
+                return settings_from_form(services, delivery, team, user_id, data)
             if data.get("action") == "nudges_form":
                 return nudges_from_form(services, delivery, team, user_id, data)
             return "That form isn't one I know. Nothing was saved."
@@ -591,7 +609,7 @@ def submitted(
     except Refused as refusal:
         return refusal.message + " Nothing was saved."
     except OUTAGES:
-        return "⚠️ Not saved: the database isn't answering right now. Please try again in a minute."
+        return DATABASE_DOWN
 
 
 def thanks_from_form(
@@ -717,3 +735,50 @@ def personal_thanks(services: Services, delivery: TeamsDelivery, team: Team, lea
         finally:
             delivery.send_claimed(team, written)
     return f"Your personal thank-you went to {given.recipients[0].name}, from you by name."
+
+
+def settings_from_form(services: Services, delivery: TeamsDelivery, team: Team, user_id: str, data: dict) -> str:
+    """An admin's settings, read from the form as Slack's are; the core checks each and who may change them."""
+    holidays, unreadable = read_dates(str(data.get("holidays") or ""))
+    if unreadable:
+        raise Refused(f"I couldn't read {', '.join(unreadable[:3])}: use dates like 2026-12-25.", field="holidays")
+    experiment = str(data.get("experiment") or "none")
+    changes = {
+        "cadence": data.get("cadence"),
+        "days": listed(data.get("days"), ","),
+        "start": data.get("start"),
+        "end": data.get("end"),
+        "weekly_cap": data.get("weekly_cap"),
+        "holidays": holidays,
+        "prompts": listed(data.get("prompts"), "\n"),
+        "experiment": [] if experiment == "none" else experiment.split("-"),
+        "timezone": data.get("timezone"),
+        "thanks_daily_cap": data.get("thanks_daily_cap"),
+        "values": listed(data.get("values"), "\n"),
+        "digest_cadence": data.get("digest_cadence"),
+        "managers": listed(data.get("managers"), ","),
+        "admins": listed(data.get("admins"), ","),
+    }
+    here = data.get("here")
+    if isinstance(here, str) and here:
+        current = services.workspaces.get(team).digest_channel
+        if str(data.get("digest_here")).lower() == "true":
+            changes["digest_channel"] = here
+        elif current == here:
+            changes["digest_channel"] = ""  # no longer here
+    with services.outbox.claiming() as written:
+        try:
+            changed = services.workspaces.update(team, user_id, changes)
+        finally:
+            delivery.send_claimed(team, written)
+    if not changed:
+        return "Nothing changed."
+    return "Settings saved: " + ", ".join(c.replace("_", " ") for c in changed) + ". Every change is recorded."
+
+
+def listed(value, separator: str) -> list[str]:
+    return [part.strip() for part in str(value or "").split(separator) if part.strip()]
+
+
+def personal_chat(activity) -> bool:
+    return activity.conversation.conversation_type == "personal"

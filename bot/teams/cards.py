@@ -29,6 +29,7 @@ from microsoft_teams.cards import (
     ColumnSet,
     DateInput,
     ExecuteAction,
+    NumberInput,
     OpenUrlAction,
     QueryData,
     RichTextBlock,
@@ -36,12 +37,16 @@ from microsoft_teams.cards import (
     TextBlock,
     TextInput,
     TextRun,
+    TimeInput,
     ToggleInput,
 )
 
 from bot.core.digests import shorten
 from bot.core.home import HomePage, ThanksLine, nudge_settings
 from bot.core.model import (
+    CADENCES,
+    DAY_NAMES,
+    DAYS,
     MIN_GROUP,
     OUTSIDE,
     SOURCES,
@@ -61,6 +66,7 @@ from bot.core.model import (
 from bot.core.policy import chosen_cadence, personal_cadences
 from bot.core.ports import FORMER_COLLEAGUE, is_former_colleague
 from bot.core.words import emoji_safe_cut
+from bot.core.workspace import EXPERIMENTS
 
 Names = Callable[[str], str]
 Card = dict[str, Any]
@@ -723,6 +729,109 @@ def my_nudges_form(person: PersonState, config: WorkspaceConfig) -> Card:
         ),
     ]
     return _card(body, [SubmitAction(title="Save", style="positive", data={"action": "nudges_form"})])
+
+
+def _people_picker(input_id: str, label: str, ids: Sequence[str], names: Names) -> ChoiceSetInput:
+    return ChoiceSetInput(
+        id=input_id,
+        label=label,
+        is_multi_select=True,
+        placeholder="Type a name",
+        choices=[Choice(title=names(i), value=i) for i in ids],
+        choices_data=QueryData(dataset=PEOPLE_SEARCH),
+        value=",".join(ids) or None,
+    )
+
+
+def admin_form(config: WorkspaceConfig, names: Names, here: str | None) -> Card:
+    """A workspace's settings for its admins, as Slack's settings form offers them (but the thanks reaction: Teams
+    tells bots of no reactions), with who else is an admin and the team's timezone. `here` is the conversation it
+    was opened in, which can be made the digest channel. Submitted as data {"action": "admin_form", "here": here}
+    plus the inputs named as the settings (days, managers and admins comma separated; values, prompts and holidays
+    one a line)."""
+    experiment = "-".join(config.experiment) or "none"
+    body: list = [
+        _heading("Small Changes settings"),
+        _para("Nudges", subtle=True),
+        ChoiceSetInput(
+            id="cadence",
+            label="How often people are nudged",
+            style="compact",
+            value=config.cadence,
+            choices=[Choice(title=c.capitalize(), value=c) for c in CADENCES],
+        ),
+        ChoiceSetInput(
+            id="days",
+            label="On these days",
+            is_multi_select=True,
+            value=",".join(DAYS[d] for d in config.days),
+            choices=[Choice(title=DAY_NAMES[n], value=day) for n, day in enumerate(DAYS)],
+        ),
+        TimeInput(id="start", label="From", value=f"{config.start:%H:%M}"),
+        TimeInput(id="end", label="Until", value=f"{config.end:%H:%M}"),
+        NumberInput(id="weekly_cap", label="At most this many a week each", min=0, max=7, value=config.weekly_cap),
+        TextInput(id="prompts", label="Prompts (one a line)", is_multiline=True, value="\n".join(config.prompts)),
+        TextInput(
+            id="holidays",
+            label="Holidays (dates, one a line)",
+            is_multiline=True,
+            value="\n".join(d.isoformat() for d in config.holidays) or None,
+        ),
+        ChoiceSetInput(
+            id="experiment",
+            label="Try two cadences side by side",
+            style="compact",
+            value=experiment,
+            choices=[Choice(title="No experiment", value="none")]
+            + [Choice(title=" or ".join(arms), value="-".join(arms)) for arms in EXPERIMENTS if arms],
+        ),
+        TextInput(
+            id="timezone",
+            label="The team's timezone (for people who have not written to me yet)",
+            value=config.timezone,
+        ),
+        _para("Thanks", subtle=True, separator=True),
+        NumberInput(
+            id="thanks_daily_cap",
+            label="Thank-yous a person may give a day",
+            min=1,
+            max=100,
+            value=config.thanks_daily_cap,
+        ),
+        TextInput(
+            id="values",
+            label="Values to tag thanks with (one a line)",
+            is_multiline=True,
+            value="\n".join(config.values),
+        ),
+        _para("Digests and admins", subtle=True, separator=True),
+        ChoiceSetInput(
+            id="digest_cadence",
+            label="Managers' digest",
+            style="compact",
+            value=config.digest_cadence,
+            choices=[Choice(title=c.capitalize(), value=c) for c in CADENCES],
+        ),
+        _people_picker("managers", "Managers who get the digest", config.managers, names),
+        _people_picker("admins", "Also admins (besides the bot's operator's list)", config.admins, names),
+    ]
+    if here:
+        body.append(
+            ToggleInput(
+                id="digest_here",
+                title="Post the team's digest in this conversation",
+                value="true" if config.digest_channel == here else "false",
+                value_on="true",
+                value_off="false",
+                wrap=True,
+            )
+        )
+    return _card(body, [SubmitAction(title="Save", style="positive", data={"action": "admin_form", "here": here})])
+
+
+def admin_button(here: str | None) -> Card:
+    """The answer to `admin`, for an admin: a button that opens the settings."""
+    return _card([_buttons(_opens("Open the settings", "admin", here=here))])
 
 
 def my_nudges_button() -> Card:

@@ -25,6 +25,7 @@ TENANT = "72f988bf-0000-0000-0000-0000000000aa"
 BOT = {"id": "28:00000000-0000-0000-0000-0000000000b0", "name": "Small Changes"}
 ALICE = {"id": "29:1alice", "name": "Alice Example", "aadObjectId": "aaaaaaaa-0000-0000-0000-000000000001"}
 BOB = {"id": "29:1bob", "name": "Bob Example", "aadObjectId": "bbbbbbbb-0000-0000-0000-000000000002"}
+ADMIN = {"id": "29:1dani", "name": "Dani Admin", "aadObjectId": "dddddddd-0000-0000-0000-00000000000d"}
 CAROL = {"id": "29:1carol", "name": "Carol Example", "aadObjectId": "cccccccc-0000-0000-0000-000000000003"}
 CHANNEL = "19:general@thread.tacv2"
 GROUP_CHAT = "19:aaaaaaaa-0000-0000-0000-000000000001_bbbbbbbb-0000-0000-0000-000000000002@unq.gbl.spaces"
@@ -131,7 +132,12 @@ def connector():
 
 @pytest.fixture
 def teams_settings(database_url) -> Settings:
-    return Settings(database_url=database_url, tenant_id=TENANT, teams_unauthenticated=True)
+    return Settings(
+        database_url=database_url,
+        tenant_id=TENANT,
+        teams_unauthenticated=True,
+        admin_user_ids=frozenset({ADMIN["aadObjectId"]}),
+    )
 
 
 @pytest.fixture

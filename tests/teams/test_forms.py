@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.core.model import Team
 from bot.store.models import Change, Thanks
-from tests.teams.conftest import ALICE, BOB, CHANNEL, TENANT
+from tests.teams.conftest import ADMIN, ALICE, BOB, CHANNEL, TENANT
 
 MESSAGE = {
     "id": "1700000000099",
@@ -103,3 +103,43 @@ def test_nudges_opens_your_settings_and_the_core_refuses_more_often_than_the_tea
     refused = invoke(teams, "task/submit", {"data": forged}, where="personal")
     assert refused["task"]["value"].startswith("Choose one of the offered choices")
     assert teams.bot.services.nudges.preferences(Team("teams", TENANT), ALICE["aadObjectId"]).cadence == "monthly"
+
+
+def test_admin_opens_the_settings_for_admins_only_and_the_core_checks_what_is_saved(teams, store):
+    teams.say("admin")
+    assert teams.replies()[-1].startswith("Only workspace admins")
+    teams.say("admin", sender=ADMIN)
+    [button] = [c for c in teams.cards() if "Open the settings" in json.dumps(c)]
+    here = json.dumps(button).split('"here": "')[1].split('"')[0]
+    assert here == CHANNEL
+    fetch = {"data": {"dialog_id": "admin", "here": here}}
+    refused = invoke(teams, "task/fetch", fetch)  # Alice, not an admin, pressing the admin's button
+    assert refused["task"]["value"].startswith("Only workspace admins")
+    opened = invoke(teams, "task/fetch", fetch, sender=ADMIN)
+    assert "How often people are nudged" in json.dumps(opened["task"]["value"]["card"]["content"])
+    data = {
+        "action": "admin_form",
+        "here": here,
+        "cadence": "weekly",
+        "days": "mon,wed",
+        "start": "09:30",
+        "end": "16:00",
+        "weekly_cap": "2",
+        "prompts": "Who helped you this week?",
+        "holidays": "2026-12-25\n2026-12-28",
+        "experiment": "none",
+        "timezone": "Europe/London",
+        "thanks_daily_cap": "10",
+        "values": "kind\nbrave",
+        "digest_cadence": "weekly",
+        "managers": BOB["aadObjectId"],
+        "admins": "",
+        "digest_here": "true",
+    }
+    saved = invoke(teams, "task/submit", {"data": data}, sender=ADMIN)
+    assert saved["task"]["value"].startswith("Settings saved: cadence, days, start, end, weekly cap")
+    config = teams.bot.services.workspaces.get(Team("teams", TENANT))
+    assert (config.weekly_cap, config.digest_channel, config.managers) == (2, CHANNEL, (BOB["aadObjectId"],))
+    forged = invoke(teams, "task/submit", {"data": data | {"weekly_cap": "100"}}, sender=ADMIN)
+    assert forged["task"]["value"] == "Choose a whole number from 0 to 7. Nothing was saved."
+    assert teams.bot.services.workspaces.get(Team("teams", TENANT)).weekly_cap == 2
