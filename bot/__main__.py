@@ -113,7 +113,12 @@ def migrate(settings: Settings) -> None:
     log.info("database is up to date")
 
 
-def console(settings: Settings) -> None:
+def console(settings: Settings, teams: bool = False) -> None:
+    if teams:
+        from bot.console.teams import run as run_teams
+
+        run_teams(settings)
+        return
     from bot.console import run
 
     run(settings)
@@ -298,7 +303,8 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("serve", help="run the HTTP server (production) on $PORT")
     sub.add_parser("socket", help="run in Slack Socket Mode (development, no public URL)")
     sub.add_parser("teams", help="run the Microsoft Teams bot (POST /api/messages) on $PORT, 3978 by default")
-    sub.add_parser("console", help="try the bot in this terminal with a sample team; no Slack account needed")
+    console_parser = sub.add_parser("console", help="try the bot in this terminal, with a sample team and no account")
+    console_parser.add_argument("--teams", action="store_true", help="play Microsoft Teams (cards as text), not Slack")
     sub.add_parser("migrate", help="bring the database schema up to date")
     sub.add_parser("clock", help="run the nudge clock (exactly one process)")
     run_parser = sub.add_parser("run", help="run one job now: nudges or digests")
@@ -333,6 +339,8 @@ def main(argv: list[str] | None = None) -> None:
         forget_user(settings, args.user, args.workspace, args.dry_run)
     elif args.command == "teams-package":
         teams_package(args.out, args.host)
+    elif args.command == "console":
+        console(settings, teams=args.teams)
     else:
         COMMANDS[args.command](settings)
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 import pytest
 
 from bot.app import Teams, build_teams
+from bot.console.fake_connector import FakeConnector
 from bot.settings import Settings
 from tests.conftest import serve
-from tests.fakes.bot_connector import FakeConnector
 
 TENANT = "72f988bf-0000-0000-0000-0000000000aa"
 BOT = {"id": "28:00000000-0000-0000-0000-0000000000b0", "name": "Small Changes"}

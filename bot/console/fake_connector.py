@@ -1,4 +1,5 @@
-"""A fake Bot Connector (the `serviceUrl` Teams gives each activity) on loopback, as a real HTTP server.
+"""A fake Bot Connector (the `serviceUrl` Teams gives each activity) on loopback, as a real HTTP server: the Teams
+console (`python -m bot console --teams`) shows what it was sent, and the tests check it.
 
 It records every request and answers the routes the bot uses the way the connector does: a new conversation, a new
 activity, an activity replaced, a conversation's members a page at a time. A failure can be queued for the next
@@ -10,7 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -22,6 +23,7 @@ class Call:
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: dict | None
+    answer: dict | None = None  # what the connector answered (a new activity's id)
 
 
 @dataclass
@@ -79,13 +81,14 @@ class FakeConnector:
                     if failure:
                         fake.failures.remove(failure)
                     else:
-                        fake.calls.append(call)
+                        status, answer = fake.route(call)
+                        fake.calls.append(replace(call, answer=answer))
                 if failure:
                     headers = {"Retry-After": failure.retry_after} if failure.retry_after else {}
                     error = {"error": {"code": f"Http{failure.status}", "message": "fake"}}
                     self.answer(failure.status, error, headers)
                 else:
-                    self.answer(*fake.route(call))
+                    self.answer(status, answer)
 
             def answer(self, status: int, body, headers: dict | None = None) -> None:
                 data = json.dumps(body).encode()
