@@ -46,7 +46,7 @@ INTRO = """Small Changes console, Teams: you are in the #general channel of a sa
 in the channel `@Small Changes` is put in front for you, and `@Bob` becomes a mention of Bob:
   thanks @Bob for covering my home visit #supportive     thanks private @Carol for …
   thanks @Bob from a family: what they said             smallchange one shared template for visit notes
-  smallchange anon …    list    mine                     (anything else: the bot answers with its help)
+  smallchange anon …    list    mine    home    nudges    admin (Dani)    (anything else: the bot's help)
   chat                    write in your 1:1 chat with the bot instead; `channel` goes back to #general
 Idea cards are numbered: press a button with `back`, `take`, `handback`, `status trying` (or 1, 2, 3), on the
 latest card or add `#N` for card N: `back #1`, `press status adopted #2`.
