@@ -42,6 +42,7 @@ from bot.teams.addresses import Addresses
 from bot.teams.bot import Tenants, teams_app
 from bot.teams.delivery import Loop, TeamsDelivery, TeamsSender
 from bot.teams.directory import TeamsDirectory
+from bot.teams.export import Exports
 from bot.teams.notifier import TeamsNotifier
 
 log = logging.getLogger(__name__)
@@ -200,5 +201,6 @@ def build_teams(
 ) -> Teams:
     """The Teams bot: the services, and the SDK's App with every handler registered."""
     teams = teams_services(settings, store, now, sleep)
-    teams_bot.register(teams.app, teams.services, teams.delivery, teams.addresses, teams.tenants)
+    exports = Exports(teams.services.records, now=now)
+    teams_bot.register(teams.app, teams.services, teams.delivery, teams.addresses, teams.tenants, exports)
     return teams

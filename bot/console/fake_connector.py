@@ -24,6 +24,7 @@ class Call:
     headers: dict[str, str]
     body: dict | None
     answer: dict | None = None  # what the connector answered (a new activity's id)
+    raw: bytes = b""  # the body as sent (a file uploaded)
 
 
 @dataclass
@@ -72,8 +73,8 @@ class FakeConnector:
                 parts = urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
-                body = json.loads(raw or "null")
-                call = Call(self.command, parts.path, parse_qs(parts.query), dict(self.headers), body)
+                body = json.loads(raw) if raw and "json" in (self.headers.get("Content-Type") or "") else None
+                call = Call(self.command, parts.path, parse_qs(parts.query), dict(self.headers), body, raw=raw)
                 with fake.lock:
                     failure = next(
                         (f for f in fake.failures if f.method == call.method and f.path == unquote(call.path)), None
@@ -118,6 +119,8 @@ class FakeConnector:
             return 201, {"id": f"a:1on1-{member}"}
         if call.method == "POST" and len(parts) == 5 and parts[4] == "activities":
             return 201, {"id": f"activity-{next(self.ids)}"}
+        if call.method == "PUT" and call.path.startswith("/upload/"):  # a file, to "OneDrive"
+            return 201, {"id": call.path.rsplit("/", 1)[-1]}
         if call.method == "PUT" and len(parts) == 6 and parts[4] == "activities":
             return 200, {"id": parts[5]}
         if call.method == "GET" and len(parts) == 5 and parts[4] == "pagedMembers":

@@ -25,9 +25,11 @@ from microsoft_teams.api import (
     ApiClient,
     CardTaskModuleTaskInfo,
     ConversationUpdateActivity,
+    FileConsentInvokeActivity,
     InstalledActivity,
     InvokeResponse,
     MessageActivity,
+    MessageActivityInput,
     MessageExtensionFetchTaskInvokeActivity,
     MessageExtensionSubmitActionInvokeActivity,
     MessagingExtensionActionInvokeResponse,
@@ -45,11 +47,13 @@ from microsoft_teams.common import ClientOptions
 from bot.core.errors import PlatformUnavailable, Refused, Replayed, StoreUnavailable
 from bot.core.grammar import PersonMention, Token, Words, read_dates, read_smallchange, read_thanks, record_id
 from bot.core.model import ALREADY_REMINDED, REMINDED, WITHIN_GIFT, Team, ThanksRequest
+from bot.core.records import UnknownWorkspace
 from bot.core.services import Services
 from bot.settings import Settings
 from bot.teams import cards
 from bot.teams.addresses import CONVERSATION, PERSON, TENANT, Addresses
 from bot.teams.delivery import TeamsDelivery, card_message, dm, thanks_messages
+from bot.teams.export import Exports, file_info
 from bot.teams.text import Mentioned, escape, tokens
 
 log = logging.getLogger(__name__)
@@ -72,7 +76,8 @@ HELP = (
     "- `smallchange anon …` posts it with no name attached; your name is not stored.\n"
     "- `list`: the team's open ideas, most backed first. `mine`: ideas you suggested, own or back.\n"
     "- `home`: the thanks you received and gave, your ideas, and your nudge settings. `nudges`: how often I check "
-    "in with you, your days off, snooze or stop. `admin`: the team's settings (admins).\n\n"
+    "in with you, your days off, snooze or stop. `admin`: the team's settings, and `export [since 2026-01-01] "
+    "[json]`: the team's records as a file, in our 1:1 chat (admins).\n\n"
     "On any message, **⋯ → More actions → Thank the author** thanks whoever wrote it.\n\n"
     "In a channel or group chat, @mention me first: `@Small Changes thanks @Bob for …`."
 )
@@ -118,7 +123,9 @@ def teams_app(settings: Settings) -> tuple[App, Callable[[str], ApiClient]]:
     return app, api_for
 
 
-def register(app: App, services: Services, delivery: TeamsDelivery, addresses: Addresses, tenants: Tenants) -> None:
+def register(
+    app: App, services: Services, delivery: TeamsDelivery, addresses: Addresses, tenants: Tenants, exports: Exports
+) -> None:
     @app.on_message
     async def on_message(ctx: ActivityContext[MessageActivity]):
         activity = ctx.activity
@@ -132,10 +139,10 @@ def register(app: App, services: Services, delivery: TeamsDelivery, addresses: A
         ]
         said = tokens(activity.text or "", mentioned, activity.recipient.id)
         await meet(ctx, addresses, team, said)
-        reply = await asyncio.to_thread(answer, services, delivery, addresses, team, activity, said)
+        reply = await asyncio.to_thread(answer, services, delivery, addresses, exports, team, activity, said)
         if isinstance(reply, dict):
             await ctx.send(AdaptiveCard.model_validate(reply))
-        elif reply:
+        elif isinstance(reply, MessageActivityInput) or reply:
             await ctx.send(reply)
 
     @app.on_card_action_execute
@@ -205,6 +212,36 @@ def register(app: App, services: Services, delivery: TeamsDelivery, addresses: A
         data = dict(ctx.activity.value.data or {})
         said = await asyncio.to_thread(submitted, services, delivery, addresses, team, ctx.activity, data, "shortcut")
         return MessagingExtensionActionInvokeResponse(task=TaskModuleMessageResponse(value=said))
+
+    @app.on_file_consent
+    async def on_file_consent(ctx: ActivityContext[FileConsentInvokeActivity]):
+        """The admin accepted (or declined) the export's file: it is uploaded to where Teams says, in their
+        OneDrive, and shown in the chat."""
+        team = await served(ctx, tenants)
+        if team is None:
+            return FORBIDDEN
+        answer = ctx.activity.value
+        user_id = ctx.activity.from_.aad_object_id if ctx.activity.from_ else None
+        waiting = exports.take((answer.context or {}).get("export"), user_id or "")
+        if answer.action != "accept" or answer.upload_info is None:
+            await ctx.send("Nothing was shared." if waiting else "That export has expired. Nothing was shared.")
+            return InvokeResponse(status=200)
+        if waiting is None:
+            await ctx.send("That export has expired (or was already sent). Ask again with export.")
+            return InvokeResponse(status=200)
+        info = answer.upload_info
+        size = len(waiting.content)
+        headers = {"Content-Length": str(size), "Content-Range": f"bytes 0-{size - 1}/{size}"}
+        try:
+            async with httpx.AsyncClient(timeout=30) as client:
+                uploaded = await client.put(info.upload_url, content=waiting.content, headers=headers)
+                uploaded.raise_for_status()
+        except httpx.HTTPError as exc:
+            log.warning("uploading an export failed: %s", type(exc).__name__)
+            await ctx.send("⚠️ Your export was *not* saved: OneDrive didn't take the file. Please ask again soon.")
+            return InvokeResponse(status=200)
+        await ctx.send(file_info(info.name or waiting.name, info.content_url, info.unique_id, info.file_type))
+        return InvokeResponse(status=200)
 
     @app.on_install_add
     async def on_install(ctx: ActivityContext[InstalledActivity]):
@@ -365,8 +402,14 @@ def resolved(addresses: Addresses, team: Team, said: list[Token]) -> list[Token]
 
 
 def answer(
-    services: Services, delivery: TeamsDelivery, addresses: Addresses, team: Team, activity, said: list[Token]
-) -> str | dict | None:
+    services: Services,
+    delivery: TeamsDelivery,
+    addresses: Addresses,
+    exports: Exports,
+    team: Team,
+    activity,
+    said: list[Token],
+) -> str | dict | MessageActivityInput | None:
     """The reply to one message, after doing what it asks."""
     try:
         with services.store.one_connection(services.replays.recorder(team, "teams:" + activity.id)):
@@ -383,6 +426,8 @@ def answer(
             if word == "admin" and not rest:
                 services.workspaces.for_admin(team, user_id)  # refuses anyone else, with why
                 return cards.admin_button(None if personal_chat(activity) else conversation_key(activity))
+            if word == "export":
+                return export_offer(services, exports, team, activity, user_id, plain_text(rest))
             if word == "nudges" and not rest:
                 return cards.my_nudges_button()
             if word == "home" and not rest:
@@ -782,3 +827,16 @@ def listed(value, separator: str) -> list[str]:
 
 def personal_chat(activity) -> bool:
     return activity.conversation.conversation_type == "personal"
+
+
+def export_offer(services: Services, exports: Exports, team: Team, activity, user_id: str, options: str):
+    """`export [since 2026-01-01] [json]`: the team's records, as a file offered to the admin in their 1:1 chat."""
+    if not personal_chat(activity):
+        return "An export holds the whole team's records, so I send it to you alone: ask me in our 1:1 chat."
+    asked = read_smallchange(("export " + options).strip())
+    if asked.kind != "export":
+        return "Try export, export since 2026-01-01, or export json."
+    try:
+        return exports.offer(team, user_id, asked.since, asked.format)
+    except UnknownWorkspace:
+        return "Nothing has been recorded here yet, so there's nothing to export."

@@ -51,3 +51,19 @@ def test_offered_to_many_tenants_it_serves_each_tenant_that_installed_it(databas
     with store.session() as s:
         assert s.scalar(select(func.count()).select_from(Thanks)) == 1
     assert bot.tenants.served() == [Team("teams", TENANT)]
+
+
+def test_added_to_a_group_chat_later_the_bot_learns_who_is_in_it(teams, store):
+    teams.connector.members = [ALICE, BOB]
+    update = teams.activity(
+        "conversationUpdate",
+        ALICE,
+        "groupChat",
+        membersAdded=[{"id": "28:00000000-0000-0000-0000-0000000000b0"}],
+    )
+    assert teams.post(update) == 200
+    with store.session() as s:
+        kinds = sorted(s.scalars(select(TeamsAddress.kind)).all())
+    assert kinds == ["conversation", "person", "person"]
+    assert teams.say("thanks <at>Bob Example</at> for the lift", where="groupChat", mentions=(BOB,)) == 200
+    assert teams.connector.sent("GET", f"/members/{BOB['id']}") == []  # already met: no lookup
