@@ -48,6 +48,8 @@ class Addresses:
                     if row is None:
                         row = TeamsAddress(workspace_id=workspace_id, kind=kind, key=key)
                         session.add(row)
+                    elif row.service_url == service_url and all(getattr(row, k) == v for k, v in known.items()):
+                        return  # as it was: every message says who wrote, and most of the time nothing changed
                     row.service_url, row.updated_at = service_url, self.now()
                     for name, value in known.items():
                         setattr(row, name, value)

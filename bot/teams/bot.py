@@ -137,8 +137,7 @@ def register(
             for e in activity.entities or ()
             if getattr(e, "type", None) == "mention" and getattr(e, "mentioned", None)
         ]
-        said = tokens(activity.text or "", mentioned, activity.recipient.id)
-        await meet(ctx, addresses, team, said)
+        said = await meet(ctx, addresses, team, tokens(activity.text or "", mentioned, activity.recipient.id))
         reply = await asyncio.to_thread(answer, services, delivery, addresses, exports, team, activity, said)
         if isinstance(reply, dict):
             await ctx.send(AdaptiveCard.model_validate(reply))
@@ -304,33 +303,45 @@ async def served(ctx: ActivityContext, tenants: Tenants) -> Team | None:
 
 async def meet(
     ctx: ActivityContext, addresses: Addresses, team: Team, said: list[Token], by_entra_id: bool = False
-) -> None:
-    """Look up, in the conversation they were mentioned in, the people the bot has not met yet: Teams mentions
-    them by Teams id, and the core knows people by their Entra object id (which a message's author comes as)."""
+) -> list[Token]:
+    """The people mentioned, as the core knows them: Teams mentions people by Teams id (29:…), the core knows them
+    by Entra object id (which a message's author comes as). Someone the bot has not met is looked up in the
+    conversation they were mentioned in; one it cannot find is left as a typed name, which the core answers with
+    "I couldn't find @Name"."""
+    out: list[Token] = []
     for token in said:
-        if not isinstance(token, PersonMention):
-            continue
-        if by_entra_id:
-            known = await asyncio.to_thread(addresses.get, team, PERSON, token.user_id)
-        else:
-            known = await asyncio.to_thread(addresses.person_by_teams_id, team, token.user_id)
-        if known and known.teams_id:
-            continue
-        try:
-            member = await ctx.api.conversations.get_member_by_id(ctx.activity.conversation.id, token.user_id)
-        except httpx.HTTPError as exc:
-            log.info("could not look up a mentioned person: %s", type(exc).__name__)
-            continue
-        if member.aad_object_id:
-            await asyncio.to_thread(
-                addresses.remember,
-                team,
-                PERSON,
-                member.aad_object_id,
-                ctx.activity.service_url,
-                teams_id=member.id,
-                name=member.name,
-            )
+        if isinstance(token, PersonMention):
+            user_id = await _met(ctx, addresses, team, token.user_id, by_entra_id)
+            token = PersonMention(user_id, token.name) if user_id else Words("@" + (token.name or "someone"))
+        out.append(token)
+    return out
+
+
+async def _met(ctx: ActivityContext, addresses: Addresses, team: Team, mentioned: str, by_entra_id: bool) -> str | None:
+    sender = ctx.activity.from_
+    if sender and sender.aad_object_id and mentioned in (sender.id, sender.aad_object_id):
+        return sender.aad_object_id  # the writer, who may not be met yet: the activity says who they are
+    lookup = addresses.get if by_entra_id else addresses.person_by_teams_id
+    known = await asyncio.to_thread(lookup, team, *((PERSON, mentioned) if by_entra_id else (mentioned,)))
+    if known and known.teams_id:
+        return known.key
+    try:
+        member = await ctx.api.conversations.get_member_by_id(ctx.activity.conversation.id, mentioned)
+    except httpx.HTTPError as exc:
+        log.info("could not look up a mentioned person: %s", type(exc).__name__)
+        return None
+    if not member.aad_object_id:
+        return None
+    await asyncio.to_thread(
+        addresses.remember,
+        team,
+        PERSON,
+        member.aad_object_id,
+        ctx.activity.service_url,
+        teams_id=member.id,
+        name=member.name,
+    )
+    return member.aad_object_id
 
 
 def tenant_of(activity) -> str:
@@ -389,18 +400,6 @@ def timezone_of(activity) -> str | None:
     return (activity.model_extra or {}).get("localTimezone")
 
 
-def resolved(addresses: Addresses, team: Team, said: list[Token]) -> list[Token]:
-    """Mentions by Teams id (29:…) as the people the core knows (Entra object ids). Someone the bot has not met is
-    left as a typed name, which the core answers with "I couldn't find @Name"."""
-    out: list[Token] = []
-    for token in said:
-        if isinstance(token, PersonMention):
-            known = addresses.person_by_teams_id(team, token.user_id)
-            token = PersonMention(known.key, token.name) if known else Words("@" + (token.name or "someone"))
-        out.append(token)
-    return out
-
-
 def answer(
     services: Services,
     delivery: TeamsDelivery,
@@ -450,7 +449,7 @@ def first_word(said: list[Token]) -> tuple[str, list[Token]]:
 
 
 def give_thanks(services: Services, delivery: TeamsDelivery, team: Team, activity, giver: str, rest) -> str:
-    parsed = read_thanks(resolved(delivery.sender.addresses, team, rest))
+    parsed = read_thanks(rest)
     personal = activity.conversation.conversation_type == "personal"
     where = None if personal else conversation_key(activity)
     request = ThanksRequest(
