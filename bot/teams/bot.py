@@ -129,15 +129,19 @@ def register(
     @app.on_message
     async def on_message(ctx: ActivityContext[MessageActivity]):
         activity = ctx.activity
-        team = await served(ctx, tenants)
-        if team is None:
-            return FORBIDDEN
         mentioned = [
             Mentioned(e.text or "", e.mentioned.id, e.mentioned.name or "")
             for e in activity.entities or ()
             if getattr(e, "type", None) == "mention" and getattr(e, "mentioned", None)
         ]
-        said = await meet(ctx, addresses, team, tokens(activity.text or "", mentioned, activity.recipient.id))
+        try:
+            team = await served(ctx, tenants)
+            if team is None:
+                return FORBIDDEN
+            said = await meet(ctx, addresses, team, tokens(activity.text or "", mentioned, activity.recipient.id))
+        except OUTAGES:
+            await ctx.send(DATABASE_DOWN)
+            return None
         reply = await asyncio.to_thread(answer, services, delivery, addresses, exports, team, activity, said)
         if isinstance(reply, dict):
             await ctx.send(AdaptiveCard.model_validate(reply))
@@ -321,8 +325,10 @@ async def _met(ctx: ActivityContext, addresses: Addresses, team: Team, mentioned
     sender = ctx.activity.from_
     if sender and sender.aad_object_id and mentioned in (sender.id, sender.aad_object_id):
         return sender.aad_object_id  # the writer, who may not be met yet: the activity says who they are
-    lookup = addresses.get if by_entra_id else addresses.person_by_teams_id
-    known = await asyncio.to_thread(lookup, team, *((PERSON, mentioned) if by_entra_id else (mentioned,)))
+    if by_entra_id:
+        known = await asyncio.to_thread(addresses.get, team, PERSON, mentioned)
+    else:
+        known = await asyncio.to_thread(addresses.person_by_teams_id, team, mentioned)
     if known and known.teams_id:
         return known.key
     try:

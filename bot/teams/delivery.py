@@ -21,7 +21,7 @@ from microsoft_teams.cards import AdaptiveCard
 
 from bot.core.changes import ChangeService
 from bot.core.errors import PlatformUnavailable, Refused
-from bot.core.model import GivenThanks, Team
+from bot.core.model import SOURCES, GivenThanks, Team
 from bot.core.outbox import Message, Outbox
 from bot.core.ports import SendFailed
 from bot.delivery import Delivery
@@ -64,14 +64,16 @@ def thanks_messages(given: GivenThanks, conversation_id: str | None) -> list[Mes
     """A saved thank-you's messages: the post where it was given (a channel or group chat, unless private), and
     each recipient's 1:1 message."""
     names = ", ".join(escape(p.name) for p in given.recipients)
-    reason = escape(given.reason)
-    out = []
-    if conversation_id and not given.private:
-        out.append(post(conversation_id, f"🙏 **{escape(given.giver.name)}** thanked **{names}**: {reason}"))
-    for recipient in given.recipients:
-        privately = " (privately)" if given.private else ""
-        out.append(dm(recipient.id, f"🙏 **{escape(given.giver.name)}** thanked you{privately}: {reason}"))
-    return out
+    giver, reason = escape(given.giver.name), escape(given.reason)
+    privately = " privately" if given.private else ""
+    if given.source:  # the kind of source only: a family or a young person is never named
+        said = f"🙏 Thanks from {SOURCES[given.source]} for **{names}**, passed on by **{giver}**: {reason}"
+        to_each = f"🙏 Thanks from {SOURCES[given.source]} for you, passed on{privately} by **{giver}**: {reason}"
+    else:
+        said = f"🙏 **{giver}** thanked **{names}**: {reason}"
+        to_each = f"🙏 **{giver}** thanked you{' (privately)' if given.private else ''}: {reason}"
+    out = [post(conversation_id, said)] if conversation_id and not given.private else []
+    return out + [dm(recipient.id, to_each) for recipient in given.recipients]
 
 
 # -- sending ---------------------------------------------------------------------------------------------------------

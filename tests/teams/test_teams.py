@@ -61,7 +61,9 @@ def test_thanks_passed_on_from_a_family_say_whose_they_are(teams, store):
     teams.say("thanks <at>Bob Example</at> from a family: you made our week", mentions=(BOB,))
     with store.session() as s:
         assert s.scalars(select(Thanks.source)).one() == "family"
-    assert teams.chat_with(BOB) == ["🙏 **Alice Example** thanked you: you made our week"]
+    passed_on = "passed on by **Alice Example**: you made our week"
+    assert teams.replies() == [f"🙏 Thanks from a family for **Bob Example**, {passed_on}"]
+    assert teams.chat_with(BOB) == [f"🙏 Thanks from a family for you, {passed_on}"]
 
 
 def test_the_core_refuses_as_it_does_in_slack_and_nothing_is_posted(teams, store):
