@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -261,3 +262,28 @@ def test_console_plays_forms_reactions_home_and_a_digest(tmp_path):
     assert "[DM to Dani]" in digest and "2 thank-yous from 1 person to 1 person" in digest
     assert "passed on" in digest.lower() or "famil" in digest.lower()
     assert "[clock] 1 sent" in digest
+
+
+def test_an_unknown_slash_command_in_the_console_gets_one_line(tmp_path):
+    result = run_bot(tmp_path, "console", env=bot_env(tmp_path), stdin="/foo bar\nquit\n")
+    assert result.returncode == 0, result.stderr
+    assert "There's no /foo here: only /thanks and /smallchange. Type `help` for the rest." in result.stdout
+    assert "Suggestion" not in result.stdout + result.stderr and "Unhandled" not in result.stdout + result.stderr
+
+
+def test_ctrl_c_at_the_console_prompt_quits_quietly(tmp_path):
+    console = subprocess.Popen(
+        [sys.executable, "-m", "bot", "console"],
+        cwd=tmp_path,
+        env=bot_env(tmp_path),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    started = ""
+    while "(database:" not in started:  # it is waiting at the prompt
+        started += console.stdout.readline()
+    console.send_signal(signal.SIGINT)
+    out, err = console.communicate(timeout=30)
+    assert console.returncode == 0 and "Traceback" not in err, err

@@ -38,6 +38,7 @@ NUDGE_BUTTONS = {
     "yes": "nudge_stop_yes",
     "keep": "nudge_stop_no",
 }
+COMMANDS = ("/thanks", "/smallchange")  # the app's slash commands (config/manifest)
 INTRO = """Small Changes console: you are in #general of a sample team. Type what a Slack user types:
   /thanks @bob for covering my home visit #supportive     /thanks private @carol for …
   /smallchange one shared template for visit notes        /smallchange anon …   /smallchange list | mine | help
@@ -86,8 +87,10 @@ class Console:
             self.say(INTRO.format(people=", ".join(self.people)))
         elif word == "as":
             self.switch(rest.strip().lstrip("@").lower())
-        elif word.startswith("/"):
+        elif word in COMMANDS:
             self.command(word, rest, ask)
+        elif word.startswith("/"):
+            self.say(f"There's no {word} here: only /thanks and /smallchange. Type `help` for the rest.")
         elif word == "tick":
             self.tick(rest.strip())
         elif word == "digest":
@@ -156,7 +159,7 @@ class Console:
                     for block in view["blocks"]
                     if block["type"] == "input"
                 }
-            except EOFError:
+            except (EOFError, KeyboardInterrupt):  # Ctrl-D or Ctrl-C: the form is cancelled
                 self.say("-- form closed; nothing was submitted --")
                 return
             response = self.dispatch(self.requests.view_submission(view, values, self.user), show_body=False)
@@ -515,18 +518,21 @@ def run(settings: Settings, lines: TextIO = sys.stdin, out: TextIO = sys.stdout)
                 raise EOFError
             return line.rstrip("\n")
 
-        while True:
-            prompt = f"{console.names[console.user]}> "
-            if interactive:
-                try:
-                    line = input(prompt)
-                except EOFError:
+        try:
+            while True:
+                prompt = f"{console.names[console.user]}> "
+                if interactive:
+                    try:
+                        line = input(prompt)
+                    except EOFError:
+                        break
+                else:
+                    line = lines.readline()
+                    if not line:
+                        break
+                    console.say(prompt + line.rstrip("\n"))
+                if not console.handle(line, ask):
                     break
-            else:
-                line = lines.readline()
-                if not line:
-                    break
-                console.say(prompt + line.rstrip("\n"))
-            if not console.handle(line, ask):
-                break
+        except KeyboardInterrupt:  # Ctrl-C at the prompt: quit, quietly
+            console.say("")
     store.engine.dispose()
