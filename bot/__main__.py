@@ -205,15 +205,19 @@ def records_service(settings: Settings):
     return RecordsService(store, Admins(directory=None))  # the operator exports; no chat user is asking
 
 
-def slack_workspace(records, given: str | None) -> str:
-    """The --workspace asked for, or the only Slack workspace in the database."""
-    known = records.workspaces("slack")
-    if given and given not in known:
-        raise SystemExit(f"No Slack workspace {given} in this database (it holds: {', '.join(known) or 'none'}).")
+def chosen_team(records, given: str | None):
+    """The --workspace asked for (a Slack team id or a Teams tenant id), or the only workspace in the database."""
+    from bot.core.model import Team
+
+    known = [Team(platform, w) for platform in ("slack", "teams") for w in records.workspaces(platform)]
+    names = ", ".join(t.external_id for t in known) or "none"
     if given:
-        return given
+        found = [t for t in known if t.external_id == given]
+        if not found:
+            raise SystemExit(f"No workspace {given} in this database (it holds: {names}).")
+        return found[0]
     if len(known) != 1:
-        raise SystemExit(f"Name the workspace with --workspace T…: this database holds {', '.join(known) or 'none'}.")
+        raise SystemExit(f"Name the workspace with --workspace (a Slack team or Teams tenant id): it holds {names}.")
     return known[0]
 
 
@@ -224,10 +228,9 @@ def export(settings: Settings, workspace: str | None, since, fmt: str, out: str 
 
     from bot.core.admins import OPERATOR
     from bot.core.errors import Refused, StoreUnavailable
-    from bot.core.ports import Team
 
     records = records_service(settings)
-    team = Team("slack", slack_workspace(records, workspace))
+    team = chosen_team(records, workspace)
     try:
         data = records.export(team, OPERATOR, since)
     except (Refused, StoreUnavailable) as exc:
@@ -249,10 +252,9 @@ def export(settings: Settings, workspace: str | None, since, fmt: str, out: str 
 def forget_user(settings: Settings, user_id: str, workspace: str | None, dry_run: bool) -> None:
     """Erase one person's personal data on their request; a dry run counts what would go and changes nothing."""
     from bot.core.errors import Refused, StoreUnavailable
-    from bot.core.ports import Team
 
     records = records_service(settings)
-    team = Team("slack", slack_workspace(records, workspace))
+    team = chosen_team(records, workspace)
     try:
         erasure = records.forget(team, user_id, dry_run=dry_run)
     except (Refused, StoreUnavailable) as exc:
@@ -314,13 +316,15 @@ def main(argv: list[str] | None = None) -> None:
     report_parser = sub.add_parser("report", help="report on a job: nudges")
     report_parser.add_argument("what", choices=["nudges"])
     export_parser = sub.add_parser("export", help="a workspace's thanks, ideas and nudge outcomes, as CSV or JSON")
-    export_parser.add_argument("--workspace", help="the Slack team id (T…); optional if the database holds only one")
+    export_parser.add_argument("--workspace", help="the Slack team or Teams tenant id; optional if only one")
     export_parser.add_argument("--since", type=iso_date, help="only what was recorded from this date (UTC) on")
     export_parser.add_argument("--format", choices=["csv", "json"], default="csv", help="csv (the default) or json")
     export_parser.add_argument("--out", help="JSON: a file (default: print it); CSV: a folder (default export-T…-DATE)")
     forget_parser = sub.add_parser("forget-user", help="erase one person's personal data, on their request")
-    forget_parser.add_argument("user", help="their Slack user id (U…)")
-    forget_parser.add_argument("--workspace", help="the Slack team id (T…); optional if the database holds only one")
+    forget_parser.add_argument("user", help="their Slack user id (U…) or Teams Entra object id")
+    forget_parser.add_argument(
+        "--workspace", help="the Slack team or Teams tenant id; optional if the database holds only one"
+    )
     forget_parser.add_argument("--dry-run", action="store_true", help="change nothing; list what would go")
     package_parser = sub.add_parser("teams-package", help="build the Teams app package (zip) to upload in Teams")
     package_parser.add_argument("--out", help="the zip to write, or a folder for it (default ./smallchanges-teams.zip)")

@@ -174,12 +174,13 @@ def test_an_unknown_workspace_is_one_clear_line_and_a_failure(slack, cli):
     team_activity(slack)
     code, out, err = cli("export", "--workspace", "T0NOPE", "--format", "json")
     assert code != 0 and out == ""
-    assert err.strip() == "No Slack workspace T0NOPE in this database (it holds: T0SAMPLE)."
+    assert err.strip() == "No workspace T0NOPE in this database (it holds: T0SAMPLE)."
 
 
 def test_an_empty_database_has_nothing_to_export(cli):
     code, _, err = cli("export", "--format", "json")
-    assert code != 0 and err.strip() == "Name the workspace with --workspace T…: this database holds none."
+    named = "Name the workspace with --workspace (a Slack team or Teams tenant id): it holds none."
+    assert code != 0 and err.strip() == named
 
 
 def test_the_core_refuses_a_workspace_it_has_never_seen(store):
@@ -214,7 +215,9 @@ def test_a_dry_run_lists_what_would_go_and_changes_nothing(slack, store, cli):
         "change_events": 3,  # suggested one idea, took one on, moved it to trying
         "settings_changes": 0,
         "outbox": 3,  # the DMs of the two thank-yous to him, and the receipt for the private one he gave
+        "addresses": 0,  # a Slack person: none kept beyond the people row
         "workspace managers": 0,
+        "workspace admins": 0,
     }
     assert "kept for the giver; they show as a former colleague" in out
     assert "may still name them" in lines[-1]

@@ -26,6 +26,7 @@ from bot.store.models import (
     Person,
     Send,
     SettingsChange,
+    TeamsAddress,
     Thanks,
     ThanksRecipient,
     ThanksValue,
@@ -148,7 +149,9 @@ class Erasure:
     change_events: int = 0
     settings_changes: int = 0
     outbox: int = 0
+    addresses: int = 0  # where a chat platform reaches them (Teams: their Teams id, name and 1:1 chat)
     manager: bool = False
+    admin: bool = False
 
     def lines(self) -> list[str]:
         head = (
@@ -170,7 +173,9 @@ class Erasure:
             ("change_events", self.change_events, f"kept; {former}"),
             ("settings_changes", self.settings_changes, f"kept; {former}"),
             ("outbox", self.outbox, f"{gone} (messages to them or replies to them, sent or waiting)"),
+            ("addresses", self.addresses, f"{gone} (how the bot reached them in Teams: id, name, chat)"),
             ("workspace managers", int(self.manager), "removed from the managers list"),
+            ("workspace admins", int(self.admin), "removed from the admins list"),
         ]
         width = max(len(name) for name, _, _ in rows)
         return [
@@ -329,12 +334,13 @@ class RecordsService:
                 for row in session.scalars(
                     select(SettingsChange).where(
                         SettingsChange.workspace_id == ws,
-                        or_(SettingsChange.actor_id == user_id, SettingsChange.setting == "managers"),
+                        or_(SettingsChange.actor_id == user_id, SettingsChange.setting.in_(("managers", "admins"))),
                     )
                 )
                 if row.actor_id == user_id or _mentions(row.old, user_id) or _mentions(row.new, user_id)
             ]
             theirs = (OutboxMessage.workspace_id == ws, OutboxMessage.lane.in_((f"dm:{user_id}", f"respond:{user_id}")))
+            addressed = (TeamsAddress.workspace_id == ws, TeamsAddress.kind == "person", TeamsAddress.key == user_id)
             overrides_row = session.get(WorkspaceSettings, ws)
             overrides = json.loads(overrides_row.overrides or "{}") if overrides_row else {}
             erasure = Erasure(
@@ -353,7 +359,9 @@ class RecordsService:
                 change_events=_count(session, ChangeEvent, *events),
                 settings_changes=len(settings_rows),
                 outbox=_count(session, OutboxMessage, *theirs),
+                addresses=_count(session, TeamsAddress, *addressed),
                 manager=user_id in overrides.get("managers", []),
+                admin=user_id in overrides.get("admins", []),
             )
             if dry_run:
                 return erasure
@@ -404,13 +412,15 @@ class RecordsService:
             )
             session.execute(delete(Backing).where(Backing.workspace_id == ws, Backing.user_id == user_id))
             session.execute(delete(OutboxMessage).where(*theirs))
+            session.execute(delete(TeamsAddress).where(*addressed))
             for row in settings_rows:
                 row.actor_id = former if row.actor_id == user_id else row.actor_id
                 row.old, row.new = _replaced(row.old, user_id, former), _replaced(row.new, user_id, former)
             if overrides_row is not None:
-                if erasure.manager:
-                    overrides["managers"] = [m for m in overrides["managers"] if m != user_id]
-                    overrides_row.overrides = json.dumps(overrides)
+                for listed in ("managers", "admins"):
+                    if user_id in overrides.get(listed, []):
+                        overrides[listed] = [m for m in overrides[listed] if m != user_id]
+                overrides_row.overrides = json.dumps(overrides)
                 if overrides_row.updated_by == user_id:
                     overrides_row.updated_by = former
             session.execute(delete(NudgeResponse).where(*responses))

@@ -8,7 +8,7 @@ import json
 from sqlalchemy import select
 
 from bot.core.model import Team
-from bot.store.models import Change, Thanks
+from bot.store.models import Change, TeamsAddress, Thanks
 from tests.teams.conftest import ADMIN, ALICE, BOB, CHANNEL, TENANT
 
 MESSAGE = {
@@ -143,3 +143,14 @@ def test_admin_opens_the_settings_for_admins_only_and_the_core_checks_what_is_sa
     forged = invoke(teams, "task/submit", {"data": data | {"weekly_cap": "100"}}, sender=ADMIN)
     assert forged["task"]["value"] == "Choose a whole number from 0 to 7. Nothing was saved."
     assert teams.bot.services.workspaces.get(Team("teams", TENANT)).weekly_cap == 2
+
+
+def test_forgetting_a_teams_person_deletes_how_the_bot_reached_them_too(teams, store):
+    teams.say("hello", sender=ALICE, where="personal")
+    teams.say("hello", sender=BOB, where="personal")
+    teams.bot.services.workspaces.update(Team("teams", TENANT), ADMIN["aadObjectId"], {"admins": [BOB["aadObjectId"]]})
+    erasure = teams.bot.services.records.forget(Team("teams", TENANT), BOB["aadObjectId"])
+    assert (erasure.addresses, erasure.admin) == (1, True)
+    with store.session() as s:
+        assert s.scalars(select(TeamsAddress.key).where(TeamsAddress.kind == "person")).all() == [ALICE["aadObjectId"]]
+    assert teams.bot.services.workspaces.get(Team("teams", TENANT)).admins == ()
