@@ -175,18 +175,16 @@ def run_job(settings: Settings, job: str, at: str | None, dry_run: bool) -> None
         print(clock_module.dry_run_text(report))
 
 
-def report(settings: Settings, what: str) -> None:
-    """Per experiment arm: people, nudges, response rate, snoozes, fewer, opt-outs, thanks and ideas."""
-    from bot import clock as clock_module
-    from bot.app import slack_services
+def report(settings: Settings, what: str, workspace: str | None) -> None:
+    """Per experiment arm: people, nudges, response rate, snoozes, fewer, opt-outs, thanks and ideas. From the
+    database alone: no chat platform is asked, so it works where Slack or Teams cannot be reached."""
+    from bot.app import build_services
     from bot.slack.blocks import report_lines
-    from bot.store.db import Store
 
-    settings.require("SLACK_BOT_TOKEN")
-    store = Store.from_url(settings.database_url)
-    store.migrate()
-    slack = slack_services(settings, store)
-    print("\n".join(report_lines(slack.services.nudges.report(clock_module.slack_team(slack.client)))))
+    records = records_service(settings)
+    team = chosen_team(records, workspace)
+    services = build_services(settings, records.store, directory=None, notifier=None)
+    print("\n".join(report_lines(services.nudges.report(team))))
 
 
 def records_service(settings: Settings):
@@ -315,6 +313,7 @@ def main(argv: list[str] | None = None) -> None:
     run_parser.add_argument("--dry-run", action="store_true", help="send nothing; say who would hear and why not")
     report_parser = sub.add_parser("report", help="report on a job: nudges")
     report_parser.add_argument("what", choices=["nudges"])
+    report_parser.add_argument("--workspace", help="the Slack team or Teams tenant id; optional if only one")
     export_parser = sub.add_parser("export", help="a workspace's thanks, ideas and nudge outcomes, as CSV or JSON")
     export_parser.add_argument("--workspace", help="the Slack team or Teams tenant id; optional if only one")
     export_parser.add_argument("--since", type=iso_date, help="only what was recorded from this date (UTC) on")
@@ -336,7 +335,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "run":
         run_job(settings, args.job, args.at, args.dry_run)
     elif args.command == "report":
-        report(settings, args.what)
+        report(settings, args.what, args.workspace)
     elif args.command == "export":
         export(settings, args.workspace, args.since, args.format, args.out)
     elif args.command == "forget-user":

@@ -287,3 +287,17 @@ def test_ctrl_c_at_the_console_prompt_quits_quietly(tmp_path):
     console.send_signal(signal.SIGINT)
     out, err = console.communicate(timeout=30)
     assert console.returncode == 0 and "Traceback" not in err, err
+
+
+def test_report_nudges_reads_the_database_alone_even_with_slack_unreachable(tmp_path):
+    database = f"sqlite:///{tmp_path / 'report.db'}"
+    store = Store.from_url(database)
+    store.migrate()
+    store.workspace_id("slack", "T0SAMPLE")
+    store.engine.dispose()
+    unreachable = bot_env(
+        tmp_path, DATABASE_URL=database, SLACK_BOT_TOKEN="xoxb-1", SLACK_API_URL="http://127.0.0.1:9/"
+    )
+    result = run_bot(tmp_path, "report", "nudges", env=unreachable)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert result.stdout.startswith("everyone: 0 people, 0 nudges")
