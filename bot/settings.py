@@ -16,8 +16,16 @@ SLACK_API_URL = "https://slack.com/api/"
 class MissingSetting(SystemExit):
     """Start-up stops with one line naming the setting, not a traceback."""
 
-    def __init__(self, name: str, why: str):
-        super().__init__(f"Missing setting {name}: {why}. Set it in the environment or in .env (see .env.example).")
+    def __init__(self, name: str, why: str, placeholder: bool = False):
+        if placeholder:
+            super().__init__(f"{name} is not filled in: it still says what .env.example says. It should be {why}.")
+        else:
+            super().__init__(f"Missing setting {name}: {why}. Set it in the environment or in .env (see .env.example).")
+
+
+def _given(value: str | None) -> str | None:
+    """A setting's value, or None when it is empty or still .env.example's placeholder (`xoxb-...`)."""
+    return value if value and not value.endswith("...") else None
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,7 @@ class Settings:
     teams_port: int = 3978
     teams_unauthenticated: bool = False  # tests only: inbound requests' tokens are not checked
     defaults: Defaults = field(default_factory=Defaults)
+    placeholders: frozenset[str] = frozenset()  # settings still as .env.example has them: not filled in
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -73,9 +82,9 @@ class Settings:
             env = dict(os.environ)
         api_url = env.get("SLACK_API_URL") or SLACK_API_URL
         return cls(
-            slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
-            slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
-            slack_app_token=env.get("SLACK_APP_TOKEN") or None,
+            slack_bot_token=_given(env.get("SLACK_BOT_TOKEN")),
+            slack_signing_secret=_given(env.get("SLACK_SIGNING_SECRET")),
+            slack_app_token=_given(env.get("SLACK_APP_TOKEN")),
             database_url=env.get("DATABASE_URL") or cls.database_url,
             port=int(env.get("PORT") or cls.port),
             log_level=(env.get("LOG_LEVEL") or cls.log_level).upper(),
@@ -96,6 +105,7 @@ class Settings:
             teams_unauthenticated=(env.get("DANGEROUSLY_ALLOW_UNAUTHENTICATED_REQUESTS") or "").lower()
             in ("1", "true", "yes", "on"),
             defaults=Defaults.load(),
+            placeholders=frozenset(name for name, value in env.items() if value and not _given(value)),
         )
 
     def require(self, *names: str) -> None:
@@ -109,4 +119,4 @@ class Settings:
         }
         for name in names:
             if not getattr(self, name.lower()):
-                raise MissingSetting(name, why.get(name, "required"))
+                raise MissingSetting(name, why.get(name, "required"), placeholder=name in self.placeholders)

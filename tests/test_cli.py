@@ -301,3 +301,13 @@ def test_report_nudges_reads_the_database_alone_even_with_slack_unreachable(tmp_
     result = run_bot(tmp_path, "report", "nudges", env=unreachable)
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     assert result.stdout.startswith("everyone: 0 people, 0 nudges")
+
+
+def test_a_dotenv_copied_from_the_example_unchanged_is_not_filled_in(tmp_path):
+    (tmp_path / ".env").write_text((ROOT / ".env.example").read_text())
+    result = run_bot(tmp_path, "serve", env=bot_env(tmp_path))
+    assert result.returncode != 0
+    assert result.stderr.strip() == (
+        "SLACK_BOT_TOKEN is not filled in: it still says what .env.example says. It should be the bot token "
+        "(xoxb-…) from your Slack app's OAuth & Permissions page."
+    )
