@@ -257,6 +257,8 @@ def forget_user(settings: Settings, user_id: str, workspace: str | None, dry_run
         erasure = records.forget(team, user_id, dry_run=dry_run)
     except (Refused, StoreUnavailable) as exc:
         raise SystemExit(getattr(exc, "message", "The database isn't answering; nothing was erased.")) from None
+    if not erasure.found:
+        raise SystemExit(f"No one with the id {user_id} is recorded in {team.external_id}: nothing was erased.")
     print("\n".join(erasure.lines()))
 
 

@@ -25,10 +25,19 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class BoltTokenUnused(logging.Filter):
+    """Bolt warns that its token is unused whenever it is given a client while SLACK_BOT_TOKEN is set, which is
+    always so here: the client it is given (bot.app.slack_client) carries that very token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != "As you gave `client` as well, `token` will be unused."
+
+
 def configure(level: str = "INFO", secrets: tuple[str, ...] = ()) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     for handler in logging.getLogger().handlers:
         handler.addFilter(RedactSecrets(secrets))
+        handler.addFilter(BoltTokenUnused())
     # Alembic announces every migration step, and APScheduler every job it adds or runs, at INFO: keep the output to
     # what matters.
     for chatty in ("alembic", "apscheduler"):

@@ -147,6 +147,7 @@ def test_serve_answers_slack_through_uvicorn_and_logs_no_secrets(tmp_path, fake_
         log_file.close()
     logs = log_path.read_text()
     assert "worker" in logs and "ready" in logs, logs[-2000:]
+    assert "will be unused" not in logs  # Bolt's warning about the token our own client carries
     [line] = [line for line in logs.splitlines() if " request kind=" in line]
     assert 'request kind="command /thanks" status=200 ms=' in line and line.endswith(" outcome=acked")
     assert "covering" not in line and "U0ALICE" not in line, "never what was said, nor who"

@@ -315,9 +315,10 @@ def test_forget_user_asks_which_workspace_when_there_are_several(slack, store, c
         assert s.scalars(select(Person).where(Person.user_id == BOB)).one()
 
 
-def test_forgetting_someone_the_bot_never_met_changes_nothing(slack, store, cli):
+def test_forgetting_someone_the_bot_never_met_says_so_and_changes_nothing(slack, store, cli):
     team_activity(slack)
     before = everything(store)
-    code, out, _ = cli("forget-user", "U0NOBODY")
-    assert code == 0 and everything(store) == before
-    assert all(" 0  " in line for line in out.splitlines()[1:-1])
+    code, out, err = cli("forget-user", "U0NOBODY")
+    assert code != 0 and out == ""
+    assert err.strip() == "No one with the id U0NOBODY is recorded in T0SAMPLE: nothing was erased."
+    assert everything(store) == before

@@ -153,6 +153,12 @@ class Erasure:
     manager: bool = False
     admin: bool = False
 
+    @property
+    def found(self) -> bool:
+        """Whether the database held anything of this person at all."""
+        counts = (v for k, v in vars(self).items() if k not in ("workspace", "user_id", "dry_run"))
+        return any(counts)
+
     def lines(self) -> list[str]:
         head = (
             f"Dry run: nothing was changed. Forgetting {self.user_id} in {self.workspace} would do this:"
