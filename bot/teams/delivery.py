@@ -9,6 +9,7 @@ again with back-off; a person or conversation that is gone (403, 404) is recorde
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import threading
@@ -23,7 +24,7 @@ from bot.core.changes import ChangeService
 from bot.core.errors import PlatformUnavailable, Refused
 from bot.core.model import SOURCES, GivenThanks, Team
 from bot.core.outbox import Message, Outbox
-from bot.core.ports import SendFailed
+from bot.core.ports import FORMER_COLLEAGUE, SendFailed
 from bot.delivery import Delivery
 from bot.teams import cards
 from bot.teams.addresses import CONVERSATION, PERSON, Addresses
@@ -167,9 +168,15 @@ class TeamsSender:
             raise PlatformUnavailable(f"Teams did not list a conversation's members ({type(exc).__name__})") from exc
 
     def names(self, team: Team) -> Callable[[str], str]:
-        """People's names as the bot last saw them, for cards (Teams shows a name, not a mention, in a card)."""
-        known = {a.key: a.name for a in self.addresses.people(team)}
-        return lambda user_id: known.get(user_id) or "a former colleague"
+        """People's names as the bot last saw them, for cards (Teams shows a name, not a mention, in a card): each
+        looked up when a card first needs it, not the whole tenant's roster for every click."""
+
+        @functools.cache
+        def name(user_id: str) -> str:
+            found = self.addresses.get(team, PERSON, user_id)
+            return (found.name if found else "") or FORMER_COLLEAGUE
+
+        return name
 
 
 class TeamsDelivery(Delivery):
