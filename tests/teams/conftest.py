@@ -149,14 +149,14 @@ def teams(teams_settings, store, connector, clock):
     served.stop()
 
 
-def button_titles(card: dict) -> list[str]:
-    """Every button on a card, in order."""
-    found: list[str] = []
+def elements(card: dict, kind: str) -> list[dict]:
+    """Every element of a card whose type starts with `kind` ("Action.", "Input."), in order."""
+    found: list[dict] = []
 
     def walk(node) -> None:
         if isinstance(node, dict):
-            if node.get("type") in ("Action.Execute", "Action.Submit") and "title" in node:
-                found.append(node["title"])
+            if str(node.get("type", "")).startswith(kind):
+                found.append(node)
             for value in node.values():
                 walk(value)
         elif isinstance(node, list):
@@ -165,3 +165,8 @@ def button_titles(card: dict) -> list[str]:
 
     walk(card)
     return found
+
+
+def button_titles(card: dict) -> list[str]:
+    """Every button on a card, in order."""
+    return [button["title"] for button in elements(card, "Action.") if "title" in button]

@@ -54,6 +54,7 @@ from bot.teams.cards import (
     stop_check_card,
     thanks_form,
 )
+from tests.teams.conftest import elements
 
 TEAM = Team("teams", "tenant-1")
 ALICE, BOB, CAROL, DANI, FRAN, GEO = "aad-alice", "aad-bob", "aad-carol", "aad-dani", "aad-fran", "aad-geo"
@@ -132,37 +133,11 @@ def text_of(card: dict) -> str:
 
 def buttons(card: dict) -> dict[str, dict]:
     """Each button's title, and what it is (type, verb, data)."""
-    found: dict[str, dict] = {}
-
-    def walk(element):
-        if isinstance(element, dict):
-            if element.get("type", "").startswith("Action."):
-                found[element["title"]] = element
-            for value in element.values():
-                walk(value)
-        elif isinstance(element, list):
-            for value in element:
-                walk(value)
-
-    walk(card)
-    return found
+    return {button["title"]: button for button in elements(card, "Action.")}
 
 
 def inputs(card: dict) -> dict[str, dict]:
-    found: dict[str, dict] = {}
-
-    def walk(element):
-        if isinstance(element, dict):
-            if element.get("type", "").startswith("Input."):
-                found[element["id"]] = element
-            for value in element.values():
-                walk(value)
-        elif isinstance(element, list):
-            for value in element:
-                walk(value)
-
-    walk(card)
-    return found
+    return {element["id"]: element for element in elements(card, "Input.")}
 
 
 def no_markdown_for_user_text(card: dict) -> None:
