@@ -69,7 +69,7 @@ def make_engine(url: str, **kwargs) -> Engine:
 
 
 @contextmanager
-def _answering() -> Iterator[None]:
+def answering() -> Iterator[None]:
     """A database that is down or unreachable surfaces as StoreUnavailable, never as a driver error."""
     try:
         yield
@@ -137,7 +137,7 @@ class Store:
     def session(self) -> Iterator[Session]:
         """A transaction: committed when the block ends, rolled back if it raises. Callables appended to
         `session.info[AFTER_COMMIT]` run once it has committed (never if it rolled back)."""
-        with _answering(), self._connection() as conn, self._sessions(bind=conn) as session, session.begin():
+        with answering(), self._connection() as conn, self._sessions(bind=conn) as session, session.begin():
             hooks = session.info[AFTER_COMMIT] = []
             self._begun(session.connection())
             yield session
@@ -147,7 +147,7 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """The same, in Core, for a hot path that needs no ORM objects (benchmarks/README.md)."""
-        with _answering(), self._connection() as conn, conn.begin():
+        with answering(), self._connection() as conn, conn.begin():
             hooks = conn.info[AFTER_COMMIT] = []
             try:
                 self._begun(conn)

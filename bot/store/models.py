@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import (
     Boolean,
     Date,
@@ -342,3 +344,10 @@ class TeamsAddress(Base):
     tz: Mapped[str | None] = mapped_column(String(64))
     chat_id: Mapped[str | None] = mapped_column(String(300))  # a person's 1:1 chat with the bot; a conversation's id
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# Slack's OAuth installs (bot.slack.installs): slack_sdk's own tables, declared here from its own definitions so that
+# Alembic manages them with the rest (migration 0007) and the stores in slack_sdk read and write them as they are.
+SLACK_BOTS = SQLAlchemyInstallationStore.build_bots_table(Base.metadata, "slack_bots")
+SLACK_INSTALLATIONS = SQLAlchemyInstallationStore.build_installations_table(Base.metadata, "slack_installations")
+SLACK_OAUTH_STATES = SQLAlchemyOAuthStateStore.build_oauth_states_table(Base.metadata, "slack_oauth_states")
