@@ -633,7 +633,7 @@ def delivery_phase(args, db_url: str, logs: Path, out: dict) -> None:
         store.migrate()
         commit_s, round_trip_s = commit_probe(db_url)
         slack = slack_services(slack_settings(fake_url, db_url), store, now=lambda: AT)
-        services, client = slack.services, slack.client
+        services, client = slack.services, slack.workspaces.client_for(team)
         nudges = services.nudges
         services.workspaces.update(team, OPERATOR, {"sends_per_second": 0})  # no gap between sends: measure delivery
         started = time.perf_counter()

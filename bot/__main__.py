@@ -25,9 +25,11 @@ def serve(settings: Settings) -> None:
     from bot.slack.web import server_options
     from bot.store.db import Store
 
-    settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    settings.require_slack("SLACK_SIGNING_SECRET")
     check_bot_token(settings)
     Store.from_url(settings.database_url).migrate()
+    if settings.slack_installs:
+        log.info("any workspace may install the bot: GET /slack/install")
     if settings.web_workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="smallchanges-metrics-")  # workers add up
     log.info("serving POST /slack/events and GET /healthz on port %s", settings.port)
@@ -74,6 +76,11 @@ def socket(settings: Settings) -> None:
     from bot.app import build_slack
     from bot.store.db import Store
 
+    if settings.slack_installs:
+        raise SystemExit(
+            "Socket Mode serves one workspace, through SLACK_BOT_TOKEN. Installing into many workspaces "
+            "(SLACK_CLIENT_ID and SLACK_CLIENT_SECRET) needs HTTP: python -m bot serve."
+        )
     settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN")
     check_bot_token(settings)
     Store.from_url(settings.database_url).migrate()
@@ -92,9 +99,12 @@ def socket(settings: Settings) -> None:
 
 
 def check_bot_token(settings: Settings) -> None:
-    """Ask Slack about the bot token once, so a wrong one stops start-up with one clear line."""
+    """Ask Slack about the bot token once, so a wrong one stops start-up with one clear line. (With installs, each
+    workspace's token is Slack's own answer to its install.)"""
     from bot.app import slack_client
 
+    if settings.slack_installs:
+        return
     try:
         slack_client(settings).auth_test()
     except SlackApiError as exc:
@@ -125,29 +135,29 @@ def console(settings: Settings, teams: bool = False) -> None:
 
 
 def clock(settings: Settings) -> None:
-    """The nudge clock: exactly one of these runs (Procfile `clock:`), for Slack (SLACK_BOT_TOKEN set), Teams
-    (CLIENT_ID set) or both."""
+    """The nudge clock (Procfile `clock:`), for Slack (SLACK_BOT_TOKEN, or SLACK_CLIENT_ID for every workspace that
+    installed it), Teams (CLIENT_ID) or both."""
     from bot import clock as clock_module
     from bot.app import slack_services, teams_services
     from bot.store.db import Store
 
-    if not (settings.slack_bot_token or settings.client_id or settings.teams_unauthenticated):
+    slack_on = bool(settings.slack_bot_token or settings.slack_installs)
+    if not (slack_on or settings.client_id or settings.teams_unauthenticated):
         settings.require("SLACK_BOT_TOKEN")  # names what Slack needs; the Settings table says what Teams needs
     store = Store.from_url(settings.database_url)
     store.migrate()
     platforms = []
-    if settings.slack_bot_token:
+    if slack_on:
         check_bot_token(settings)
         slack = slack_services(settings, store)
-        team = clock_module.slack_team(slack.client)
-        platforms.append(clock_module.Platform(slack.services, slack.delivery, lambda: [team]))
+        platforms.append(clock_module.Platform(slack.services, slack.delivery, slack.workspaces.teams))
     if settings.client_id or settings.teams_unauthenticated:
         teams = teams_services(settings, store)
         platforms.append(clock_module.Platform(teams.services, teams.delivery, teams.tenants.served))
     clock_module.run(platforms, metrics_port=settings.metrics_port)
 
 
-def run_job(settings: Settings, job: str, at: str | None, dry_run: bool) -> None:
+def run_job(settings: Settings, job: str, at: str | None, dry_run: bool, workspace: str | None = None) -> None:
     """One tick now, or as if at `at`; a dry run sends nothing and says why each person would or wouldn't hear."""
     from datetime import datetime
 
@@ -155,7 +165,7 @@ def run_job(settings: Settings, job: str, at: str | None, dry_run: bool) -> None
     from bot.app import slack_services
     from bot.store.db import Store
 
-    settings.require("SLACK_BOT_TOKEN")
+    settings.require_slack()
     check_bot_token(settings)
     when = datetime.fromisoformat(at) if at else None
     if when is not None and when.tzinfo is None:
@@ -163,7 +173,7 @@ def run_job(settings: Settings, job: str, at: str | None, dry_run: bool) -> None
     store = Store.from_url(settings.database_url)
     store.migrate()
     slack = slack_services(settings, store)
-    team = clock_module.slack_team(slack.client)
+    team = one_team(slack.workspaces.teams(), workspace)
     job_tick = clock_module.digest_tick if job == "digests" else clock_module.tick
     report = job_tick(slack.services, team, when, dry_run=dry_run)
     if report.skipped_locked:
@@ -207,7 +217,11 @@ def chosen_team(records, given: str | None):
     """The --workspace asked for (a Slack team id or a Teams tenant id), or the only workspace in the database."""
     from bot.core.model import Team
 
-    known = [Team(platform, w) for platform in ("slack", "teams") for w in records.workspaces(platform)]
+    return one_team([Team(platform, w) for platform in ("slack", "teams") for w in records.workspaces(platform)], given)
+
+
+def one_team(known: list, given: str | None):
+    """The workspace named by --workspace among those known, or the only one."""
     names = ", ".join(t.external_id for t in known) or "none"
     if given:
         found = [t for t in known if t.external_id == given]
@@ -292,7 +306,13 @@ def iso_date(text: str):
 
 
 def secrets(settings: Settings) -> tuple[str, ...]:
-    given = (settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token, settings.client_secret)
+    given = (
+        settings.slack_bot_token,
+        settings.slack_signing_secret,
+        settings.slack_app_token,
+        settings.slack_client_secret,
+        settings.client_secret,
+    )
     return tuple(s for s in given if s)
 
 
@@ -308,11 +328,12 @@ def main(argv: list[str] | None = None) -> None:
     console_parser = sub.add_parser("console", help="try the bot in this terminal, with a sample team and no account")
     console_parser.add_argument("--teams", action="store_true", help="play Microsoft Teams (cards as text), not Slack")
     sub.add_parser("migrate", help="bring the database schema up to date")
-    sub.add_parser("clock", help="run the nudge clock (exactly one process)")
+    sub.add_parser("clock", help="run the nudge clock")
     run_parser = sub.add_parser("run", help="run one job now: nudges or digests")
     run_parser.add_argument("job", choices=["nudges", "digests"])
     run_parser.add_argument("--at", help="as if at this instant, e.g. 2026-11-24T10:30:00+00:00")
     run_parser.add_argument("--dry-run", action="store_true", help="send nothing; say who would hear and why not")
+    run_parser.add_argument("--workspace", help="the Slack team id; optional if the bot serves only one")
     report_parser = sub.add_parser("report", help="report on a job: nudges")
     report_parser.add_argument("what", choices=["nudges"])
     report_parser.add_argument("--workspace", help="the Slack team or Teams tenant id; optional if only one")
@@ -335,7 +356,7 @@ def main(argv: list[str] | None = None) -> None:
     quiet = args.command in ("console", "run", "report", "export", "forget-user", "teams-package")
     logs.configure(settings.log_level if not quiet else "WARNING", secrets(settings))
     if args.command == "run":
-        run_job(settings, args.job, args.at, args.dry_run)
+        run_job(settings, args.job, args.at, args.dry_run, args.workspace)
     elif args.command == "report":
         report(settings, args.what, args.workspace)
     elif args.command == "export":

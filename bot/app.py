@@ -10,12 +10,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from slack_bolt import App
+from slack_bolt.authorization.authorize import InstallationStoreAuthorize
+from slack_bolt.listener.builtins import TokenRevocationListeners
+from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 
 from bot.core.admins import Admins
 from bot.core.changes import ChangeService
@@ -33,7 +38,20 @@ from bot.settings import Settings
 from bot.slack import listeners
 from bot.slack.delivery import SlackDelivery
 from bot.slack.directory import SlackDirectory
-from bot.slack.middleware import admit, only_our_workspace, views_once
+from bot.slack.installs import (
+    INSTALL_PATH,
+    REDIRECT_PATH,
+    SCOPES,
+    STATE_SECONDS,
+    InstalledWorkspaces,
+    OneWorkspace,
+    WorkspaceInstalls,
+    Workspaces,
+    callback_options,
+    installed_only,
+)
+from bot.slack.listeners import uninstalls
+from bot.slack.middleware import admit, as_workspace, only_our_workspace, views_once
 from bot.slack.notifier import SlackNotifier
 from bot.slack.work import WorkPool
 from bot.store.db import Store
@@ -78,11 +96,11 @@ def build_services(
     )
 
 
-def slack_client(settings: Settings, retries: bool = True) -> WebClient:
+def slack_client(settings: Settings, retries: bool = True, token: str | None = None) -> WebClient:
     """A Web API client that retries 429s (honouring Retry-After), 5xx and dropped connections; or, for the outbox,
     one that doesn't, as the outbox retries with back-off without holding a thread while Slack is down."""
     return WebClient(
-        token=settings.slack_bot_token,
+        token=token or settings.slack_bot_token,
         base_url=settings.slack_api_url,
         timeout=10,
         retry_handlers=[
@@ -95,12 +113,21 @@ def slack_client(settings: Settings, retries: bool = True) -> WebClient:
     )
 
 
+def slack_workspaces(settings: Settings, store: Store, retries: bool = True) -> Workspaces:
+    """The workspaces the bot serves and a client for each: the token's one, or every installation's."""
+    if not settings.slack_installs:
+        return OneWorkspace(slack_client(settings, retries))
+    installations = SQLAlchemyInstallationStore(settings.slack_client_id, store.engine)
+    return InstalledWorkspaces(installations, lambda token: slack_client(settings, retries, token))
+
+
 @dataclass(frozen=True)
 class Slack:
-    """The services with what they need of Slack: the client, and the outbox's delivery through it."""
+    """The services with what they need of Slack: the workspaces served (and a client for each), and the outbox's
+    delivery through them."""
 
     services: Services
-    client: WebClient
+    workspaces: Workspaces
     delivery: SlackDelivery
 
 
@@ -117,13 +144,13 @@ def slack_services(
     sleep: Callable[[float], None] = time.sleep,
 ) -> Slack:
     """The services on Slack's directory and notifier, and the outbox's delivery: all the clock needs."""
-    settings.require("SLACK_BOT_TOKEN")
-    client = slack_client(settings)
-    directory = SlackDirectory(client)
+    settings.require_slack()
     store = store or Store.from_url(settings.database_url, pool_size=settings.work_threads + 2)
-    services = build_services(settings, store, directory, SlackNotifier(client, directory), now, sleep)
-    delivery = SlackDelivery(slack_client(settings, retries=False), services.outbox, services.changes, now)
-    return Slack(services, client, delivery)
+    workspaces = slack_workspaces(settings, store)
+    directory = SlackDirectory(workspaces)
+    services = build_services(settings, store, directory, SlackNotifier(workspaces, directory), now, sleep)
+    delivery = SlackDelivery(slack_workspaces(settings, store, retries=False), services.outbox, services.changes, now)
+    return Slack(services, workspaces, delivery)
 
 
 def build_slack(
@@ -137,22 +164,58 @@ def build_slack(
     """The Bolt app with every listener registered, on the given (or configured) database. Each listener acks on
     the request's thread and does its work on `work` (a WorkPool, or bot.slack.work.Inline in tests and the
     console, where a request's whole effect is done when dispatch returns)."""
-    settings.require("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+    settings.require_slack("SLACK_SIGNING_SECRET")
     slack = slack_services(settings, store, now, sleep)
     work = work or WorkPool(settings.work_threads, settings.work_queue)
-    app = App(
-        client=slack.client,
+    common = dict(
         signing_secret=settings.slack_signing_secret,
         process_before_response=True,  # the ack function runs on the request's thread, lazy work on `work`
         listener_executor=work,
         request_verification_enabled=False,  # the web gate checks signatures first (bot.slack.web.for_bolt)
     )
-    ours = slack.client.auth_test()  # the one workspace this token serves
-    app.use(only_our_workspace(ours["team_id"], ours.get("enterprise_id")))
+    if isinstance(slack.workspaces, InstalledWorkspaces):
+        app = App(
+            client=slack_client(settings),  # no token: Bolt gives each request the token of its workspace
+            oauth_flow=installs_flow(settings, slack.workspaces),
+            authorize=InstallationStoreAuthorize(
+                installation_store=slack.workspaces.installations,
+                client_id=settings.slack_client_id,
+                client_secret=settings.slack_client_secret,
+                bot_only=True,
+                cache_enabled=True,  # auth.test once per token; the installation is still looked up each time
+                logger=logging.getLogger("slack_bolt.App"),
+            ),
+            before_authorize=installed_only(slack.workspaces),
+            **common,
+        )
+        app.use(as_workspace)
+    else:
+        app = App(client=slack.workspaces.client, **common)
+        ours = slack.workspaces.client.auth_test()  # the one workspace this token serves
+        app.use(only_our_workspace(ours["team_id"], ours.get("enterprise_id")))
     app.use(admit(work))
     app.use(views_once(slack.services.replays))
     listeners.register(app, slack.services, slack.delivery)
-    return SlackBot(slack.services, slack.client, slack.delivery, app, work)
+    revocations = TokenRevocationListeners(app.installation_store) if app.installation_store else None
+    uninstalls.register(app, slack.services, slack.delivery, revocations)
+    return SlackBot(slack.services, slack.workspaces, slack.delivery, app, work)
+
+
+def installs_flow(settings: Settings, workspaces: InstalledWorkspaces) -> WorkspaceInstalls:
+    """Slack's OAuth v2 install (GET /slack/install, then /slack/oauth_redirect), asking for the scopes the app's
+    manifest declares, with the installations and the install's one-time states in our database."""
+    oauth = OAuthSettings(
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
+        scopes=list(SCOPES),
+        installation_store=workspaces.installations,
+        installation_store_bot_only=True,
+        state_store=SQLAlchemyOAuthStateStore(STATE_SECONDS, workspaces.installations.engine),
+        install_path=INSTALL_PATH,
+        redirect_uri_path=REDIRECT_PATH,
+        callback_options=callback_options(),
+    )
+    return WorkspaceInstalls(client=slack_client(settings), settings=oauth)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
-from slack_sdk import WebClient
 
 from bot import metrics
 from bot.core.errors import StoreUnavailable
@@ -24,11 +23,6 @@ from bot.delivery import Delivery
 log = logging.getLogger(__name__)
 TICK_MINUTES = 5
 OUTBOX_SECONDS = 15
-
-
-def slack_team(client: WebClient) -> Team:
-    """Single-workspace token mode: the token knows its team (auth.test)."""
-    return Team("slack", client.auth_test()["team_id"])
 
 
 def tick(services: Services, team: Team, at: datetime | None = None, dry_run: bool = False) -> TickReport:

@@ -53,6 +53,8 @@ class Settings:
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
     slack_app_token: str | None = None
+    slack_client_id: str | None = None  # with the secret: any workspace may install the bot (OAuth), not one token's
+    slack_client_secret: str | None = None
     database_url: str = "sqlite:///smallchanges.db"
     port: int = 3000
     log_level: str = "INFO"
@@ -85,6 +87,8 @@ class Settings:
             slack_bot_token=_given(env.get("SLACK_BOT_TOKEN")),
             slack_signing_secret=_given(env.get("SLACK_SIGNING_SECRET")),
             slack_app_token=_given(env.get("SLACK_APP_TOKEN")),
+            slack_client_id=_given(env.get("SLACK_CLIENT_ID")),
+            slack_client_secret=_given(env.get("SLACK_CLIENT_SECRET")),
             database_url=env.get("DATABASE_URL") or cls.database_url,
             port=int(env.get("PORT") or cls.port),
             log_level=(env.get("LOG_LEVEL") or cls.log_level).upper(),
@@ -108,12 +112,30 @@ class Settings:
             placeholders=frozenset(name for name, value in env.items() if value and not _given(value)),
         )
 
+    @property
+    def slack_installs(self) -> bool:
+        """Whether the bot serves any Slack workspace that installs it (OAuth), rather than one token's."""
+        return bool(self.slack_client_id or self.slack_client_secret)
+
+    def require_slack(self, *names: str) -> None:
+        """Start-up for Slack: one workspace's token, or the app's client id and secret, never both (which one
+        would the bot use?), with the other settings named."""
+        if self.slack_installs and self.slack_bot_token:
+            raise SystemExit(
+                "Set either SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (any workspace "
+                "that installs the bot), not both."
+            )
+        self.require(*(("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET") if self.slack_installs else ("SLACK_BOT_TOKEN",)))
+        self.require(*names)
+
     def require(self, *names: str) -> None:
         """Stop start-up naming the first missing setting."""
         why = {
             "SLACK_BOT_TOKEN": "the bot token (xoxb-…) from your Slack app's OAuth & Permissions page",
             "SLACK_SIGNING_SECRET": "the signing secret from your Slack app's Basic Information page",
             "SLACK_APP_TOKEN": "an app-level token (xapp-…) with connections:write, needed for Socket Mode",
+            "SLACK_CLIENT_ID": "the Client ID from your Slack app's Basic Information page",
+            "SLACK_CLIENT_SECRET": "the Client Secret from your Slack app's Basic Information page",
             "CLIENT_ID": "the bot's Microsoft app (client) id, from its Azure Bot or Developer Portal registration",
             "CLIENT_SECRET": "a client secret of the bot's Microsoft app registration",
         }

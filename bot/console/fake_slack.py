@@ -3,6 +3,7 @@ in Slack's documented shapes and records every call. The console plays against i
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import threading
@@ -99,6 +100,12 @@ class FakeSlack:
     # nobody declared is a public channel; any other is one the bot cannot see (channel_not_found).
     conversations: dict[str, dict] = field(default_factory=dict)
     channel_members: dict[str, list[str]] = field(default_factory=dict)
+    # OAuth installs: the app's credentials, the codes Slack hands a browser once someone approves an install
+    # (grant()), and the bot token of each installed workspace (any other token is the default team's).
+    client_credentials: tuple[str, str] | None = None
+    codes: dict[str, dict] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)  # bot token -> team id
+    revoked: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.calls: list[Call] = []
@@ -184,6 +191,26 @@ class FakeSlack:
         self.conversations[channel_id] = conversation(channel_id, private=True, mpim=mpim, member=True)
         self.channel_members[channel_id] = [*members, self.bot_user_id]
 
+    def grant(self, code: str, team_id: str, *, enterprise_id: str | None = None, org_wide: bool = False) -> str:
+        """Someone approved an install into `team_id` (or, `org_wide`, into the whole Enterprise Grid org): Slack
+        redirects their browser back with `code`, which oauth.v2.access exchanges once for this bot token."""
+        token = f"xoxb-{team_id}-{len(self.tokens) + 1}-fake"
+        self.tokens[token] = team_id
+        enterprise = {"id": enterprise_id, "name": "Sample org"} if enterprise_id else None
+        self.codes[code] = {  # oauth.v2.access's documented answer for a bot-only install
+            "ok": True,
+            "access_token": token,
+            "token_type": "bot",
+            "scope": "commands,chat:write",
+            "bot_user_id": self.bot_user_id,
+            "app_id": "A0SMALLCHG",
+            "team": None if org_wide else {"id": team_id, "name": f"Team {team_id}"},
+            "enterprise": enterprise,
+            "is_enterprise_install": org_wide,
+            "authed_user": {"id": "U0INSTALLER"},
+        }
+        return token
+
     @contextmanager
     def holding(self, method: str) -> Iterator[threading.Event]:
         """Calls to `method` wait for an answer until the block ends (or the event is set): Slack being slow."""
@@ -268,20 +295,39 @@ class FakeSlack:
             self._record(Call(method, params | {"_failed": failure.error}, path, token))
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
             return failure.status, headers, {"ok": False, "error": failure.error}
+        if method == "oauth.v2.access":
+            result = self._exchange(params, token)
+            self._record(Call(method, {k: v for k, v in params.items() if k != "client_secret"}, path, None, result))
+            return 200, {"Content-Type": "application/json"}, result
         if not token:
             return 200, {}, {"ok": False, "error": "not_authed"}
-        result = self._result(method, params)
+        if token in self.revoked:
+            self._record(Call(method, params | {"_failed": "token_revoked"}, path, token))
+            return 200, {"Content-Type": "application/json"}, {"ok": False, "error": "token_revoked"}
+        result = self._result(method, params, token)
         self._record(Call(method, params, path, token, result))
         return 200, {"Content-Type": "application/json"}, result
 
-    def _result(self, method: str, params: dict) -> dict:
+    def _exchange(self, params: dict, authorization: str | None) -> dict:
+        """oauth.v2.access: the app's credentials (HTTP Basic, as slack_sdk sends them) and a code, used once."""
+        if self.client_credentials is not None:
+            expected = base64.b64encode(":".join(self.client_credentials).encode()).decode()
+            if authorization != f"Basic {expected}":
+                return {"ok": False, "error": "invalid_client_id"}
+        granted = self.codes.pop(params.get("code", ""), None)
+        return granted or {"ok": False, "error": "invalid_code"}
+
+    def _result(self, method: str, params: dict, token: str | None = None) -> dict:
+        if method == "auth.revoke":
+            self.revoked.add(token)
+            return {"ok": True, "revoked": True}
         if method == "auth.test":
             return {
                 "ok": True,
                 "url": "https://sample.slack.com/",
                 "team": "Sample team",
                 "user": "smallchanges",
-                "team_id": self.team_id,
+                "team_id": self.tokens.get(token, self.team_id),
                 "user_id": self.bot_user_id,
                 "bot_id": "B0BOT",
             }

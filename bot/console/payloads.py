@@ -17,6 +17,7 @@ class SlackRequests:
     team_id: str
     response_base: str  # where response_url posts land, e.g. the fake Slack's /response/
     app_id: str = "A0SMALLCHG"
+    enterprise_id: str | None = None  # a workspace in an Enterprise Grid org
 
     def __post_init__(self) -> None:
         self._serial = 0
@@ -54,6 +55,7 @@ class SlackRequests:
                 "is_enterprise_install": "false",
                 "response_url": self._next("command", channel_id),
                 "trigger_id": f"{self._serial}.trigger",
+                **({"enterprise_id": self.enterprise_id, "enterprise_name": "Org"} if self.enterprise_id else {}),
             }
         )
 

@@ -366,6 +366,17 @@ class Outbox:
             )
         return state
 
+    def drop_waiting(self, team: Team, why: str) -> int:
+        """Everything still waiting for a workspace, failed at once: the bot was removed from it, so nothing may be
+        sent there any more (a message being sent this moment may still go)."""
+        workspace_id = self.store.workspace_id(team.platform, team.external_id)
+        with self.store.session() as session:
+            return session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.workspace_id == workspace_id, OutboxMessage.state == "pending")
+                .values(state="failed", payload=None, error=why[:100], sent_at=self.now())
+            ).rowcount
+
     def depth(self) -> tuple[int, float]:
         """How many messages are waiting, and how long the oldest has waited (seconds): the metrics' gauges."""
         with self.store.session() as session:

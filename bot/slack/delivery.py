@@ -24,12 +24,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot.core.changes import ChangeService
-from bot.core.errors import Refused, StoreUnavailable
+from bot.core.errors import PlatformUnavailable, Refused, StoreUnavailable
 from bot.core.model import GivenThanks, Team
 from bot.core.outbox import Message, Outbox
 from bot.core.ports import SendFailed
 from bot.delivery import Delivery
 from bot.slack import blocks
+from bot.slack.installs import NotInstalled, Workspaces
 
 log = logging.getLogger(__name__)
 RESPONSE_URL_LIFETIME = timedelta(minutes=29)  # Slack honours a response_url for 30 minutes
@@ -70,6 +71,10 @@ def send_failure(exc: Exception) -> SendFailed:
         if status >= 500 or error in OUTAGE:
             return SendFailed(error, False, outage=True)
         return SendFailed(error, permanent=error in PERMANENT)
+    if isinstance(exc, NotInstalled):
+        return SendFailed("app not installed", permanent=True)
+    if isinstance(exc, StoreUnavailable):
+        return SendFailed("database unavailable", False, outage=True)
     return SendFailed(f"connection: {type(exc).__name__}", False, outage=True)
 
 
@@ -156,47 +161,48 @@ class SlackDelivery(Delivery):
     """Sends the outbox's messages with a client that does not retry by itself: the outbox retries, with back-off,
     without holding a thread while Slack is down."""
 
-    def __init__(self, client: WebClient, outbox: Outbox, changes: ChangeService, now: Callable[[], datetime]):
+    def __init__(self, workspaces: Workspaces, outbox: Outbox, changes: ChangeService, now: Callable[[], datetime]):
         super().__init__("slack", self, outbox)
-        self.client, self.changes, self.now = client, changes, now
+        self.workspaces, self.changes, self.now = workspaces, changes, now
 
     def __call__(self, team: Team, kind: str, payload: dict, written_at: datetime) -> None:
         # Slack honours a response_url for 30 minutes from the request that gave it, a moment before this was written.
         url_live = self.now() - written_at < RESPONSE_URL_LIFETIME
         try:
+            client = self.workspaces.client_for(team)
             if kind == "post":
-                self._post(payload)
+                self._post(client, payload)
             elif kind == "respond":
-                self._respond(payload, url_live)
+                self._respond(client, payload, url_live)
             else:
-                self._card(team, payload, url_live)
-        except (SlackApiError, OSError) as exc:
+                self._card(client, team, payload, url_live)
+        except (SlackApiError, OSError, PlatformUnavailable, StoreUnavailable) as exc:
             raise send_failure(exc) from exc
 
-    def _post(self, payload: dict) -> None:
+    def _post(self, client: WebClient, payload: dict) -> None:
         try:
-            self.client.chat_postMessage(channel=payload["channel"], text=payload["text"], blocks=payload.get("blocks"))
+            client.chat_postMessage(channel=payload["channel"], text=payload["text"], blocks=payload.get("blocks"))
         except SlackApiError as exc:
             failure = send_failure(exc)
             if not (failure.permanent and payload.get("instead")):
                 raise
             log.info("could not post (%s); sending the note instead", failure.error)
-            self._post(payload["instead"])
+            self._post(client, payload["instead"])
             return
         if payload.get("then"):  # a confirmation, once the message itself is out; sending it again would be worse
             try:
-                self._post(payload["then"])
+                self._post(client, payload["then"])
             except (SlackApiError, OSError) as exc:
                 log.warning("a confirmation was not sent: %s", send_failure(exc).error)
 
-    def _respond(self, payload: dict, url_live: bool) -> None:
+    def _respond(self, client: WebClient, payload: dict, url_live: bool) -> None:
         if url_live and self._reply(payload["url"], payload["body"]):
             return
         if not payload.get("instead"):
             raise SendFailed("response_url expired", permanent=True)
-        self._post(payload["instead"])
+        self._post(client, payload["instead"])
 
-    def _card(self, team: Team, payload: dict, url_live: bool) -> None:
+    def _card(self, client: WebClient, team: Team, payload: dict, url_live: bool) -> None:
         try:
             change = self.changes.get(team, payload["change_id"])
         except Refused:
@@ -206,7 +212,7 @@ class SlackDelivery(Delivery):
         live = bool(url) and url_live
         if ts:
             try:
-                self.client.chat_update(channel=channel, ts=ts, text=text, blocks=shown)
+                client.chat_update(channel=channel, ts=ts, text=text, blocks=shown)
                 return
             except SlackApiError as exc:
                 if not (send_failure(exc).permanent and live):
@@ -216,7 +222,7 @@ class SlackDelivery(Delivery):
             return
         if channel:
             try:
-                posted = self.client.chat_postMessage(channel=channel, text=text, blocks=shown)
+                posted = client.chat_postMessage(channel=channel, text=text, blocks=shown)
                 self.changes.place_card(team, change.id, posted["channel"], posted["ts"])
                 return
             except SlackApiError as exc:
@@ -233,7 +239,7 @@ class SlackDelivery(Delivery):
             if channel
             else "Here's your idea card. Share it where the team will see it, so they can back it."
         )
-        posted = self.client.chat_postMessage(channel=to, text=text, blocks=[blocks.note(intro), *shown])
+        posted = client.chat_postMessage(channel=to, text=text, blocks=[blocks.note(intro), *shown])
         if change.suggester_id is not None:
             # An anonymous idea keeps no trace of its author, and a DM's address would be one.
             self.changes.place_card(team, change.id, posted["channel"], posted["ts"])

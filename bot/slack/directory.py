@@ -6,18 +6,18 @@ from __future__ import annotations
 import threading
 import time
 
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.core.errors import PlatformUnavailable
 from bot.core.model import Audience, Person, Team
+from bot.slack.installs import Workspaces
 
 NOT_FOUND = ("user_not_found", "users_not_found")
 
 
 class SlackDirectory:
-    def __init__(self, client: WebClient, ttl_seconds: float = 300.0):
-        self.client = client
+    def __init__(self, workspaces: Workspaces, ttl_seconds: float = 300.0):
+        self.workspaces = workspaces
         self.ttl = ttl_seconds
         self._cache: dict[str, tuple[float, Person | None]] = {}
         self._lock = threading.Lock()
@@ -28,7 +28,7 @@ class SlackDirectory:
         if cached and cached[0] > time.monotonic():
             return cached[1]
         try:
-            user = self.client.users_info(user=user_id)["user"]
+            user = self.workspaces.client_for(team).users_info(user=user_id)["user"]
         except SlackApiError as exc:
             if exc.response.get("error") in NOT_FOUND:
                 self._remember(key, None)
@@ -48,7 +48,7 @@ class SlackDirectory:
         """users.list, page by page (it is a Tier 2 method: few, large pages)."""
         people: list[Person] = []
         try:
-            for page in self.client.users_list(limit=200):
+            for page in self.workspaces.client_for(team).users_list(limit=200):
                 people += [self.from_user(user) for user in page.get("members", [])]
         except SlackApiError as exc:
             raise PlatformUnavailable(f"users.list failed: {exc.response.get('error')}") from exc
@@ -66,11 +66,12 @@ class SlackDirectory:
         users.conversations would page through each manager's channels and still need conversations.info to tell
         which are public. A private conversation the bot is not in is channel_not_found to it: raised like any error."""
         try:
-            channel = self.client.conversations_info(channel=channel_id)["channel"]
+            client = self.workspaces.client_for(team)
+            channel = client.conversations_info(channel=channel_id)["channel"]
             if not (channel.get("is_private") or channel.get("is_im") or channel.get("is_mpim")):
                 return Audience(public=True)
             members: set[str] = set()
-            for page in self.client.conversations_members(channel=channel_id, limit=200):
+            for page in client.conversations_members(channel=channel_id, limit=200):
                 members.update(page.get("members", []))
         except SlackApiError as exc:
             raise PlatformUnavailable(f"who may read {channel_id}: {exc.response.get('error')}") from exc

@@ -43,6 +43,13 @@ def only_our_workspace(team_id: str, enterprise_id: str | None) -> Callable:
     return middleware
 
 
+def as_workspace(context: BoltContext, next: Callable[[], BoltResponse]) -> BoltResponse:
+    """OAuth mode: Bolt has found the request's workspace installed (bot.slack.installs.installed_only refused the
+    others); it is the workspace the request acts in."""
+    context["team"] = Team("slack", context.team_id)
+    return next()
+
+
 def admit(pool, budget: float = ACK_BUDGET) -> Callable:
     """When the work pool is full, wait for room only as long as the ack can still reach Slack in time (the time
     the request already spent waiting for a thread counts), then say so rather than ack work that would be done

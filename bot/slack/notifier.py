@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import time
 
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.core.errors import PlatformUnavailable
@@ -14,31 +13,32 @@ from bot.core.policy import is_away
 from bot.slack import blocks, digest_blocks
 from bot.slack.delivery import send_failure
 from bot.slack.directory import SlackDirectory
+from bot.slack.installs import NotInstalled, Workspaces
 
 log = logging.getLogger(__name__)
 
 
 class SlackNotifier:
-    def __init__(self, client: WebClient, directory: SlackDirectory):
-        self.client, self.directory = client, directory
+    def __init__(self, workspaces: Workspaces, directory: SlackDirectory):
+        self.workspaces, self.directory = workspaces, directory
 
-    def _post(self, user_id: str, text: str, message_blocks: list[dict] | None) -> None:
+    def _post(self, team: Team, user_id: str, text: str, message_blocks: list[dict] | None) -> None:
         try:
-            self.client.chat_postMessage(channel=user_id, text=text, blocks=message_blocks)
-        except (SlackApiError, OSError) as exc:
+            self.workspaces.client_for(team).chat_postMessage(channel=user_id, text=text, blocks=message_blocks)
+        except (SlackApiError, OSError, NotInstalled) as exc:
             raise send_failure(exc) from exc
 
     def nudge(self, team: Team, user_id: str, prompt: str, send_id: int) -> None:
-        self._post(user_id, *blocks.nudge(prompt, send_id))
+        self._post(team, user_id, *blocks.nudge(prompt, send_id))
 
     def stop_check(self, team: Team, user_id: str, send_id: int) -> None:
-        self._post(user_id, *blocks.stop_check(send_id))
+        self._post(team, user_id, *blocks.stop_check(send_id))
 
     def digest(self, team: Team, to: str, copy: ManagerDigest | ChannelDigest) -> None:
-        self._post(to, *digest_blocks.digest_message(copy))
+        self._post(team, to, *digest_blocks.digest_message(copy))
 
     def remind(self, team: Team, owner_id: str, change: ChangeView, asker_id: str) -> None:
-        self._post(owner_id, digest_blocks.reminder(change, asker_id), None)
+        self._post(team, owner_id, digest_blocks.reminder(change, asker_id), None)
 
     def unavailable(self, team: Team, user_id: str) -> str | None:
         try:
@@ -47,7 +47,7 @@ class SlackNotifier:
                 return "deactivated"
             if is_away(person.status_text, person.status_emoji):
                 return "away status"
-            dnd = self.client.dnd_info(user=user_id)
+            dnd = self.workspaces.client_for(team).dnd_info(user=user_id)
         except (SlackApiError, PlatformUnavailable, OSError) as exc:
             log.info("could not check availability: %s", exc)
             return "could not check availability (will try later)"

@@ -1,4 +1,5 @@
-"""The web front (ASGI, served by uvicorn): POST /slack/events, GET /healthz, GET /metrics.
+"""The web front (ASGI, served by uvicorn): POST /slack/events, GET /healthz, GET /metrics, and with installs
+(bot.slack.installs) GET /slack/install and GET /slack/oauth_redirect.
 
 Whatever the internet sends is dealt with here before Bolt parses a byte of it:
 - the event loop reads requests, so a slow client holds a connection, never a thread;
@@ -159,6 +160,9 @@ class SlackGate:
         path, method = scope.get("path", ""), scope.get("method", "")
         if path == "/slack/events":
             answer = await self._slack(scope, receive) if method == "POST" else plain(405, "POST only")
+        elif method == "GET" and path in self.oauth_paths:
+            query = scope.get("query_string", b"").decode("latin-1")
+            answer = await self._in_thread(self.install, path, query, _headers(scope))
         elif path == "/healthz" and method in ("GET", "HEAD"):
             answer = await self._in_thread(self._health, pool=self.checks)
         elif path == "/metrics" and method == "GET" and self.metrics_token:
@@ -201,6 +205,25 @@ class SlackGate:
         except Exception:
             log.exception("a request failed")  # a bug of ours: the person sees Slack's error, the log has why
             return self._logged("error", started, plain(500, "Something went wrong"))
+
+    @property
+    def oauth_paths(self) -> tuple[str, ...]:
+        flow = getattr(self.bolt, "oauth_flow", None)
+        return (flow.install_path, flow.redirect_uri_path) if flow else ()
+
+    def install(self, path: str, query: str, headers: dict[str, str]) -> Answer:
+        """Slack's OAuth install, as Bolt's own adapters serve it: the "Add to Slack" page (which sets the state
+        cookie), then Slack's redirect back with a code, which Bolt exchanges and stores (bot.slack.installs)."""
+        started = time.perf_counter()
+        flow = self.bolt.oauth_flow
+        request = BoltRequest(body="", query=query, headers={k: [v] for k, v in headers.items()})
+        try:
+            if path == flow.install_path:
+                return self._logged("oauth install", started, _from_bolt(flow.handle_installation(request)))
+            return self._logged("oauth redirect", started, _from_bolt(flow.handle_callback(request)))
+        except Exception:
+            log.exception("an install failed")
+            return self._logged("oauth error", started, plain(500, "The install did not complete; please try again."))
 
     def _checked(self, raw: bytes, headers: dict[str, str], query: str, started: float) -> Answer:
         timestamp, signature = headers.get("x-slack-request-timestamp", ""), headers.get("x-slack-signature", "")
@@ -298,8 +321,10 @@ def _headers(scope: dict) -> dict[str, str]:
 def _from_bolt(response: BoltResponse) -> Answer:
     headers = {k.lower(): v for k, v in response.headers.items()}
     content_type = (headers.pop("content-type", None) or ["text/plain; charset=utf-8"])[0]
+    headers.pop("content-length", None)
     body = response.body.encode() if isinstance(response.body, str) else (response.body or b"")
-    return Answer(response.status, body, content_type)
+    others = tuple((name, value) for name, values in headers.items() for value in values)  # Set-Cookie, Location
+    return Answer(response.status, body, content_type, others)
 
 
 async def _send(send: Callable, answer: Answer, head_only: bool = False) -> None:
