@@ -222,7 +222,9 @@ def chosen_team(records, given: str | None):
 
 def one_team(known: list, given: str | None):
     """The workspace named by --workspace among those known, or the only one."""
-    names = ", ".join(t.external_id for t in known) or "none"
+    if not known:
+        raise SystemExit("There is no workspace here yet: nothing has been recorded, or installed, for one.")
+    names = ", ".join(t.external_id for t in known)
     if given:
         found = [t for t in known if t.external_id == given]
         if not found:

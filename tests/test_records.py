@@ -179,8 +179,8 @@ def test_an_unknown_workspace_is_one_clear_line_and_a_failure(slack, cli):
 
 def test_an_empty_database_has_nothing_to_export(cli):
     code, _, err = cli("export", "--format", "json")
-    named = "Name the workspace with --workspace (a Slack team or Teams tenant id): it holds none."
-    assert code != 0 and err.strip() == named
+    assert code != 0
+    assert err.strip() == "There is no workspace here yet: nothing has been recorded, or installed, for one."
 
 
 def test_the_core_refuses_a_workspace_it_has_never_seen(store):

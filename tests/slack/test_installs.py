@@ -189,6 +189,20 @@ def test_an_uninstall_stops_that_workspaces_ticks_outbox_and_requests_at_once(in
     assert count(store, Thanks) == 1  # its records stay until an admin erases them
 
 
+def test_a_workspace_that_installs_again_is_served_again_with_its_records(installs, store):
+    install(installs, "T0SAMPLE", "code-1")
+    installs.thanks("<@U0BOB|bob> for covering my visit", ALICE)
+    installs.event({"type": "app_uninstalled"}, "Ev0UNINSTALL")
+
+    _, token = install(installs, "T0SAMPLE", "code-2")
+    installs.fake.clear()
+    answer = installs.smallchange("mine", ALICE)
+
+    assert answer.status == 200 and installs.fake.calls_to("response_url")  # Alice's ideas, answered
+    assert count(store, Thanks) == 1
+    assert {c.token for c in installs.fake.calls if c.method != "response_url"} == {token}
+
+
 def test_a_revoked_bot_token_stops_that_workspace_too(installs, store):
     install(installs, "T0SAMPLE", "code-1")
 
