@@ -9,7 +9,9 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+PACKAGE_DIR = Path(__file__).resolve().parent
+# config/ lies at the repository's root; an installed wheel carries it inside the package (pyproject.toml).
+CONFIG_DIR = PACKAGE_DIR / "config" if (PACKAGE_DIR / "config").is_dir() else PACKAGE_DIR.parent / "config"
 SLACK_API_URL = "https://slack.com/api/"
 
 
