@@ -135,8 +135,8 @@ def console(settings: Settings, teams: bool = False) -> None:
 
 
 def clock(settings: Settings) -> None:
-    """The nudge clock (Procfile `clock:`), for Slack (SLACK_BOT_TOKEN, or SLACK_CLIENT_ID for every workspace that
-    installed it), Teams (CLIENT_ID) or both."""
+    """The nudge clock (Procfile `clock:`; one is enough, a second sends nothing twice), for Slack (SLACK_BOT_TOKEN,
+    or SLACK_CLIENT_ID for every workspace that installed it), Teams (CLIENT_ID) or both."""
     from bot import clock as clock_module
     from bot.app import slack_services, teams_services
     from bot.store.db import Store
@@ -330,7 +330,7 @@ def main(argv: list[str] | None = None) -> None:
     console_parser = sub.add_parser("console", help="try the bot in this terminal, with a sample team and no account")
     console_parser.add_argument("--teams", action="store_true", help="play Microsoft Teams (cards as text), not Slack")
     sub.add_parser("migrate", help="bring the database schema up to date")
-    sub.add_parser("clock", help="run the nudge clock")
+    sub.add_parser("clock", help="run the nudge clock (one is enough; a second sends nothing twice)")
     run_parser = sub.add_parser("run", help="run one job now: nudges or digests")
     run_parser.add_argument("job", choices=["nudges", "digests"])
     run_parser.add_argument("--at", help="as if at this instant, e.g. 2026-11-24T10:30:00+00:00")

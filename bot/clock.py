@@ -94,7 +94,8 @@ def every_tick(platforms: list[Platform]) -> None:
 
 def run(platforms: list[Platform], metrics_port: int | None = None) -> None:
     """Block until SIGTERM, ticking every few minutes (the first tick at once) and draining the outbox every few
-    seconds. Run exactly one clock process. SIGTERM lets the send under way finish, then stops."""
+    seconds. One clock is enough; a second sends nothing twice (docs/deploy.md). SIGTERM lets the send under way
+    finish, then stops."""
     scheduler = BlockingScheduler(timezone=UTC)
     now = datetime.now(UTC)
     scheduler.add_job(
