@@ -176,7 +176,7 @@ class SocketModeSlack(FakeSlack):
             return 200, {"Content-Type": "application/json"}, refusal
         return super()._answer(path, params, token)
 
-    def _result(self, method: str, params: dict) -> dict:
+    def _result(self, method: str, params: dict, token: str | None = None) -> dict:
         if method == "apps.connections.open":
             return {"ok": True, "url": self.socket.issue_url()}
-        return super()._result(method, params)
+        return super()._result(method, params, token)
