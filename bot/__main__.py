@@ -186,15 +186,16 @@ def run_job(settings: Settings, job: str, at: str | None, dry_run: bool, workspa
 
 
 def report(settings: Settings, what: str, workspace: str | None) -> None:
-    """Per experiment arm: people, nudges, response rate, snoozes, fewer, opt-outs, thanks and ideas. From the
-    database alone: no chat platform is asked, so it works where Slack or Teams cannot be reached."""
+    """Per experiment arm: people, nudges, answers within 48 h, fewer, opt-outs, thanks and ideas, with 95%
+    intervals (small-changes[stats]), the differences between arms and a verdict. From the database alone: no chat
+    platform is asked, so it works where Slack or Teams cannot be reached."""
     from bot.app import build_services
-    from bot.slack.blocks import report_lines
+    from bot.core.experiment import report_lines
 
     records = records_service(settings)
     team = chosen_team(records, workspace)
     services = build_services(settings, records.store, directory=None, notifier=None)
-    print("\n".join(report_lines(services.nudges.report(team))))
+    print("\n".join(report_lines(services.nudges.reading(team))))
 
 
 def records_service(settings: Settings):

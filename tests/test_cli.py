@@ -301,7 +301,7 @@ def test_report_nudges_reads_the_database_alone_even_with_slack_unreachable(tmp_
     )
     result = run_bot(tmp_path, "report", "nudges", env=unreachable)
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
-    assert result.stdout.startswith("everyone: 0 people, 0 nudges")
+    assert result.stdout.startswith("Everyone: 0 people, 0 nudges")
 
 
 def test_a_dotenv_copied_from_the_example_unchanged_is_not_filled_in(tmp_path):

@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, case, distinct, func, or_, select
 
 from bot.core.changes import view_of
+from bot.core.experiment import verdict
 from bot.core.errors import PlatformUnavailable, Refused
 from bot.core.ledger import locked_tick
 from bot.core.model import (
@@ -276,6 +277,8 @@ class DigestService:
                     )
             changes = self._changes(db, workspace_id, start, end, now)
         arms = self.nudges.report(team, since=start, until=end)
+        # The experiment so far (to the period's end), not this period alone: a week is rarely enough to tell.
+        so_far = verdict(self.nudges.report(team, until=end)) if self.workspaces.get(team).experiment else ""
 
         to: dict[int, list[str]] = {}
         for thanks_id, recipient_id in recipients:
@@ -311,6 +314,7 @@ class DigestService:
             nudges=sum(a.nudges for a in arms),
             arms=visible,
             arms_hidden=len(arms) - len(visible),
+            verdict=so_far,
             unthanked=()
             if small
             else tuple(sorted((u for u in active if u not in thanked_lately), key=lambda u: active[u].lower())),

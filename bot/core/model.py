@@ -145,6 +145,7 @@ class WorkspaceConfig:
     holidays: tuple[date, ...] = ()
     nudge_guests: bool = False
     experiment: tuple[str, ...] = ()
+    stopped_arms: tuple[str, ...] = ()  # arms of the experiment an admin stopped: their people get `cadence`
     sends_per_second: float = 5.0
     prompts: tuple[str, ...] = ("Who made your week easier?",)
     thanks_daily_cap: int = 10
@@ -187,7 +188,7 @@ class WorkspaceConfig:
                 value = value if isinstance(value, time) else time.fromisoformat(value)
             elif key == "holidays":
                 value = tuple(sorted(d if isinstance(d, date) else date.fromisoformat(d) for d in value))
-            elif key in ("experiment", "prompts", "values", "managers", "admins"):
+            elif key in ("experiment", "stopped_arms", "prompts", "values", "managers", "admins"):
                 value = tuple(value)
             elif key in ("weekly_cap", "thanks_daily_cap"):
                 value = int(value)
@@ -265,19 +266,41 @@ class TickReport:
 
 @dataclass(frozen=True)
 class ArmReport:
+    """One experiment arm's counts (or the one "everyone" arm): nudges and clicks on them (snoozes, fewer and
+    opt-outs count clicks), and the people who asked for fewer or stopped at least once."""
+
     arm: str
     people: int
     nudges: int
-    responded: int
+    responded: int  # nudges answered within 48 h: a click, a thank-you or an idea
     snoozes: int
     fewer: int
     opt_outs: int
     thanks: int
     ideas: int
+    people_fewer: int = 0
+    people_stopped: int = 0
+    stopped: bool = False  # an admin stopped this arm: its figures end when it stopped
 
     @property
     def response_rate(self) -> float:
         return self.responded / self.nudges if self.nudges else 0.0
+
+
+@dataclass(frozen=True)
+class Overload:
+    """An arm whose people asked for fewer nudges, or stopped them, clearly more often than another arm's: `count` of
+    its `people` against `other_count` of `other_people`, and the 95% interval of the difference (as fractions)."""
+
+    arm: str
+    other: str
+    measure: str  # "fewer" or "stopped"
+    count: int
+    people: int
+    other_count: int
+    other_people: int
+    low: float
+    high: float
 
 
 # Digests: the whole period's material, and the copies cut from it for each reader
@@ -334,6 +357,7 @@ class Figures:
     nudges: int = 0  # sent in the period, every arm
     arms: tuple[ArmReport, ...] = ()  # only arms of at least MIN_GROUP people
     arms_hidden: int = 0
+    verdict: str = ""  # what the cadence experiment shows so far, in plain words ("" without an experiment)
 
     @property
     def weeks(self) -> int:

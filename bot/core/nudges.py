@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import logging
 import threading
 import time
@@ -17,20 +18,40 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.core.errors import Refused
+from bot.core.experiment import Reading, overloads, read
 from bot.core.ledger import SendLedger, locked_tick
 from bot.core.model import CADENCE_WEEKS, ArmReport, Decision, PersonState, Team, TickReport, zone
 from bot.core.outbox import Message, Outbox
-from bot.core.policy import SLOWER, arm_for, decide, next_period_start, period_weeks, personal_cadences, unanswered
+from bot.core.policy import (
+    SLOWER,
+    arm_for,
+    decide,
+    next_period_start,
+    period_weeks,
+    personal_cadences,
+    running_arm,
+    unanswered,
+)
 from bot.core.ports import Directory, Notifier, utc_now
-from bot.core.workspace import WorkspaceSettingsService
+from bot.core.workspace import EXPERIMENT_ENDED, WorkspaceSettingsService
 from bot.store.db import Store
-from bot.store.models import Change, NudgeResponse, Person, Send, Thanks
+from bot.store.models import Change, NudgeResponse, Person, Send, SettingsChange, Thanks
 
 log = logging.getLogger(__name__)
 RESYNC_AFTER = timedelta(days=1)
 # The longest gap that matters to a decision: "every 2 months" doubled by back-off is 16 weeks.
 LOOKBACK = timedelta(weeks=17)
 TICK_BUDGET = timedelta(minutes=4)  # a tick starts every 5 minutes
+LESS = ("fewer", "stop", "stop_yes")  # a nudge's answers that ask for less of them
+
+
+def asking_for_less(clicks: Iterable[tuple[str, str]]) -> dict[str, int]:
+    """From (person, action) clicks: how many people asked for fewer nudges, and how many stopped them."""
+    clicks = list(clicks)
+    return {
+        "people_fewer": len({u for u, a in clicks if a == "fewer"}),
+        "people_stopped": len({u for u, a in clicks if a in ("stop", "stop_yes")}),
+    }
 
 
 class NudgeService:
@@ -150,7 +171,7 @@ class NudgeService:
                 local = local_now.get(person.tz)
                 if local is None:
                     local = local_now[person.tz] = now.astimezone(zone(person.tz))
-                arm = arm_for(team.external_id, person.user_id, config.experiment)
+                arm = running_arm(team.external_id, person.user_id, config)
                 plans.append((person, decide(config, person, local, arm)))
         finally:
             if collecting:
@@ -176,7 +197,7 @@ class NudgeService:
                 # it has been cleared since (the fresh check below says away or not).
                 back = replace(person, status_text="", status_emoji="")
                 local = now.astimezone(zone(person.tz))
-                unblocked = decide(config, back, local, arm_for(team.external_id, person.user_id, config.experiment))
+                unblocked = decide(config, back, local, running_arm(team.external_id, person.user_id, config))
                 if unblocked.kind is not None:
                     person, decision = back, unblocked
             if decision.kind is None:
@@ -198,6 +219,8 @@ class NudgeService:
             report.failed += outcome.startswith("failed")
             if outcome == "sent" and gap:
                 self.sleep(gap)
+        if not dry_run:
+            self.guard(team, now, report)
 
     def _deliver(self, team: Team, person: PersonState, decision: Decision, prompts, now: datetime) -> str:
         """Through the ledger: a duplicate tick or a second clock finds the row and leaves it."""
@@ -255,7 +278,7 @@ class NudgeService:
                 return f"No more nudges this week. I'll leave you be until {person.snoozed_until:%A %-d %B}."
             if action == "fewer":
                 state = PersonState(user_id=user_id, cadence=person.cadence)
-                arm = arm_for(team.external_id, user_id, config.experiment)
+                arm = running_arm(team.external_id, user_id, config)
                 weeks = period_weeks(config, state, arm) or 0
                 current = next((c for c, w in CADENCE_WEEKS.items() if w >= weeks), "monthly")
                 person.cadence = SLOWER.get(current, "off")
@@ -322,22 +345,39 @@ class NudgeService:
         return note
 
     # -- measuring -----------------------------------------------------------------------------------------------
+    def experiment_dates(self, team: Team) -> tuple[datetime | None, dict[str, datetime]]:
+        """When the present arrangement began (the experiment last set, changed or ended; None if the settings'
+        history never says), and when each arm stopped since was stopped."""
+        workspace_id = self.store.workspace_id(team.platform, team.external_id)
+        with self.store.session() as session:
+            rows = session.execute(
+                select(SettingsChange.setting, SettingsChange.new, SettingsChange.at)
+                .where(
+                    SettingsChange.workspace_id == workspace_id,
+                    SettingsChange.setting.in_(("experiment", EXPERIMENT_ENDED, "stopped_arms")),
+                )
+                .order_by(SettingsChange.at, SettingsChange.id)
+            ).all()
+        started, stopped = None, {}
+        for setting, new, at in rows:
+            if setting == "stopped_arms":
+                for arm in json.loads(new or "[]"):
+                    stopped.setdefault(arm, at)
+            else:
+                started, stopped = at, {}
+        return started, stopped
+
     def report(self, team: Team, since: datetime | None = None, until: datetime | None = None) -> list[ArmReport]:
-        """Per experiment arm (or one "everyone" arm): what nudges did, with counts (sent before `until`, if given)."""
+        """Per experiment arm (or one "everyone" arm): what nudges did, with counts, from `since` (by default, since
+        the experiment began or ended) to `until`. A stopped arm's figures end when it was stopped."""
         workspace_id = self.store.workspace_id(team.platform, team.external_id)
         config = self.settings.get(team)
-        since = since or datetime(1970, 1, 1, tzinfo=self.now().tzinfo)
+        started, stopped = self.experiment_dates(team)
+        since = since or started or datetime(1970, 1, 1, tzinfo=self.now().tzinfo)
         until = until or datetime(9999, 1, 1, tzinfo=self.now().tzinfo)
         arms = config.experiment or ("everyone",)
         with self.store.session() as session:
-            people = [
-                p
-                for p in session.scalars(
-                    select(Person.user_id).where(
-                        Person.workspace_id == workspace_id, Person.is_bot.is_(False), Person.deleted.is_(False)
-                    )
-                )
-            ]
+            arm_of = self._arms_of_people(session, team, workspace_id, config)
             sends = session.execute(
                 select(Send.id, Send.user_id, Send.sent_at, Send.arm).where(
                     Send.workspace_id == workspace_id,
@@ -366,7 +406,6 @@ class NudgeService:
                     Change.created_at < until,
                 )
             ).all()
-        arm_of = {u: (arm_for(team.external_id, u, config.experiment) or "everyone") for u in people}
         acted: dict[str, list[datetime]] = {}
         for user_id, at in [*thanks, *ideas]:
             acted.setdefault(user_id, []).append(at)
@@ -377,15 +416,22 @@ class NudgeService:
             actions_by_send.setdefault(send_id, []).append(action)
         out = []
         for arm in arms:
+            ends = min(until, stopped.get(arm, until)) if arm in config.stopped_arms else until
             members = {u for u, a in arm_of.items() if a == arm}
-            arm_sends = [s for s in sends if (s.arm or arm_of.get(s.user_id)) == arm]
+            # Without an experiment every nudge is everyone's, whatever arm an earlier experiment gave it.
+            arm_sends = [
+                s
+                for s in sends
+                if ((s.arm if config.experiment else None) or arm_of.get(s.user_id)) == arm and s.sent_at < ends
+            ]
             window = timedelta(hours=48)
             responded = sum(
                 1
                 for s in arm_sends
                 if any(s.sent_at <= at <= s.sent_at + window for at in clicked.get(s.id, []) + acted.get(s.user_id, []))
             )
-            actions = Counter(a for s in arm_sends for a in actions_by_send.get(s.id, []))
+            clicks = [(s.user_id, a) for s in arm_sends for a in actions_by_send.get(s.id, [])]
+            actions = Counter(a for _, a in clicks)
             out.append(
                 ArmReport(
                     arm=arm,
@@ -395,8 +441,81 @@ class NudgeService:
                     snoozes=actions["snooze"],
                     fewer=actions["fewer"],
                     opt_outs=actions["stop"] + actions["stop_yes"],
-                    thanks=sum(1 for u, _ in thanks if u in members),
-                    ideas=sum(1 for u, _ in ideas if u in members),
+                    thanks=sum(1 for u, at in thanks if u in members and at < ends),
+                    ideas=sum(1 for u, at in ideas if u in members and at < ends),
+                    **asking_for_less(clicks),
+                    stopped=arm in config.stopped_arms,
                 )
             )
         return out
+
+    def reading(self, team: Team) -> Reading:
+        """The experiment so far (or everyone's nudges, without one), with intervals, differences and a verdict."""
+        return read(self.report(team))
+
+    @staticmethod
+    def _arms_of_people(session: Session, team: Team, workspace_id: int, config) -> dict[str, str]:
+        """Each active person's arm (or "everyone"), whether or not their arm was stopped."""
+        people = session.scalars(
+            select(Person.user_id).where(
+                Person.workspace_id == workspace_id, Person.is_bot.is_(False), Person.deleted.is_(False)
+            )
+        )
+        return {u: (arm_for(team.external_id, u, config.experiment) or "everyone") for u in people}
+
+    # -- the overload guard --------------------------------------------------------------------------------------
+    def guard(self, team: Team, now: datetime, report: TickReport) -> None:
+        """Tell admins, once each, when an arm still running is clearly too much for its people (experiment.overloads).
+        Cheap enough for every tick: nothing without an experiment, then three small queries."""
+        config = self.settings.get(team)
+        if len(config.experiment) < 2:
+            return
+        workspace_id = self.store.workspace_id(team.platform, team.external_id)
+        started, _ = self.experiment_dates(team)
+        since = started or datetime(1970, 1, 1, tzinfo=now.tzinfo)
+        with self.store.session() as session:
+            arm_of = self._arms_of_people(session, team, workspace_id, config)
+            asked = session.execute(
+                select(NudgeResponse.user_id, NudgeResponse.action, Send.arm)
+                .join(Send, Send.id == NudgeResponse.send_id)
+                .where(
+                    NudgeResponse.workspace_id == workspace_id,
+                    NudgeResponse.at >= since,
+                    NudgeResponse.action.in_(LESS),
+                    Send.arm.in_(config.experiment),
+                )
+            ).all()
+            admins = self.settings.admins.among(
+                team,
+                session.execute(
+                    select(Person.user_id, Person.is_admin).where(
+                        Person.workspace_id == workspace_id, Person.is_bot.is_(False), Person.deleted.is_(False)
+                    )
+                ).all(),
+            )
+        people = Counter(arm_of.values())
+        loads = [
+            ArmReport(
+                arm,
+                people[arm],
+                *(0,) * 7,
+                **asking_for_less([(u, a) for u, a, sent_arm in asked if sent_arm == arm]),
+                stopped=arm in config.stopped_arms,
+            )
+            for arm in config.experiment
+        ]
+        warnings = overloads(loads)
+        if not warnings:
+            return
+        stamp = f"{started:%Y%m%d%H%M}" if started else "-".join(config.experiment)
+        keys = {(admin, f"{w.arm}:{stamp}"): w for admin in admins for w in warnings}
+        told = self.ledger.settled(workspace_id, "overload", set(keys), now)
+        for (admin, period), warning in keys.items():
+            if (admin, period) in told:
+                continue
+
+            def send(_send_id: int, _prompt: str | None, admin=admin, warning=warning) -> None:
+                self.notifier.overload(team, admin, warning)
+
+            outcome = self.ledger.deliver(workspace_id, admin, "overload", period, now, send)
+            report.outcomes.append((admin, "", f"overload warning ({warning.arm} arm): {outcome}"))

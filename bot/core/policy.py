@@ -41,6 +41,13 @@ def arm_for(workspace_key: str, user_id: str, arms: tuple[str, ...]) -> str | No
     return arms[int.from_bytes(digest[:8], "big") % len(arms)]
 
 
+def running_arm(workspace_key: str, user_id: str, config: WorkspaceConfig) -> str | None:
+    """The arm whose cadence this person gets: their arm_for, unless an admin stopped it (then None: the team's
+    cadence). Everyone keeps their place, so stopping one arm moves nobody in the others."""
+    arm = arm_for(workspace_key, user_id, config.experiment)
+    return None if arm in config.stopped_arms else arm
+
+
 def is_away(status_text: str, status_emoji: str) -> bool:
     return status_emoji in AWAY_EMOJI or bool(AWAY_WORDS.search(status_text or ""))
 

@@ -6,7 +6,7 @@ import secrets
 from datetime import UTC, datetime
 from typing import Protocol
 
-from bot.core.model import Audience, ChangeView, ChannelDigest, ManagerDigest, Person, Team
+from bot.core.model import Audience, ChangeView, ChannelDigest, ManagerDigest, Overload, Person, Team
 
 
 class Directory(Protocol):
@@ -46,6 +46,10 @@ class Notifier(Protocol):
 
     def remind(self, team: Team, owner_id: str, change: ChangeView, asker_id: str) -> None:
         """DM a change's owner that `asker_id` would like to hear how it is going; raises SendFailed."""
+
+    def overload(self, team: Team, admin_id: str, overload: Overload) -> None:
+        """DM an admin that an arm of the cadence experiment looks like too much, and where to stop it; raises
+        SendFailed."""
 
 
 def utc_now() -> datetime:

@@ -7,6 +7,7 @@ import re
 import threading
 import time as monotonic_time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import date, datetime, time
 from zoneinfo import available_timezones
 
@@ -31,6 +32,10 @@ MOST = {  # (items, characters)
 EMOJI_NAME = re.compile(r"[a-z0-9_+'-]{1,100}")  # a reaction's name, e.g. raised_hands or +1
 PLATFORM_ID = re.compile(r"[A-Za-z0-9:@._;=+/-]{2,200}")  # a person or channel as a platform writes it: no spaces
 EXPERIMENTS = ((), ("fortnightly", "monthly"), ("weekly", "fortnightly"))
+# Ending an experiment by adopting an arm is one entry in the settings' history: {"adopted": arm}, the experiment and
+# cadence it replaced as its old value. The settings it changes at once:
+EXPERIMENT_ENDED = "experiment_ended"
+ENDING = ("cadence", "experiment", "stopped_arms")
 NOT_ADMIN = (
     "Only workspace admins and owners (and people the bot's operator has named) can change Small Changes' settings."
 )
@@ -82,6 +87,8 @@ def check_changes(changes: dict) -> None:
             refuse(key, "Choose a channel from the list.")
         elif key == "experiment" and tuple(value or ()) not in EXPERIMENTS:
             refuse(key, "Choose one of the experiments offered.")
+        elif key == "stopped_arms":
+            refuse(key, "Stop an arm with the experiment's own choices.")
         elif key == "nudge_guests" and not isinstance(value, bool):
             refuse(key, "Choose yes or no.")
         elif key == "timezone" and value not in available_timezones():
@@ -128,21 +135,36 @@ class WorkspaceSettingsService:
         actor_id: Actor,
         changes: dict,
         messages: Callable[[list[str]], Iterable[Message]] = lambda _changed: (),
+        experiment_action: str | None = None,
     ) -> list[str]:
         """Apply an admin's changes (stored form), record each with who and when, with the messages that say so;
         returns the names of what changed. Raises Refused for anyone else, and, naming the setting, for a value the
-        form could not have offered."""
+        form could not have offered. `experiment_action`, one of experiment_choices' values, stops an arm of the
+        running experiment or ends it adopting an arm's cadence for everyone (recorded as one EXPERIMENT_ENDED
+        entry naming the arm)."""
         self.admins.require(team, actor_id, NOT_ADMIN)
         check_changes(changes)
         who = actor_id.recorded_as if isinstance(actor_id, Operator) else actor_id
         workspace_id = self.store.workspace_id(team.platform, team.external_id)
         current = self.get(team)
-        new = current.with_changes(changes).stored()
-        old = current.stored()
+        wanted = current.with_changes(changes)
+        if wanted.experiment != current.experiment:
+            wanted = replace(wanted, stopped_arms=())  # a new experiment starts with every arm running
+        verb, arm = chosen_action(current, wanted, experiment_action)
+        if verb == "stop":
+            wanted = replace(wanted, stopped_arms=(*current.stopped_arms, arm))
+        elif verb == "adopt":
+            wanted = replace(wanted, cadence=arm, experiment=(), stopped_arms=())
+        new, old = wanted.stored(), current.stored()
         changed = [key for key in new if new[key] != old[key]]
+        entries = {key: (old[key], new[key]) for key in changed}
+        if verb == "adopt":
+            for key in ENDING:
+                entries.pop(key, None)
+            entries[EXPERIMENT_ENDED] = ({"experiment": old["experiment"], "cadence": old["cadence"]}, {"adopted": arm})
         now = self.now()
         with self.store.session() as session:
-            self.outbox.add(session, workspace_id, messages(changed))
+            self.outbox.add(session, workspace_id, messages(list(entries)))
             if not changed:
                 return []
             row = session.get(WorkspaceSettings, workspace_id)
@@ -152,17 +174,46 @@ class WorkspaceSettingsService:
             overrides = json.loads(row.overrides or "{}")
             for key in changed:
                 overrides[key] = new[key]
+            for setting, (was, becomes) in entries.items():
                 session.add(
                     SettingsChange(
                         workspace_id=workspace_id,
                         actor_id=who,
-                        setting=key,
-                        old=json.dumps(old[key]),
-                        new=json.dumps(new[key]),
+                        setting=setting,
+                        old=json.dumps(was),
+                        new=json.dumps(becomes),
                         at=now,
                     )
                 )
             row.overrides, row.updated_at, row.updated_by = json.dumps(overrides), now, who
         with self._lock:
             self._cache.pop(workspace_id, None)
-        return changed
+        return list(entries)
+
+
+def experiment_choices(config: WorkspaceConfig) -> list[tuple[str, str]]:
+    """What an admin may do with the running experiment, as (value, words): keep it, stop an arm still running
+    (while another runs on), or end it adopting an arm's cadence. Empty without an experiment."""
+    if not config.experiment:
+        return []
+    running = [arm for arm in config.experiment if arm not in config.stopped_arms]
+    stop = [(f"stop:{a}", f"Stop the {a} arm (its people go to {config.cadence})") for a in running]
+    adopt = [(f"adopt:{a}", f"End it: {a} for everyone") for a in config.experiment]
+    return [("keep", "Keep it running"), *(stop if len(running) > 1 else []), *adopt]
+
+
+def chosen_action(current: WorkspaceConfig, wanted: WorkspaceConfig, action: str | None) -> tuple[str | None, str]:
+    """An admin's choice for the running experiment, as (verb, arm), checked against what was on offer; (None, "")
+    to keep it as it is. Refused, naming the field, if it was not offered or the same form also changed the
+    experiment (or, to adopt an arm, the cadence)."""
+    if not action or action == "keep":
+        return None, ""
+    if action not in dict(experiment_choices(current)):
+        raise Refused("Choose one of the experiment's choices offered.", field="experiment_action")
+    verb, _, arm = action.partition(":")
+    if wanted.experiment != current.experiment or (verb == "adopt" and wanted.cadence != current.cadence):
+        raise Refused(
+            "Either change the experiment (or the cadence) or act on the running one, not both at once.",
+            field="experiment_action",
+        )
+    return verb, arm

@@ -282,16 +282,3 @@ def nudge_answer(note: str, send_id: int, stopped: bool) -> tuple[str, Blocks]:
             )
         )
     return note, [b.to_dict() for b in message]
-
-
-def report_lines(arms) -> list[str]:
-    """The nudge report as plain lines, counts first (for the command line and the admin view)."""
-    lines = []
-    for arm in arms:
-        lines.append(
-            f"{arm.arm}: {arm.people} people, {arm.nudges} nudges, {arm.responded} answered within 48 h "
-            f"({arm.response_rate:.0%}), {arm.snoozes} snoozes, {arm.fewer} fewer, {arm.opt_outs} opt-outs, "
-            f"{arm.thanks} thanks ({arm.thanks / arm.people if arm.people else 0:.2f}/person), "
-            f"{arm.ideas} ideas ({arm.ideas / arm.people if arm.people else 0:.2f}/person)"
-        )
-    return lines

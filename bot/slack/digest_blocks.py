@@ -168,6 +168,8 @@ def _attention(digest: Figures) -> list:
             f"{label} ({arm.people} people): {_plural(arm.nudges, 'nudge')}, {arm.response_rate:.0%} answered "
             f"within 48 h; asked for a break: {arm.snoozes} not this week, {arm.fewer} fewer, {arm.opt_outs} stopped."
         )
+    if digest.verdict:
+        lines.append(f"_The experiment so far: {digest.verdict}._")
     blocks: list = [_section("\n".join(lines))]
     if digest.arms_hidden:
         blocks.append(

@@ -23,6 +23,7 @@ from slack_sdk.models.views import View
 
 from bot.core.model import CADENCES, DAY_NAMES, DAYS, SOURCES, PersonState, WorkspaceConfig
 from bot.core.policy import chosen_cadence, personal_cadences
+from bot.core.workspace import experiment_choices
 from bot.slack.text import escape
 
 EXPERIMENTS = {
@@ -144,7 +145,8 @@ def my_nudges_modal(person: PersonState, config: WorkspaceConfig) -> dict:
 
 
 def admin_modal(config: WorkspaceConfig, summary: Sequence[str], report: Sequence[str]) -> dict:
-    """Workspace settings for admins, with what a tick would do right now and how nudges are landing."""
+    """Workspace settings for admins, with what a tick would do right now, how nudges are landing (the experiment's
+    figures and verdict), and, while an experiment runs, what to do with it: stop an arm, or end it adopting one."""
     experiment = next((k for k, v in EXPERIMENTS.items() if v == tuple(config.experiment)), "none")
     day_options = [_option(DAYS[i], DAY_NAMES[i]) for i in range(7)]
     return View(
@@ -278,6 +280,7 @@ def admin_modal(config: WorkspaceConfig, summary: Sequence[str], report: Sequenc
                     ),
                 ),
             ),
+            *_experiment_action(config),
             InputBlock(
                 block_id="guests",
                 label="Guests",
@@ -290,3 +293,19 @@ def admin_modal(config: WorkspaceConfig, summary: Sequence[str], report: Sequenc
             ),
         ],
     ).to_dict()
+
+
+def _experiment_action(config: WorkspaceConfig) -> list[InputBlock]:
+    choices = experiment_choices(config)
+    if not choices:
+        return []
+    options = [_option(value, words) for value, words in choices]
+    return [
+        InputBlock(
+            block_id="experiment_action",
+            label="The running experiment",
+            optional=True,
+            hint="Stopping an arm or ending the experiment is recorded in the settings' history.",
+            element=StaticSelectElement(action_id="choice", options=options, initial_option=options[0]),
+        )
+    ]

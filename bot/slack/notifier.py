@@ -8,7 +8,8 @@ import time
 from slack_sdk.errors import SlackApiError
 
 from bot.core.errors import PlatformUnavailable
-from bot.core.model import ChangeView, ChannelDigest, ManagerDigest, Team
+from bot.core.experiment import overload_text
+from bot.core.model import ChangeView, ChannelDigest, ManagerDigest, Overload, Team
 from bot.core.policy import is_away
 from bot.slack import blocks, digest_blocks
 from bot.slack.delivery import send_failure
@@ -39,6 +40,9 @@ class SlackNotifier:
 
     def remind(self, team: Team, owner_id: str, change: ChangeView, asker_id: str) -> None:
         self._post(team, owner_id, digest_blocks.reminder(change, asker_id), None)
+
+    def overload(self, team: Team, admin_id: str, overload: Overload) -> None:
+        self._post(team, admin_id, overload_text(overload, "`/smallchange admin`"), None)
 
     def unavailable(self, team: Team, user_id: str) -> str | None:
         try:

@@ -45,6 +45,7 @@ from microsoft_teams.cards import AdaptiveCard
 from microsoft_teams.common import ClientOptions
 
 from bot.core.errors import PlatformUnavailable, Refused, Replayed, StoreUnavailable
+from bot.core.experiment import report_lines
 from bot.core.grammar import PersonMention, Token, Words, read_dates, read_smallchange, read_thanks, record_id
 from bot.core.model import ALREADY_REMINDED, REMINDED, WITHIN_GIFT, Team, ThanksRequest
 from bot.core.records import UnknownWorkspace
@@ -613,7 +614,8 @@ def dialog(
     if which == "settings" and user_id:
         here = data.get("here") if isinstance(data.get("here"), str) else None
         config = services.workspaces.for_admin(team, user_id)
-        return "Small Changes settings", cards.admin_form(config, delivery.sender.names(team), here)
+        report = report_lines(services.nudges.reading(team))
+        return "Small Changes settings", cards.admin_form(config, delivery.sender.names(team), here, report)
     if which == "nudges" and user_id:
         person, config = services.nudges.preferences(team, user_id), services.workspaces.get(team)
         return "Your nudges", cards.my_nudges_form(person, config)
@@ -818,7 +820,10 @@ def settings_from_form(services: Services, delivery: TeamsDelivery, team: Team, 
             changes["digest_channel"] = ""  # no longer here
     with services.outbox.claiming() as written:
         try:
-            changed = services.workspaces.update(team, user_id, changes)
+            action = data.get("experiment_action")
+            changed = services.workspaces.update(
+                team, user_id, changes, experiment_action=action if isinstance(action, str) else None
+            )
         finally:
             delivery.send_claimed(team, written)
     if not changed:

@@ -66,7 +66,7 @@ from bot.core.model import (
 from bot.core.policy import chosen_cadence, personal_cadences
 from bot.core.ports import FORMER_COLLEAGUE, is_former_colleague
 from bot.core.words import emoji_safe_cut
-from bot.core.workspace import EXPERIMENTS
+from bot.core.workspace import EXPERIMENTS, experiment_choices
 
 Names = Callable[[str], str]
 Card = dict[str, Any]
@@ -443,6 +443,8 @@ def _digest_nudges(copy: Figures) -> list:
                 spacing="None",
             )
         )
+    if copy.verdict:
+        body.append(_para(_run(f"The experiment so far: {copy.verdict}.", italic=True), spacing="None"))
     if copy.arms_hidden:
         body.append(
             _para(
@@ -743,16 +745,20 @@ def _people_picker(input_id: str, label: str, ids: Sequence[str], names: Names) 
     )
 
 
-def admin_form(config: WorkspaceConfig, names: Names, here: str | None) -> Card:
+def admin_form(config: WorkspaceConfig, names: Names, here: str | None, report: Sequence[str] = ()) -> Card:
     """A workspace's settings for its admins, as Slack's settings form offers them (but the thanks reaction: Teams
-    tells bots of no reactions), with who else is an admin and the team's timezone. `here` is the conversation it
-    was opened in, which can be made the digest channel. Submitted as data {"action": "admin_form", "here": here}
-    plus the inputs named as the settings (days, managers and admins comma separated; values, prompts and holidays
-    one a line)."""
+    tells bots of no reactions), with who else is an admin and the team's timezone, after how nudges are landing
+    (`report`: the experiment's figures and verdict). `here` is the conversation it was opened in, which can be made
+    the digest channel. Submitted as data {"action": "admin_form", "here": here} plus the inputs named as the
+    settings (days, managers and admins comma separated; values, prompts and holidays one a line) and, while an
+    experiment runs, "experiment_action" (one of experiment_choices)."""
     experiment = "-".join(config.experiment) or "none"
+    choices = experiment_choices(config)
     body: list = [
         _heading("Small Changes settings"),
-        _para("Nudges", subtle=True),
+        _para("How nudges are landing", subtle=True),
+        *(_para(line, spacing="None") for line in report or ["No nudges sent yet."]),
+        _para("Nudges", subtle=True, separator=True),
         ChoiceSetInput(
             id="cadence",
             label="How often people are nudged",
@@ -784,6 +790,19 @@ def admin_form(config: WorkspaceConfig, names: Names, here: str | None) -> Card:
             value=experiment,
             choices=[Choice(title="No experiment", value="none")]
             + [Choice(title=" or ".join(arms), value="-".join(arms)) for arms in EXPERIMENTS if arms],
+        ),
+        *(
+            [
+                ChoiceSetInput(
+                    id="experiment_action",
+                    label="The running experiment (stopping an arm or ending it is recorded)",
+                    style="compact",
+                    value="keep",
+                    choices=[Choice(title=words, value=value) for value, words in choices],
+                )
+            ]
+            if choices
+            else []
         ),
         TextInput(
             id="timezone",

@@ -4,7 +4,8 @@ sends ledger to record (sent, or SendFailed)."""
 
 from __future__ import annotations
 
-from bot.core.model import ChangeView, ChannelDigest, ManagerDigest, Team
+from bot.core.experiment import overload_text
+from bot.core.model import ChangeView, ChannelDigest, ManagerDigest, Overload, Team
 from bot.teams import cards
 from bot.teams.delivery import TeamsSender, dm, post
 
@@ -38,6 +39,9 @@ class TeamsNotifier:
             "Update its status on its card when you can."
         )
         self._send(team, dm(owner_id, text))
+
+    def overload(self, team: Team, admin_id: str, overload: Overload) -> None:
+        self._send(team, dm(admin_id, overload_text(overload, "the settings (send me `admin`)")))
 
     def _send(self, team: Team, message) -> None:
         self.sender(team, message.kind, message.payload)

@@ -10,11 +10,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.core.errors import Refused
+from bot.core.experiment import report_lines
 from bot.core.grammar import read_dates
 from bot.core.model import Team
 from bot.core.services import Services
 from bot.slack import modals
-from bot.slack.blocks import report_lines
 from bot.slack.delivery import SlackDelivery, dm
 from bot.slack.listeners.lazy import form
 from bot.slack.listeners.replies import OUTAGES, save_from_modal, told
@@ -29,7 +29,7 @@ def open_admin(services: Services, client: WebClient, respond: Respond, team: Te
     try:
         config = services.workspaces.for_admin(team, user_id)
         counts = Counter(decision.reason for _, decision in services.nudges.plan(team))
-        report = report_lines(services.nudges.report(team))
+        report = report_lines(services.nudges.reading(team))
     except Refused as refusal:
         respond(f"{told(refusal)} {OWN_NUDGES}")
         return
@@ -101,9 +101,12 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
             )
             return [dm(user_id, said + ". Every change is recorded with who and when.")]
 
-        saved = save_from_modal(
-            ack, "cadence", lambda: services.workspaces.update(team, user_id, changes, saved_note), view, FIELD_BLOCKS
-        )
+        action = (_value(values, "experiment_action", "choice", "selected_option") or {}).get("value")
+
+        def save() -> list[str]:
+            return services.workspaces.update(team, user_id, changes, saved_note, experiment_action=action)
+
+        saved = save_from_modal(ack, "cadence", save, view, FIELD_BLOCKS)
         if saved is None:
             return None
         ack()
