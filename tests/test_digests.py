@@ -303,6 +303,11 @@ def test_per_arm_figures_leave_out_arms_of_fewer_than_five(bot):
     assert "Monthly arm (6 people): 6 nudges, 0% answered within 48 h" in dm.text()
     assert "Fortnightly arm" not in dm.text()
     assert "1 group of fewer than 5 people left out, so no one can be singled out." in dm.text()
+    # What the experiment shows so far, in plain words (nine people is not enough to say anything).
+    assert (
+        "_The experiment so far: too few people to say anything yet: each arm needs at least 10 people and 10 "
+        "nudges._" in dm.text()
+    )
 
 
 def test_the_attention_budget_counts_nudges_answers_and_requests_for_fewer(bot):

@@ -22,8 +22,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, case, distinct, func, or_, select
 
 from bot.core.changes import view_of
-from bot.core.experiment import verdict
 from bot.core.errors import PlatformUnavailable, Refused
+from bot.core.experiment import verdict
 from bot.core.ledger import locked_tick
 from bot.core.model import (
     ALREADY_REMINDED,

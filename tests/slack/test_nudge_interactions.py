@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from bot.console.team import ALICE, BOB, DANI
 from bot.core.model import Team
-from bot.store.models import NudgeResponse, Person, SettingsChange, Thanks
+from bot.store.models import NudgeResponse, Person, Send, SettingsChange, Thanks
 
 TEAM = Team("slack", "T0SAMPLE")
 TUESDAY = datetime(2026, 11, 24, 10, 30, tzinfo=UTC)  # 10:30 in London: Alice and Bob are due
@@ -244,3 +244,51 @@ def test_start_again_after_fewer_reached_off_really_starts_again(slack, store):
     slack.press(answer, "nudge_resume", ALICE)
     assert "nudges are on again, at most fortnightly" in slack.said()[0].text()
     assert reason_for(tick(slack, datetime(2026, 12, 8, 11, tzinfo=UTC)), ALICE) == "sent"
+
+
+def test_an_admin_reads_the_experiment_and_stops_an_arm_from_the_settings(slack, store):
+    slack.services.workspaces.update(TEAM, DANI, {"experiment": ["weekly", "fortnightly"]})
+    slack.services.nudges.sync_people(TEAM)  # the clock has met the team
+    slack.smallchange("admin", DANI)
+    view = slack.opened_view()
+    shown = json.dumps(view)
+    assert "Weekly arm: 2 people" in shown and "Fortnightly arm: 2 people" in shown  # Alice, Bob; Carol, Dani
+    assert "Verdict: too few people to say anything yet" in shown
+    [choice] = [b for b in view["blocks"] if b.get("block_id") == "experiment_action"]
+    assert [o["value"] for o in choice["element"]["options"]] == [
+        "keep",
+        "stop:weekly",
+        "stop:fortnightly",
+        "adopt:weekly",
+        "adopt:fortnightly",
+    ]
+    values = state(
+        cadence=("choice", "static_select", "fortnightly"),
+        days=("choice", "checkboxes", ["tue", "wed", "thu"]),
+        start=("time", "timepicker", "10:00"),
+        end=("time", "timepicker", "15:00"),
+        weekly_cap=("number", "number_input", 1),
+        holidays=("text", "plain_text_input", ""),
+        prompts=("text", "plain_text_input", "Who made your week easier?"),
+        thanks_daily_cap=("number", "number_input", 10),
+        values=("text", "plain_text_input", "supportive"),
+        experiment=("choice", "static_select", "weekly-fortnightly"),
+        experiment_action=("choice", "static_select", "stop:monthly"),  # crafted: not on offer
+    )
+    refused = slack.submit_view(view, values, DANI).json()
+    assert "experiment's choices" in refused["errors"]["experiment_action"]
+
+    values["experiment_action"] = state(experiment_action=("choice", "static_select", "stop:weekly"))[
+        "experiment_action"
+    ]
+    assert slack.submit_view(view, values, DANI).body == ""
+
+    assert "Settings saved: stopped arms" in slack.fake.calls_to("chat.postMessage")[-1].text()
+    with store.session() as s:
+        [entry] = s.scalars(select(SettingsChange).where(SettingsChange.setting == "stopped_arms"))
+    assert (entry.actor_id, json.loads(entry.new)) == (DANI, ["weekly"])
+    # Alice was in the weekly arm: she now has the team's fortnightly cadence; nobody else moved.
+    tick(slack)
+    with store.session() as s:
+        sent = {row.user_id: (row.arm, row.period) for row in s.scalars(select(Send).where(Send.kind == "nudge"))}
+    assert sent[ALICE] == (None, "2w75") and sent[BOB] == (None, "2w75")

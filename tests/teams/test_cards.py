@@ -644,3 +644,17 @@ def test_a_digest_says_how_many_stuck_changes_it_left_out():
     assert "Stuck idea 4" in shown and '…and 4 more: send me "list"' in shown
     shown = text_of(digest_card(channel_copy(a_digest(stuck_total=2), DIGEST_CHANNEL), names))
     assert "more: send me" not in shown
+
+
+def test_a_digest_says_what_the_cadence_experiment_shows_so_far():
+    arms = (ArmReport("weekly", 12, 12, 6, 0, 6, 0, 0, 0), ArmReport("fortnightly", 14, 12, 12, 0, 0, 0, 0, 0))
+    verdict = (
+        "clear difference: fortnightly's people answered 50 points more often than weekly's "
+        "(95% interval 19 to 71 points)"
+    )
+    digest = a_digest(arms=arms, verdict=verdict)
+    card = digest_card(channel_copy(digest, DIGEST_CHANNEL), names)
+    assert_valid(card)
+    shown = text_of(card)
+    assert "Weekly arm (12 people): 12 nudges, 50% answered within 48 h" in shown
+    assert f"The experiment so far: {verdict}." in shown

@@ -8,8 +8,8 @@ import json
 from sqlalchemy import select
 
 from bot.core.model import Team
-from bot.store.models import Change, TeamsAddress, Thanks
-from tests.teams.conftest import ADMIN, ALICE, BOB, CHANNEL, TENANT
+from bot.store.models import Change, SettingsChange, TeamsAddress, Thanks
+from tests.teams.conftest import ADMIN, ALICE, BOB, CHANNEL, TENANT, elements
 
 MESSAGE = {
     "id": "1700000000099",
@@ -154,3 +154,32 @@ def test_forgetting_a_teams_person_deletes_how_the_bot_reached_them_too(teams, s
     with store.session() as s:
         assert s.scalars(select(TeamsAddress.key).where(TeamsAddress.kind == "person")).all() == [ALICE["aadObjectId"]]
     assert teams.bot.services.workspaces.get(Team("teams", TENANT)).admins == ()
+
+
+def test_an_admin_reads_the_experiment_and_stops_an_arm_in_the_settings_dialog(teams, store):
+    team = Team("teams", TENANT)
+    teams.say("hello", sender=ADMIN, where="personal")  # the bot meets the tenant
+    teams.bot.services.workspaces.update(team, ADMIN["aadObjectId"], {"experiment": ["weekly", "fortnightly"]})
+    opened = invoke(teams, "task/fetch", {"data": {"dialog_id": "admin"}}, sender=ADMIN, where="personal")
+    card = opened["task"]["value"]["card"]["content"]
+    assert "Verdict: too few people to say anything yet" in json.dumps(card)
+    [choice] = [e for e in elements(card, "Input.") if e["id"] == "experiment_action"]
+    assert [c["value"] for c in choice["choices"]] == [
+        "keep",
+        "stop:weekly",
+        "stop:fortnightly",
+        "adopt:weekly",
+        "adopt:fortnightly",
+    ]
+    # The form as shown, with one choice made: stop the weekly arm.
+    data = {e["id"]: e.get("value") or "" for e in elements(card, "Input.")} | {"action": "admin_form"}
+    data["experiment_action"] = "stop:weekly"
+    saved = invoke(teams, "task/submit", {"data": data}, sender=ADMIN, where="personal")
+    assert saved["task"]["value"] == "Settings saved: stopped arms. Every change is recorded."
+    assert teams.bot.services.workspaces.get(team).stopped_arms == ("weekly",)
+    with store.session() as s:
+        [entry] = s.scalars(select(SettingsChange).where(SettingsChange.setting == "stopped_arms"))
+    assert (entry.actor_id, json.loads(entry.new)) == (ADMIN["aadObjectId"], ["weekly"])
+    # Stopping the other arm too would leave no experiment: that is ending it, which names the arm adopted.
+    again = invoke(teams, "task/submit", {"data": data | {"experiment_action": "stop:fortnightly"}}, sender=ADMIN)
+    assert again["task"]["value"] == "Choose one of the experiment's choices offered. Nothing was saved."
