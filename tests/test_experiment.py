@@ -184,7 +184,7 @@ def test_the_overload_guard_tells_the_admin_once_on_the_clock(bot, arms):
         f"⚠️ The weekly arm of the cadence experiment looks like too much: 6 of its {PER_ARM} people asked for fewer "
         f"nudges, against 0 of {PER_ARM + 2} in the fortnightly arm"
     )
-    assert "You can stop that arm in `/smallchange admin`" in warning
+    assert "You can stop that arm, or end the experiment adopting the other, in `/smallchange admin`" in warning
     assert reasons(first)[DANI] == "overload warning (weekly arm): sent"
     assert not [c for c in bot.dms() if "looks like too much" in c.text() and c.params["channel"] != DANI]
 

@@ -294,13 +294,16 @@ def report_lines(reading: Reading) -> list[str]:
         said = []
         for d in differences:
             e = d.estimate
+            if e.low is None or e.high is None:  # no difference is shown without its interval
+                continue
             if d.measure in ("answered", "fewer", "stopped"):
-                interval = f" ({_points(e.low)} to {_points(e.high)})" if e.low is not None else ""
-                said.append(f"{d.measure} {_signed(round(e.value * 100))} points{interval}")
+                said.append(
+                    f"{d.measure} {_signed(round(e.value * 100))} points ({_points(e.low)} to {_points(e.high)})"
+                )
             else:
-                interval = f" ({e.low:+.2f} to {e.high:+.2f})" if e.low is not None else ""
-                said.append(f"{d.measure} {e.value:+.2f} a person{interval}")
-        out.append(f"{arm} minus {other}, with 95% intervals: " + "; ".join(said))
+                said.append(f"{d.measure} {e.value:+.2f} a person ({e.low:+.2f} to {e.high:+.2f})")
+        if said:
+            out.append(f"{arm} minus {other}, with 95% intervals: " + "; ".join(said))
     if not reading.intervals and not reading.verdict:  # with an experiment, the verdict says so
         out.append(f"({INSTALL})")
     if reading.verdict:
@@ -324,7 +327,7 @@ def overload_text(overload: Overload, where: str = "") -> str:
     )
     if where:
         text += (
-            f" You can stop that arm in {where}: its people go back to the team's cadence, and everyone else stays "
-            "where they are."
+            f" You can stop that arm, or end the experiment adopting the other, in {where}: a stopped arm's people go "
+            "back to the team's cadence, and everyone else stays where they are."
         )
     return text

@@ -193,11 +193,14 @@ class WorkspaceSettingsService:
 
 def experiment_choices(config: WorkspaceConfig) -> list[tuple[str, str]]:
     """What an admin may do with the running experiment, as (value, words): keep it, stop an arm still running
-    (while another runs on), or end it adopting an arm's cadence. Empty without an experiment."""
+    (while another runs on) for the team's cadence, or end it adopting an arm's cadence. Empty without an
+    experiment."""
     if not config.experiment:
         return []
     running = [arm for arm in config.experiment if arm not in config.stopped_arms]
-    stop = [(f"stop:{a}", f"Stop the {a} arm (its people go to {config.cadence})") for a in running]
+    # Stopping an arm whose cadence is the team's would change nothing for its people: not offered.
+    stop = [(f"stop:{a}", f"Stop the {a} arm (its people get the team's {config.cadence})") for a in running]
+    stop = [(value, words) for value, words in stop if value != f"stop:{config.cadence}"]
     adopt = [(f"adopt:{a}", f"End it: {a} for everyone") for a in config.experiment]
     return [("keep", "Keep it running"), *(stop if len(running) > 1 else []), *adopt]
 

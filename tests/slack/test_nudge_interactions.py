@@ -257,8 +257,7 @@ def test_an_admin_reads_the_experiment_and_stops_an_arm_from_the_settings(slack,
     [choice] = [b for b in view["blocks"] if b.get("block_id") == "experiment_action"]
     assert [o["value"] for o in choice["element"]["options"]] == [
         "keep",
-        "stop:weekly",
-        "stop:fortnightly",
+        "stop:weekly",  # not fortnightly: its people would get the team's fortnightly, as now
         "adopt:weekly",
         "adopt:fortnightly",
     ]

@@ -166,8 +166,7 @@ def test_an_admin_reads_the_experiment_and_stops_an_arm_in_the_settings_dialog(t
     [choice] = [e for e in elements(card, "Input.") if e["id"] == "experiment_action"]
     assert [c["value"] for c in choice["choices"]] == [
         "keep",
-        "stop:weekly",
-        "stop:fortnightly",
+        "stop:weekly",  # not fortnightly: its people would get the team's fortnightly, as now
         "adopt:weekly",
         "adopt:fortnightly",
     ]
@@ -180,6 +179,6 @@ def test_an_admin_reads_the_experiment_and_stops_an_arm_in_the_settings_dialog(t
     with store.session() as s:
         [entry] = s.scalars(select(SettingsChange).where(SettingsChange.setting == "stopped_arms"))
     assert (entry.actor_id, json.loads(entry.new)) == (ADMIN["aadObjectId"], ["weekly"])
-    # Stopping the other arm too would leave no experiment: that is ending it, which names the arm adopted.
+    # Stopping the other arm too was never offered (its cadence is the team's), and would leave no experiment.
     again = invoke(teams, "task/submit", {"data": data | {"experiment_action": "stop:fortnightly"}}, sender=ADMIN)
     assert again["task"]["value"] == "Choose one of the experiment's choices offered. Nothing was saved."
