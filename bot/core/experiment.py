@@ -162,8 +162,10 @@ def overloads(arms: Sequence[ArmReport]) -> list[Overload]:
     """Arms still running whose people asked for fewer nudges, or stopped them, clearly more often than another arm's
     (the 95% interval of the difference leaves out zero): one for each such arm. Reads only people, people_fewer,
     people_stopped and stopped; says nothing below MIN_PEOPLE, nor without the statistics library."""
+    if len(arms) < 2 or any(a.people < MIN_PEOPLE for a in arms):
+        return []
     library = _library()
-    if library is None or len(arms) < 2 or any(a.people < MIN_PEOPLE for a in arms):
+    if library is None:
         return []
     found = []
     for arm in (a for a in arms if not a.stopped):

@@ -466,7 +466,8 @@ class NudgeService:
     # -- the overload guard --------------------------------------------------------------------------------------
     def guard(self, team: Team, now: datetime, report: TickReport) -> None:
         """Tell admins, once each, when an arm still running is clearly too much for its people (experiment.overloads).
-        Cheap enough for every tick: nothing without an experiment, then three small queries."""
+        Cheap enough for every tick: nothing without an experiment, then four small queries (the settings' history,
+        the people, their clicks asking for less, the admins)."""
         config = self.settings.get(team)
         if len(config.experiment) < 2:
             return

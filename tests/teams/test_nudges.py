@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from bot import clock as clock_module
 from bot.core.model import Team, WorkspaceConfig
-from bot.store.models import NudgeResponse
-from tests.teams.conftest import ALICE, BOB, TENANT, button_titles
+from bot.core.policy import arm_for
+from bot.store.models import NudgeResponse, Person, Send
+from tests.teams.conftest import ADMIN, ALICE, BOB, TENANT, button_titles
 
 
 def nudge_cards(teams, person: dict) -> list[dict]:
@@ -66,3 +67,50 @@ def test_someone_else_cannot_answer_your_nudge(teams, store):
     }
     with store.session() as s:
         assert s.scalars(select(NudgeResponse)).all() == []
+
+
+def test_the_overload_guard_tells_a_teams_admin_once_in_their_chat(teams, store, clock):
+    """Twelve people in each arm of the weekly or fortnightly experiment, nudged once (seeded in the store); half
+    the weekly arm asked for fewer. The admin hears it once, however many ticks follow."""
+    team = Team("teams", TENANT)
+    teams.say("hello", sender=ADMIN, where="personal")  # the admin has met the bot: it knows their chat
+    arms = ("weekly", "fortnightly")
+    teams.bot.services.workspaces.update(team, ADMIN["aadObjectId"], {"experiment": list(arms)})
+    workspace_id = store.workspace_id("teams", TENANT)
+    by_arm: dict[str, list[str]] = {arm: [] for arm in arms}
+    n = 0
+    while any(len(people) < 12 for people in by_arm.values()):
+        user_id, n = f"00000000-0000-4000-8000-{n:012d}", n + 1
+        arm = arm_for(TENANT, user_id, arms)
+        if len(by_arm[arm]) < 12:
+            by_arm[arm].append(user_id)
+    with store.session() as s:
+        for arm, people in by_arm.items():
+            for user_id in people:
+                s.add(Person(workspace_id=workspace_id, user_id=user_id, name=user_id[-4:], unanswered=0))
+                nudge = Send(
+                    workspace_id=workspace_id,
+                    user_id=user_id,
+                    kind="nudge",
+                    period="1w151",
+                    state="sent",
+                    attempts=1,
+                    arm=arm,
+                    created_at=clock.at,
+                    sent_at=clock.at,
+                )
+                s.add(nudge)
+                s.flush()
+                if arm == "weekly" and people.index(user_id) < 6:
+                    s.add(
+                        NudgeResponse(
+                            workspace_id=workspace_id, send_id=nudge.id, user_id=user_id, action="fewer", at=clock.at
+                        )
+                    )
+
+    tick(teams)
+    tick(teams)
+
+    warnings = [text for text in teams.replies("personal", sender=ADMIN) if "looks like too much" in text]
+    assert len(warnings) == 1
+    assert "6 of its 12 people asked for fewer nudges" in warnings[0] and "send me `admin`" in warnings[0]
