@@ -17,7 +17,8 @@ from statsmodels.stats.rates import confint_poisson, confint_poisson_2indep
 from bot.console.fake_slack import FakeSlack, user
 from bot.console.team import ALICE, BOB, CAROL, DANI
 from bot.core.errors import Refused
-from bot.core.model import ThanksRequest
+from bot.core.experiment import verdict
+from bot.core.model import ArmReport, ThanksRequest
 from bot.core.policy import arm_for
 from bot.store.models import SettingsChange
 from tests.test_cli import bot_env, run_bot
@@ -222,3 +223,14 @@ def test_an_admin_cannot_stop_the_last_arm_running_nor_one_not_offered(bot, arms
     with pytest.raises(Refused):
         bot.services.workspaces.update(TEAM, ALICE, {}, experiment_action="adopt:weekly")  # not an admin
     assert bot.services.workspaces.get(TEAM).stopped_arms == (WEEKLY,)
+
+
+def test_with_enough_people_no_difference_says_any_difference_is_smaller_than_ten_points():
+    weekly = ArmReport(WEEKLY, 400, 800, 400, 0, 0, 0, 0, 0)
+    fortnightly = ArmReport(FORTNIGHTLY, 400, 800, 410, 0, 0, 0, 0, 0)
+    low, high = confint_proportions_2indep(410, 800, 400, 800, method="newcomb", compare="diff")
+    assert verdict([weekly, fortnightly]) == (
+        "no detectable difference between fortnightly and weekly: a 10-point difference in answers would show by "
+        f"now, so any difference is smaller (95% interval {points(low)} to {points(high)} points)"
+    )
+    assert verdict([weekly]) == ""  # no experiment, no verdict

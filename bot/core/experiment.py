@@ -216,11 +216,11 @@ def _verdict(arms: Sequence[ArmReport], library) -> str:
                 f"{less.arm}'s (95% interval {_points(low)} to {_points(high)} points)"
             )
             continue
-        needed = _people_needed(arm, first, library)
-        if needed > max(arm.people, first.people):
+        more = _people_needed(arm, first, library) - min(arm.people, first.people)
+        if more > 0:
             sentences.append(
                 f"no detectable difference yet between {arm.arm} and {first.arm}: about "
-                f"{needed - min(arm.people, first.people)} more people per arm would detect a "
+                f"{more} more people per arm would detect a "
                 f"{_points(DETECTABLE)}-point difference in answers"
             )
         else:
