@@ -140,7 +140,7 @@ def test_since_keeps_only_what_was_recorded_from_that_date(slack, cli, clock, tm
     assert [i["text"] for i in document["ideas"]] == ["a new idea"]
 
 
-def test_a_csv_export_is_four_files_and_no_cell_can_run_as_a_formula(slack, cli, tmp_path):
+def test_a_csv_export_is_five_files_and_no_cell_can_run_as_a_formula(slack, cli, tmp_path):
     team_activity(slack)
     slack.thanks(f"<@{CAROL}|carol> for -1 problems +2 solutions", ALICE)
 
@@ -148,7 +148,7 @@ def test_a_csv_export_is_four_files_and_no_cell_can_run_as_a_formula(slack, cli,
 
     assert code == 0
     paths = [Path(line) for line in out.splitlines()]
-    assert [p.name for p in paths] == ["thanks.csv", "ideas.csv", "idea_history.csv", "nudges.csv"]
+    assert [p.name for p in paths] == ["thanks.csv", "ideas.csv", "idea_history.csv", "time_freed.csv", "nudges.csv"]
     assert paths[0].parent.name.startswith("export-T0SAMPLE-") and all((tmp_path / p).exists() for p in paths)
     thanks = list(csv.DictReader(io.StringIO((tmp_path / paths[0]).read_text(encoding="utf-8"))))
     assert [t["reason"] for t in thanks] == [
@@ -166,7 +166,7 @@ def test_a_csv_export_is_four_files_and_no_cell_can_run_as_a_formula(slack, cli,
         (ideas[0]["id"], "owner", BOB),
         (ideas[0]["id"], "status", "trying"),
     ]
-    nudges = list(csv.DictReader(io.StringIO((tmp_path / paths[3]).read_text(encoding="utf-8"))))
+    nudges = list(csv.DictReader(io.StringIO((tmp_path / paths[4]).read_text(encoding="utf-8"))))
     assert sorted(n["responses"].split(" at ")[0] for n in nudges) == ["", "snooze"]
 
 
@@ -213,6 +213,7 @@ def test_a_dry_run_lists_what_would_go_and_changes_nothing(slack, store, cli):
         "ideas they suggested": 1,
         "ideas they owned": 1,
         "change_events": 3,  # suggested one idea, took one on, moved it to trying
+        "time_freed answers": 0,
         "settings_changes": 0,
         "outbox": 3,  # the DMs of the two thank-yous to him, and the receipt for the private one he gave
         "addresses": 0,  # a Slack person: none kept beyond the people row
@@ -322,3 +323,62 @@ def test_forgetting_someone_the_bot_never_met_says_so_and_changes_nothing(slack,
     assert code != 0 and out == ""
     assert err.strip() == "No one with the id U0NOBODY is recorded in T0SAMPLE: nothing was erased."
     assert everything(store) == before
+
+
+def adopted_with_time_freed(slack, clock) -> None:
+    """An idea Alice suggested and Bob took on and adopted; Bob said it frees 30 minutes a week for 6 people, and a
+    day later Alice said instead it is not about time but safer (in words a spreadsheet would run)."""
+    card = suggest(slack, "one shared template for visit notes", ALICE)
+    click(slack, card, "change_take", BOB)
+    click(slack, newest_card(slack.fake), "change_status", BOB, choose="adopted")
+    [change] = slack.services.changes.mine(TEAM, BOB)
+    slack.services.changes.say_time_freed(TEAM, change.id, BOB, minutes="30", people="6")
+    clock.advance(days=1)
+    slack.services.changes.say_time_freed(TEAM, change.id, ALICE, benefit="safer", note="=no lone visits")
+
+
+def test_the_export_holds_every_answer_about_time_freed_and_the_latest_as_it_stands(slack, cli, clock, tmp_path):
+    adopted_with_time_freed(slack, clock)
+
+    code, out, _ = cli("export", "--format", "json")
+    assert code == 0
+    [idea] = json.loads(out)["ideas"]
+    first = {"by": BOB, "minutes": 30, "people": 6, "minutes_a_week": 180, "not_about_time": None, "note": None}
+    latest = {"by": ALICE, "minutes": None, "people": None, "minutes_a_week": None, "not_about_time": "safer"}
+    latest |= {"note": "=no lone visits"}
+    assert [{k: v for k, v in a.items() if k != "at"} for a in idea["time_freed_history"]] == [first, latest]
+    assert idea["time_freed"] == idea["time_freed_history"][-1]
+    assert idea["time_freed"]["at"] == (TUESDAY.replace(day=25)).isoformat()
+
+    code, out, _ = cli("export", "--out", str(tmp_path / "csv"))
+    assert code == 0
+    read = {p.name: list(csv.DictReader(io.StringIO(p.read_text(encoding="utf-8")))) for p in map(Path, out.split())}
+    [row] = read["ideas.csv"]
+    assert (row["time_freed_not_about_time"], row["time_freed_minutes"], row["time_freed_note"]) == (
+        "safer",
+        "",
+        "'=no lone visits",
+    )
+    assert [
+        (a["by"], a["minutes"], a["people"], a["minutes_a_week"], a["not_about_time"]) for a in read["time_freed.csv"]
+    ] == [
+        (BOB, "30", "6", "180", ""),
+        (ALICE, "", "", "", "safer"),
+    ]
+    assert {a["idea_id"] for a in read["time_freed.csv"]} == {row["id"]}
+
+
+def test_forgetting_someone_who_answered_keeps_their_answer_under_a_former_colleague(slack, store, cli, clock):
+    adopted_with_time_freed(slack, clock)
+
+    code, out, _ = cli("forget-user", ALICE)
+
+    assert code == 0 and re.search(r"time_freed answers\s+1  kept; they show as a former colleague", out)
+    with store.session() as s:
+        answers = [
+            (a.actor_id, a.benefit)
+            for a in s.scalars(select(models.TimeFreedAnswer).order_by(models.TimeFreedAnswer.id))
+        ]
+    assert answers[0] == (BOB, None) and answers[1][1] == "safer"
+    assert is_former_colleague(answers[1][0])
+    assert ALICE not in json.dumps(cli("export", "--format", "json")[1])

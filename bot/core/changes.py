@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import delete, func, or_, select, update
@@ -10,13 +11,14 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.core.admins import Admins
 from bot.core.errors import Refused
-from bot.core.model import OPEN_STATUSES, STATUSES, ChangeView, Team
+from bot.core.freed import answer_of, read_answer
+from bot.core.model import OPEN_STATUSES, STATUS_LABELS, STATUSES, ChangeView, Team
 from bot.core.outbox import Message, Outbox
-from bot.core.ports import Directory, utc_now
+from bot.core.ports import Directory, is_former_colleague, utc_now
 from bot.core.words import check_text
 from bot.settings import Defaults
 from bot.store.db import Store
-from bot.store.models import Backing, Change, ChangeEvent
+from bot.store.models import Backing, Change, ChangeEvent, TimeFreedAnswer
 
 
 def view_of(change: Change) -> ChangeView:
@@ -32,7 +34,13 @@ def view_of(change: Change) -> ChangeView:
         backers=tuple(b.user_id for b in sorted(change.backings, key=lambda b: b.id)),
         channel_id=change.channel_id,
         message_ts=change.message_ts,
+        time_freed=answer_of(change.time_freed[-1]) if change.time_freed else None,
     )
+
+
+def _unnamed(suggester_id: str | None) -> bool:
+    """Suggested anonymously, or by someone since erased: nobody can answer for it as its suggester."""
+    return suggester_id is None or is_former_colleague(suggester_id)
 
 
 Cards = Callable[[ChangeView], Iterable[Message]]  # the messages that show a change as it now stands
@@ -199,6 +207,69 @@ class ChangeService:
                 change.status = status
                 session.flush()
             return self._shown(session, change, cards)
+
+    # -- time freed ---------------------------------------------------------------------------------------------------
+    def may_say_time_freed(self, team: Team, change: ChangeView, user_id: str | None) -> bool:
+        """Whether this person may say how much time an adopted change frees: its owner or the person who suggested
+        it; for an anonymous idea (or one whose suggester was erased), its owner or an admin."""
+        if change.status != "adopted" or not user_id:
+            return False
+        if user_id in (change.owner_id, change.suggester_id):
+            return True
+        return _unnamed(change.suggester_id) and self.admins.includes(team, user_id)
+
+    def time_freed_question(self, team: Team, change_id: int, user_id: str) -> ChangeView:
+        """The change, to ask this person how much time it frees; Refused, saying who may, for anyone else."""
+        change = self.get(team, change_id)
+        self._check_may_say_time(team, change, user_id)
+        return change
+
+    def say_time_freed(
+        self,
+        team: Team,
+        change_id: int,
+        user_id: str,
+        *,
+        minutes: object = None,
+        people: object = None,
+        benefit: object = None,
+        note: object = None,
+        cards: Cards = no_messages,
+    ) -> ChangeView:
+        """Record how much time an adopted change frees (minutes a week, for how many people) or, not about time,
+        what it does. Each answer is kept, with who and when; the latest is the one shown and summed. Raises Refused
+        naming the field that is wrong, or saying who may answer."""
+        minutes, people, benefit, note = read_answer(minutes, people, benefit, note)
+        with self.store.session() as session:
+            change = self._get(session, team, change_id)
+            self._check_may_say_time(team, view_of(change), user_id)
+            change.updated_at = self.now()
+            change.time_freed.append(
+                TimeFreedAnswer(
+                    workspace_id=change.workspace_id,
+                    change_id=change.id,
+                    actor_id=user_id,
+                    minutes=minutes,
+                    people=people,
+                    benefit=benefit,
+                    note=note,
+                    at=change.updated_at,
+                )
+            )
+            session.flush()
+            return self._shown(session, change, cards)
+
+    def _check_may_say_time(self, team: Team, change: ChangeView, user_id: str) -> None:
+        if not self.may_say_time_freed(team, replace(change, status="adopted"), user_id):
+            who = [f"its owner ({self._name(team, change.owner_id)})"] if change.owner_id else []
+            if _unnamed(change.suggester_id):
+                who.append("a workspace admin")
+            else:
+                who.append(f"the person who suggested it ({self._name(team, change.suggester_id)})")
+            raise Refused(f"Only {' or '.join(who)} can say how much time this change frees.")
+        if change.status != "adopted":
+            status = STATUS_LABELS[change.status].lower()
+            raise Refused(f"You can say how much time a change frees once it's adopted; this one is {status}.")
 
     def open_changes(self, team: Team, limit: int = 20) -> list[ChangeView]:
         """The workspace's open ideas, most-backed first."""

@@ -24,6 +24,7 @@ from sqlalchemy import and_, case, distinct, func, or_, select
 from bot.core.changes import view_of
 from bot.core.errors import PlatformUnavailable, Refused
 from bot.core.experiment import verdict
+from bot.core.freed import freed_between, quarter
 from bot.core.ledger import locked_tick
 from bot.core.model import (
     ALREADY_REMINDED,
@@ -45,6 +46,7 @@ from bot.core.model import (
     Thanked,
     ThankedLine,
     TickReport,
+    TimeFreedSum,
     WorkspaceConfig,
     zone,
 )
@@ -276,6 +278,9 @@ class DigestService:
                         .all()
                     )
             changes = self._changes(db, workspace_id, start, end, now)
+            quarter_start, _, label = quarter(end_day - timedelta(days=1))  # the quarter the period ends in, so far
+            began = datetime.combine(quarter_start, datetime.min.time(), zone(tz))
+            freed = freed_between(db, workspace_id, began, end, label)
         arms = self.nudges.report(team, since=start, until=end)
         # The experiment so far (to the period's end), not this period alone: a week is rarely enough to tell.
         so_far = verdict(self.nudges.report(team, until=end)) if self.workspaces.get(team).experiment else ""
@@ -311,6 +316,7 @@ class DigestService:
                 for user_id, times in sorted(peers.items(), key=lambda item: (-item[1], active[item[0]].lower()))
             ),
             **changes,
+            freed=freed,
             nudges=sum(a.nudges for a in arms),
             arms=visible,
             arms_hidden=len(arms) - len(visible),
@@ -410,6 +416,16 @@ class DigestService:
             stuck=tuple(lines),
             stuck_total=stuck[0].total if stuck else 0,
         )
+
+    def time_freed(self, team: Team) -> TimeFreedSum:
+        """The changes adopted this quarter so far (the calendar quarter in the team's main timezone) and the time
+        they free, for the admin view."""
+        now = self.now()
+        workspace_id = self.store.workspace_id(team.platform, team.external_id)
+        tz = zone(main_timezone(self._people(workspace_id)))
+        start, _, label = quarter(now.astimezone(tz).date())
+        with self.store.session() as session:
+            return freed_between(session, workspace_id, datetime.combine(start, datetime.min.time(), tz), now, label)
 
     def peer_thanks(self, team: Team, user_id: str, period: str, reader: str, max_chars: int) -> PeerThanks:
         """A personal thank-you from the `reader` (a leader) to one person, drafted from colleagues' public thanks to

@@ -21,6 +21,7 @@ from bot.store.models import Backing, Change, Person, Thanks, ThanksRecipient
 RECEIVED_SHOWN = 10  # the wall: enough to feel appreciated, few enough to read
 GIVEN_SHOWN = 3
 IDEAS_SHOWN = 10
+ADOPTED_SHOWN = 5
 TOP_SHOWN = 5
 OPENERS_FRESH_FOR = 60.0  # seconds
 
@@ -48,6 +49,7 @@ class HomePage:
     ideas: tuple[ChangeView, ...]  # suggested by them (by name), owned or backed; newest activity first
     ideas_total: int
     top: tuple[ChangeView, ...]  # the team's open ideas, most backed first
+    adopted: tuple[ChangeView, ...]  # adopted changes they own or suggested, to say how much time each frees
     nudges: PersonState
     team_cadence: str
     today: date  # in their timezone, so a snooze that has run out is not shown
@@ -156,6 +158,17 @@ class HomeService:
                 select(Change).where(*mine).order_by(Change.updated_at.desc(), Change.id.desc()).limit(IDEAS_SHOWN)
             )
             ideas = tuple(view_of(c) for c in ideas)
+            adopted = session.scalars(
+                select(Change)
+                .where(
+                    Change.workspace_id == workspace_id,
+                    Change.status == "adopted",
+                    or_(Change.suggester_id == user_id, Change.owner_id == user_id),
+                )
+                .order_by(Change.updated_at.desc(), Change.id.desc())
+                .limit(ADOPTED_SHOWN)
+            )
+            adopted = tuple(view_of(c) for c in adopted)
             received_total = session.scalar(select(func.count()).select_from(Thanks).where(*received)) or 0
             given_total = session.scalar(select(func.count()).select_from(Thanks).where(*given)) or 0
             ideas_total = session.scalar(select(func.count()).select_from(Change).where(*mine)) or 0
@@ -169,6 +182,7 @@ class HomeService:
             ideas=ideas,
             ideas_total=ideas_total,
             top=tuple(self.changes.open_changes(team, limit=TOP_SHOWN)),
+            adopted=adopted,
             nudges=preferences,
             team_cadence=self.workspaces.get(team).cadence,
             today=self.now().astimezone(zone(preferences.tz)).date(),

@@ -62,6 +62,57 @@ STATUS_LABELS = {
 }
 
 
+# "How much time does it free?" for an adopted change: minutes a week for how many people, or, when it is not about
+# time, what it does instead: each answer, as a form offers it
+BENEFITS = {"safer": "safer", "kinder": "kinder", "clearer": "clearer", "other": "something else"}
+MINUTES_MAX = 2400  # a week, for each person: 40 hours
+PEOPLE_MAX = 500
+
+
+@dataclass(frozen=True)
+class TimeFreed:
+    """The latest answer to "how much time does it free?": `minutes` a week for each of `people`, or, not about
+    time, a `benefit` (a key of BENEFITS); either with an optional note. Who said it, and when."""
+
+    minutes: int | None
+    people: int | None
+    benefit: str | None
+    note: str | None
+    by: str
+    at: datetime
+
+    @property
+    def weekly(self) -> int:
+        """Minutes a week freed across the team (0 when it is not about time)."""
+        return (self.minutes or 0) * (self.people or 0)
+
+
+@dataclass(frozen=True)
+class FreedChange:
+    """An adopted change in a sum of time freed, with what its latest answer said."""
+
+    id: int
+    text: str
+    freed: TimeFreed
+
+
+@dataclass(frozen=True)
+class TimeFreedSum:
+    """Changes adopted in a stretch of time (a calendar quarter so far) and the time they free: the latest answer of
+    each, summed as minutes a week across the team."""
+
+    label: str  # e.g. "Q4 2026"
+    adopted: int  # still adopted now
+    weekly: int  # minutes a week, summed over the answers about time
+    timed: int  # how many said how much time they free
+    not_time: tuple[tuple[str, int], ...] = ()  # (benefit, how many), most first
+    biggest: tuple[FreedChange, ...] = ()  # the top few by minutes × people
+
+    @property
+    def unanswered(self) -> int:
+        return self.adopted - self.timed - sum(n for _, n in self.not_time)
+
+
 @dataclass(frozen=True)
 class ChangeView:
     """A change as the stored counts show it, for rendering."""
@@ -76,6 +127,7 @@ class ChangeView:
     backers: tuple[str, ...]
     channel_id: str | None
     message_ts: str | None
+    time_freed: TimeFreed | None = None  # the latest answer, once adopted
 
 
 # "Can the team do this itself?", as a form asks it: each answer, its words, and what is stored
@@ -358,6 +410,7 @@ class Figures:
     arms: tuple[ArmReport, ...] = ()  # only arms of at least MIN_GROUP people
     arms_hidden: int = 0
     verdict: str = ""  # what the cadence experiment shows so far, in plain words ("" without an experiment)
+    freed: TimeFreedSum | None = None  # the quarter so far: changes adopted and the time they free
 
     @property
     def weeks(self) -> int:

@@ -30,12 +30,17 @@ from bot.store.models import (
     Thanks,
     ThanksRecipient,
     ThanksValue,
+    TimeFreedAnswer,
     Workspace,
     WorkspaceSettings,
 )
 
 PRIVATE_NOTE = "Private thanks are counted, never quoted: their reason is left out of every export."
 FORMER_NOTE = f"An id starting with {FORMER_PREFIX!r} is a former colleague whose personal data was erased."
+TIME_FREED_NOTE = (
+    "time_freed is an adopted idea's latest answer to how much time it frees (minutes a week for each of so many "
+    "people, or what it does if not about time); time_freed_history keeps every answer."
+)
 PRIVATE_CELL = "(private: not quoted)"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet would run as a formula
 NOT_ADMIN = (
@@ -79,7 +84,7 @@ class Export:
             "workspace": self.workspace,
             "exported_at": self.exported_at.isoformat(),
             "since": self.since.isoformat() if self.since else None,
-            "notes": [PRIVATE_NOTE, FORMER_NOTE],
+            "notes": [PRIVATE_NOTE, FORMER_NOTE, TIME_FREED_NOTE],
             "thanks": self.thanks,
             "ideas": self.ideas,
             "nudges": self.nudges,
@@ -89,7 +94,8 @@ class Export:
         return json.dumps(self.document(), indent=2, ensure_ascii=False)
 
     def csv_files(self) -> dict[str, str]:
-        """Four tables, by file name: the idea history and nudge answers flattened to one row per event or send."""
+        """Five tables, by file name: the idea history, the answers about time freed and the nudge answers flattened
+        to one row per event, answer or send."""
         thanks = [
             t
             | {
@@ -101,10 +107,13 @@ class Export:
             for t in self.thanks
         ]
         ideas = [
-            {k: v for k, v in i.items() if k != "history"} | {"within_gift": _yes_no(i["within_gift"])}
+            i
+            | {"within_gift": _yes_no(i["within_gift"])}
+            | {f"time_freed_{k}": v for k, v in (i["time_freed"] or {}).items() if k not in ("at", "by")}
             for i in self.ideas
         ]
         history = [{"idea_id": i["id"]} | event for i in self.ideas for event in i["history"]]
+        freed = [{"idea_id": i["id"]} | answer for i in self.ideas for answer in i["time_freed_history"]]
         nudges = [
             n | {"responses": "; ".join(f"{r['action']} at {r['at']}" for r in n["responses"])} for n in self.nudges
         ]
@@ -112,13 +121,26 @@ class Export:
             "thanks.csv": _csv(THANKS_COLUMNS, thanks),
             "ideas.csv": _csv(IDEA_COLUMNS, ideas),
             "idea_history.csv": _csv(HISTORY_COLUMNS, history),
+            "time_freed.csv": _csv(TIME_FREED_COLUMNS, freed),
             "nudges.csv": _csv(NUDGE_COLUMNS, nudges),
         }
 
 
 THANKS_COLUMNS = ("id", "created_at", "giver", "recipients", "values", "private", "reason", "via", "source", "channel")
-IDEA_COLUMNS = ("id", "created_at", "suggester", "owner", "status", "text", "obstacle", "within_gift", "backers")
+FREED_COLUMNS = ("minutes", "people", "minutes_a_week", "not_about_time", "note")
+IDEA_COLUMNS = (
+    "id",
+    "created_at",
+    "suggester",
+    "owner",
+    "status",
+    "text",
+    "obstacle",
+    "within_gift",
+    "backers",
+) + tuple(f"time_freed_{c}" for c in FREED_COLUMNS)
 HISTORY_COLUMNS = ("idea_id", "at", "actor", "kind", "old", "new")
+TIME_FREED_COLUMNS = ("idea_id", "at", "by", *FREED_COLUMNS)
 NUDGE_COLUMNS = ("id", "kind", "period", "state", "attempts", "sent_at", "arm", "responses")
 
 
@@ -147,6 +169,7 @@ class Erasure:
     ideas_suggested: int = 0
     ideas_owned: int = 0
     change_events: int = 0
+    time_freed: int = 0  # their answers about the time an adopted change frees
     settings_changes: int = 0
     outbox: int = 0
     addresses: int = 0  # where a chat platform reaches them (Teams: their Teams id, name and 1:1 chat)
@@ -177,6 +200,7 @@ class Erasure:
             ("ideas they suggested", self.ideas_suggested, f"kept, text unchanged; {former}"),
             ("ideas they owned", self.ideas_owned, "kept with no owner, so someone else can take them on"),
             ("change_events", self.change_events, f"kept; {former}"),
+            ("time_freed answers", self.time_freed, f"kept; {former}"),
             ("settings_changes", self.settings_changes, f"kept; {former}"),
             ("outbox", self.outbox, f"{gone} (messages to them or replies to them, sent or waiting)"),
             ("addresses", self.addresses, f"{gone} (how the bot reached them in Teams: id, name, chat)"),
@@ -265,6 +289,8 @@ class RecordsService:
                 "within_gift": c.within_gift,
                 "backers": len(c.backings),
                 "history": history[c.id],
+                "time_freed": _freed(c.time_freed[-1]) if c.time_freed else None,
+                "time_freed_history": [_freed(a) for a in c.time_freed],
             }
             for c in changes
         ]
@@ -345,6 +371,7 @@ class RecordsService:
                 )
                 if row.actor_id == user_id or _mentions(row.old, user_id) or _mentions(row.new, user_id)
             ]
+            answered = (TimeFreedAnswer.workspace_id == ws, TimeFreedAnswer.actor_id == user_id)
             theirs = (OutboxMessage.workspace_id == ws, OutboxMessage.lane.in_((f"dm:{user_id}", f"respond:{user_id}")))
             addressed = (TeamsAddress.workspace_id == ws, TeamsAddress.kind == "person", TeamsAddress.key == user_id)
             overrides_row = session.get(WorkspaceSettings, ws)
@@ -363,6 +390,7 @@ class RecordsService:
                 ideas_suggested=_count(session, Change, Change.workspace_id == ws, Change.suggester_id == user_id),
                 ideas_owned=len(owned),
                 change_events=_count(session, ChangeEvent, *events),
+                time_freed=_count(session, TimeFreedAnswer, *answered),
                 settings_changes=len(settings_rows),
                 outbox=_count(session, OutboxMessage, *theirs),
                 addresses=_count(session, TeamsAddress, *addressed),
@@ -391,6 +419,7 @@ class RecordsService:
                 .where(ChangeEvent.workspace_id == ws, ChangeEvent.actor_id == user_id)
                 .values(actor_id=former)
             )
+            session.execute(update(TimeFreedAnswer).where(*answered).values(actor_id=former))
             for column in ("old", "new"):
                 attribute = getattr(ChangeEvent, column)
                 session.execute(
@@ -442,6 +471,18 @@ class RecordsService:
         if found is None:
             raise UnknownWorkspace(f"Nothing is recorded for the {team.platform} workspace {team.external_id} here.")
         return found
+
+
+def _freed(answer: TimeFreedAnswer) -> dict:
+    return {
+        "at": _iso(answer.at),
+        "by": answer.actor_id,
+        "minutes": answer.minutes,
+        "people": answer.people,
+        "minutes_a_week": answer.minutes * answer.people if answer.minutes and answer.people else None,
+        "not_about_time": answer.benefit,
+        "note": answer.note,
+    }
 
 
 def _count(session, model, *where) -> int:

@@ -155,6 +155,9 @@ class Change(Base):
     backings: Mapped[list[Backing]] = relationship(
         back_populates="change", cascade="all, delete-orphan", lazy="selectin"
     )
+    time_freed: Mapped[list[TimeFreedAnswer]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="TimeFreedAnswer.id"
+    )
 
 
 class Backing(Base):
@@ -188,6 +191,23 @@ class ChangeEvent(Base):
     kind: Mapped[str] = mapped_column(String(16))
     old: Mapped[str | None] = mapped_column(String(64))
     new: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TimeFreedAnswer(Base):
+    """One answer to "how much time does it free?" for an adopted change: minutes a week for how many people, or
+    what else it does ("not about time"). Never changed: an edit is a new row, and the latest stands."""
+
+    __tablename__ = "time_freed"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    change_id: Mapped[int] = mapped_column(ForeignKey("changes.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[str] = mapped_column(String(64))
+    minutes: Mapped[int | None] = mapped_column(Integer)  # a week, for each person
+    people: Mapped[int | None] = mapped_column(Integer)
+    benefit: Mapped[str | None] = mapped_column(String(16))  # not about time: safer | kinder | clearer | other
+    note: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

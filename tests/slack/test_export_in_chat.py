@@ -72,6 +72,7 @@ def test_an_admins_export_arrives_in_their_own_dm_as_csv(slack):
         "smallchanges-T0SAMPLE-20261124-ideas.csv",
         "smallchanges-T0SAMPLE-20261124-nudges.csv",
         "smallchanges-T0SAMPLE-20261124-thanks.csv",
+        "smallchanges-T0SAMPLE-20261124-time_freed.csv",
     ]
     thanks = list(csv.DictReader(io.StringIO(files["smallchanges-T0SAMPLE-20261124-thanks.csv"])))
     assert [(t["giver"], t["recipients"], t["private"], t["reason"]) for t in thanks] == [
