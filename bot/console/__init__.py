@@ -163,8 +163,12 @@ class Console:
                 self.say("-- form closed; nothing was submitted --")
                 return
             response = self.dispatch(self.requests.view_submission(view, values, self.user), show_body=False)
-            errors = json.loads(response.body).get("errors") if response.body else None
+            answer = json.loads(response.body) if response.body else {}
+            errors = answer.get("errors")
             if not errors:
+                if answer.get("response_action") == "update":  # the form shows what was saved
+                    blocks = answer["view"]["blocks"]
+                    self.say(self.block("form", "\n".join(t for b in blocks for t in self.block_lines(b, {}, ""))))
                 break
             for block, message in errors.items():
                 self.say(f"  ! {block}: {message}")

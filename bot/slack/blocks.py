@@ -13,6 +13,7 @@ from slack_sdk.models.blocks import (
     HeaderBlock,
     InputBlock,
     MarkdownTextObject,
+    NumberInputElement,
     Option,
     PlainTextInputElement,
     RadioButtonsElement,
@@ -21,7 +22,20 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.core.model import SOURCES, STATUS_LABELS, STATUSES, WITHIN_GIFT, ChangeView, GivenThanks
+from bot.core.digests import shorten
+from bot.core.freed import NOTE_MAX, freed_words, sum_words
+from bot.core.model import (
+    BENEFITS,
+    MINUTES_MAX,
+    PEOPLE_MAX,
+    SOURCES,
+    STATUS_LABELS,
+    STATUSES,
+    WITHIN_GIFT,
+    ChangeView,
+    GivenThanks,
+    TimeFreedSum,
+)
 from bot.core.words import emoji_safe_cut
 from bot.slack.text import escape, mention, quote
 
@@ -134,6 +148,8 @@ def change_card(change: ChangeView) -> tuple[str, Blocks]:
     if change.obstacle:
         blocks += _sections("*What gets in the way today:*\n" + quote(change.obstacle))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_card_context(change))]))
+    if change.status == "adopted":
+        blocks.append(time_freed_line(change))
     value = str(change.id)
     backers = len(change.backers)
     owner_button = (
@@ -157,6 +173,123 @@ def change_card(change: ChangeView) -> tuple[str, Blocks]:
         )
     )
     return _notification("Small change: ", change.text), [b.to_dict() for b in blocks]
+
+
+def time_freed_button(change: ChangeView) -> ButtonElement:
+    """Opens the form asking how much time an adopted change frees (for its owner or suggester; others are told)."""
+    label = "Change time freed" if change.time_freed else "How much time does it free?"
+    return ButtonElement(text=label, action_id="change_time_freed", value=str(change.id))
+
+
+def time_freed_line(change: ChangeView) -> SectionBlock:
+    """An adopted change's answer about time freed (or that none is in yet), with the button to give or change it."""
+    said = escape(freed_words(change.time_freed)) if change.time_freed else "not said yet"
+    return SectionBlock(
+        text=MarkdownTextObject(text=f":hourglass_flowing_sand: *Time freed:* {said}"),
+        accessory=time_freed_button(change),
+    )
+
+
+def time_freed_offer(change: ChangeView) -> tuple[str, Blocks]:
+    """To the person who just moved a change to Adopted and may say how much time it frees."""
+    text = "Adopted. How much time does it free? It's optional, and you can change it later."
+    blocks = [
+        SectionBlock(text=MarkdownTextObject(text=f":tada: *Adopted.* {text.removeprefix('Adopted. ')}")),
+        ActionsBlock(block_id=f"time_freed_{change.id}", elements=[time_freed_button(change)]),
+    ]
+    return text, [b.to_dict() for b in blocks]
+
+
+def time_freed_modal(change: ChangeView, metadata: str) -> dict:
+    """How much time an adopted change frees: minutes a week for each of so many people, or, not about time, what it
+    does. Opened with the latest answer filled in; `metadata` (signed) names the change."""
+    freed = change.time_freed
+    benefits = [Option(value=value, label=label.capitalize()) for value, label in BENEFITS.items()]
+    chosen = next((o for o in benefits if freed and o.value == freed.benefit), None)
+    return View(
+        type="modal",
+        callback_id="time_freed_submit",
+        private_metadata=metadata,
+        title="Time freed",
+        submit="Save",
+        close="Cancel",
+        blocks=[
+            SectionBlock(text=MarkdownTextObject(text=f":bulb: *{escape(shorten(change.text, 300))}*")),
+            InputBlock(
+                block_id="minutes",
+                label="Minutes a week it frees, for each person",
+                optional=True,
+                hint=f"Roughly: a whole number from 1 to {MINUTES_MAX:,}.",
+                element=NumberInputElement(
+                    action_id="number",
+                    is_decimal_allowed=False,
+                    min_value="1",
+                    max_value=str(MINUTES_MAX),
+                    initial_value=str(freed.minutes) if freed and freed.minutes else None,
+                ),
+            ),
+            InputBlock(
+                block_id="people",
+                label="For how many people",
+                optional=True,
+                element=NumberInputElement(
+                    action_id="number",
+                    is_decimal_allowed=False,
+                    min_value="1",
+                    max_value=str(PEOPLE_MAX),
+                    initial_value=str(freed.people) if freed and freed.people else None,
+                ),
+            ),
+            InputBlock(
+                block_id="benefit",
+                label="Or, if it's not about time, it makes things",
+                optional=True,
+                element=StaticSelectElement(
+                    action_id="choice", placeholder="It's about time", options=benefits, initial_option=chosen
+                ),
+            ),
+            InputBlock(
+                block_id="note",
+                label="In a few words",
+                optional=True,
+                element=PlainTextInputElement(
+                    action_id="text", max_length=NOTE_MAX, initial_value=freed.note if freed and freed.note else None
+                ),
+            ),
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text="Optional, and you can change it later. Every answer is kept with who and when; the "
+                        "latest is shown on the card and counted in the team's digest."
+                    )
+                ]
+            ),
+        ],
+    ).to_dict()
+
+
+def time_freed_saved(change: ChangeView) -> dict:
+    """What the form shows once saved."""
+    said = escape(freed_words(change.time_freed)) if change.time_freed else ""
+    return View(
+        type="modal",
+        title="Time freed",
+        close="Done",
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(text=f":white_check_mark: Saved: {said}. It shows on the idea card now.")
+            )
+        ],
+    ).to_dict()
+
+
+def time_freed_sum(freed: TimeFreedSum) -> str:
+    """A quarter's changes and the time they free, with the biggest named (the digest, the admin view)."""
+    lines = [f"*:hourglass_flowing_sand: Time freed, {freed.label}:* {escape(sum_words(freed))}"]
+    if freed.biggest:
+        lines.append("Biggest:")
+        lines += [f"• *{escape(shorten(c.text, 150))}*: {escape(freed_words(c.freed))}" for c in freed.biggest]
+    return "\n".join(lines)
 
 
 def change_list(title: str, changes: Sequence[ChangeView], empty: str) -> tuple[str, Blocks]:

@@ -32,6 +32,7 @@ from bot.core.model import (
     PeerThanks,
     Reminder,
 )
+from bot.slack.blocks import time_freed_sum
 from bot.slack.text import escape, mention, quote
 
 Blocks = list[dict]
@@ -137,6 +138,8 @@ def _changes(digest: Figures, period: str, who: Callable[[str], str]) -> list:
         if len(digest.adopted) > ADOPTED_SHOWN:
             lines.append(f"…and {len(digest.adopted) - ADOPTED_SHOWN} more.")
         blocks.append(_section("*You said, we did:*\n" + "\n".join(lines)))
+    if digest.freed and digest.freed.adopted:
+        blocks.append(_section(time_freed_sum(digest.freed)))
     if digest.stuck:
         blocks.append(
             _section(

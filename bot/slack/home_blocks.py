@@ -17,7 +17,7 @@ from slack_sdk.models.views import View
 from bot.core.home import HomePage, ThanksLine, nudge_settings
 from bot.core.model import SOURCES, STATUS_LABELS, ChangeView
 from bot.core.words import emoji_safe_cut
-from bot.slack.blocks import people
+from bot.slack.blocks import people, time_freed_line
 from bot.slack.text import escape, mention, quote
 
 # Plain characters of a reason or an idea shown on Home. Escaped (& is &amp;) and quoted, 400 stay well
@@ -122,6 +122,11 @@ def home_view(page: HomePage) -> dict:
             blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"And {more} more: `/smallchange mine`.")]))
     else:
         blocks.append(_section("Ideas you suggest, take on or back show here, with their status."))
+
+    if page.adopted:
+        blocks.append(HeaderBlock(text="Your adopted changes: time freed"))
+        for change in page.adopted:
+            blocks += [_section(f"*{escape(_preview(change.text))}*"), time_freed_line(change)]
 
     blocks.append(HeaderBlock(text="The team's most-backed open ideas"))
     if page.top:

@@ -15,6 +15,7 @@ from bot.core.errors import Refused, StoreUnavailable
 from bot.core.grammar import record_id
 from bot.core.model import ChangeView, Team
 from bot.core.services import Services
+from bot.slack import blocks
 from bot.slack.delivery import SlackDelivery, card
 from bot.slack.listeners.lazy import lazily
 from bot.slack.listeners.refresh import refresh_home
@@ -22,7 +23,9 @@ from bot.slack.listeners.replies import OUTAGES, told
 
 log = logging.getLogger(__name__)
 GONE = "That change no longer exists."
-Act = Callable[[Team, int, str, dict, Cards], tuple[ChangeView, str | None]]
+# What a card action returns: the change as it now stands, and what to tell the clicker alone (text, or a message
+# with blocks), if anything.
+Act = Callable[[Team, int, str, dict, Cards], tuple[ChangeView, str | dict | None]]
 
 
 def register(app: App, services: Services, delivery: SlackDelivery) -> None:
@@ -53,7 +56,7 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
                     put_back(team, change_id, cards)
                 return
             if note:
-                respond(text=note, replace_original=False)
+                respond(**(note if isinstance(note, dict) else {"text": note}), replace_original=False)
             refresh_home(services, client, team, user_id, change.suggester_id, change.owner_id)
 
         work.__name__ = name
@@ -76,7 +79,11 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
 
     def status(team, change_id, user_id, action, cards):
         chosen = (action.get("selected_option") or {}).get("value", "")
-        return changes.set_status(team, change_id, user_id, chosen, cards), None
+        change = changes.set_status(team, change_id, user_id, chosen, cards)
+        if chosen == "adopted" and changes.may_say_time_freed(team, change, user_id):
+            text, shown = blocks.time_freed_offer(change)  # the one who adopted it is asked how much time it frees
+            return change, {"text": text, "blocks": shown}
+        return change, None
 
     app.action("change_back")(**lazily(services, delivery, card_action(back, "change_back")))
     app.action("change_take")(**lazily(services, delivery, card_action(take, "change_take")))
