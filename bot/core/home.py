@@ -49,10 +49,10 @@ class HomePage:
     ideas: tuple[ChangeView, ...]  # suggested by them (by name), owned or backed; newest activity first
     ideas_total: int
     top: tuple[ChangeView, ...]  # the team's open ideas, most backed first
-    adopted: tuple[ChangeView, ...]  # adopted changes they own or suggested, to say how much time each frees
     nudges: PersonState
     team_cadence: str
     today: date  # in their timezone, so a snooze that has run out is not shown
+    adopted: tuple[ChangeView, ...] = ()  # adopted changes they own or suggested, to say how much time each frees
 
 
 def nudge_settings(page: HomePage) -> tuple[tuple[str, str], ...]:

@@ -46,8 +46,9 @@ from microsoft_teams.common import ClientOptions
 
 from bot.core.errors import PlatformUnavailable, Refused, Replayed, StoreUnavailable
 from bot.core.experiment import report_lines
+from bot.core.freed import freed_words
 from bot.core.grammar import PersonMention, Token, Words, read_dates, read_smallchange, read_thanks, record_id
-from bot.core.model import ALREADY_REMINDED, REMINDED, WITHIN_GIFT, Team, ThanksRequest
+from bot.core.model import ALREADY_REMINDED, REMINDED, WITHIN_GIFT, ChangeView, Team, ThanksRequest
 from bot.core.records import UnknownWorkspace
 from bot.core.services import Services
 from bot.settings import Settings
@@ -577,7 +578,10 @@ def change_pressed(
                 raise Refused("That button isn't one I know.")
         finally:
             delivery.send_claimed(team, written)
-    return cards.idea_card(change, delivery.sender.names(team), viewer_id=user_id)
+    # The one who just adopted it is asked how much time it frees, on the card they alone see now.
+    ask = verb == "change_status" and data.get("status") == "adopted"
+    ask = ask and services.changes.may_say_time_freed(team, change, user_id)
+    return cards.idea_card(change, delivery.sender.names(team), viewer_id=user_id, ask_time=ask)
 
 
 def nudge_answer(services: Services, team: Team, user_id: str, verb: str, data: dict) -> dict:
@@ -597,6 +601,7 @@ DIALOGS = {
     "home_my_nudges": "nudges",
     "admin": "settings",
     "digest_personal_thanks": "personal thanks",
+    "change_time_freed": "time freed",
 }
 
 
@@ -605,6 +610,11 @@ def dialog(
 ) -> tuple[str, dict] | None:
     """The form a card's button opens, by its dialog id."""
     which = DIALOGS.get(str(data.get("dialog_id")))
+    if which == "time freed" and user_id:
+        change_id = record_id(data.get("change"))
+        if change_id is None:
+            raise Refused("That change no longer exists.")
+        return "Time freed", cards.time_freed_form(services.changes.time_freed_question(team, change_id, user_id))
     if which == "personal thanks" and user_id:
         max_chars = services.settings.defaults.reason_max_chars
         person, period = str(data.get("person") or ""), str(data.get("period") or "")
@@ -614,8 +624,9 @@ def dialog(
     if which == "settings" and user_id:
         here = data.get("here") if isinstance(data.get("here"), str) else None
         config = services.workspaces.for_admin(team, user_id)
-        report = report_lines(services.nudges.reading(team))
-        return "Small Changes settings", cards.admin_form(config, delivery.sender.names(team), here, report)
+        report, freed = report_lines(services.nudges.reading(team)), services.digests.time_freed(team)
+        form = cards.admin_form(config, delivery.sender.names(team), here, report, freed=freed)
+        return "Small Changes settings", form
     if which == "nudges" and user_id:
         person, config = services.nudges.preferences(team, user_id), services.workspaces.get(team)
         return "Your nudges", cards.my_nudges_form(person, config)
@@ -655,6 +666,8 @@ def submitted(
                 return settings_from_form(services, delivery, team, user_id, data)
             if data.get("action") == "nudges_form":
                 return nudges_from_form(services, delivery, team, user_id, data)
+            if data.get("action") == "time_freed_form":
+                return time_freed_from_form(services, delivery, team, user_id, data)
             return "That form isn't one I know. Nothing was saved."
     except Replayed:
         return "Already done."
@@ -752,22 +765,41 @@ def reminded(services: Services, delivery: TeamsDelivery, team: Team, user_id: s
     return f"⚠️ I couldn't reach {owner} just now ({asked.why}). Please try again later."
 
 
-def taken_from_digest(services: Services, delivery: TeamsDelivery, team: Team, user_id: str, data: dict) -> str:
-    change_id = record_id(data.get("change"))
-    if change_id is None:
-        raise Refused("That change no longer exists.")
+def posted_card(user_id: str) -> Callable[[ChangeView], list]:
+    """The messages that bring a change's card up to date where it was posted, for a button pressed elsewhere."""
 
-    def posted_card(change) -> list:  # brought up to date where it was posted
+    def messages(change: ChangeView) -> list:
         if not (change.message_ts and change.channel_id):
             return []
         return [card_message(change.id, change.channel_id, change.message_ts, to=user_id)]
 
+    return messages
+
+
+def taken_from_digest(services: Services, delivery: TeamsDelivery, team: Team, user_id: str, data: dict) -> str:
+    change_id = record_id(data.get("change"))
+    if change_id is None:
+        raise Refused("That change no longer exists.")
     with services.outbox.claiming() as written:
         try:
-            services.changes.take_on(team, change_id, user_id, posted_card)
+            services.changes.take_on(team, change_id, user_id, posted_card(user_id))
         finally:
             delivery.send_claimed(team, written)
     return "It's yours. Move its status along on the idea card as it goes."
+
+
+def time_freed_from_form(services: Services, delivery: TeamsDelivery, team: Team, user_id: str, data: dict) -> str:
+    """How much time an adopted change frees, from its dialog: the core checks who may say and the numbers."""
+    change_id = record_id(data.get("change"))
+    if change_id is None:
+        raise Refused("That change no longer exists.")
+    answer = {name: data.get(name) for name in ("minutes", "people", "benefit", "note")}
+    with services.outbox.claiming() as written:
+        try:
+            change = services.changes.say_time_freed(team, change_id, user_id, **answer, cards=posted_card(user_id))
+        finally:
+            delivery.send_claimed(team, written)
+    return f"Saved: {freed_words(change.time_freed)}. It shows on the idea card now."
 
 
 def personal_thanks(services: Services, delivery: TeamsDelivery, team: Team, leader_id: str, data: dict) -> str:

@@ -42,13 +42,17 @@ from microsoft_teams.cards import (
 )
 
 from bot.core.digests import shorten
+from bot.core.freed import NOTE_MAX, freed_words, sum_words
 from bot.core.home import HomePage, ThanksLine, nudge_settings
 from bot.core.model import (
+    BENEFITS,
     CADENCES,
     DAY_NAMES,
     DAYS,
     MIN_GROUP,
+    MINUTES_MAX,
     OUTSIDE,
+    PEOPLE_MAX,
     SOURCES,
     STATUS_LABELS,
     STATUSES,
@@ -60,6 +64,7 @@ from bot.core.model import (
     ManagerDigest,
     PeerThanks,
     PersonState,
+    TimeFreedSum,
     WorkspaceConfig,
     zone,
 )
@@ -206,7 +211,7 @@ def _card(body: list, actions: list | None = None) -> Card:
 # -- small changes ------------------------------------------------------------------------------------------------
 
 
-def idea_card(change: ChangeView, names: Names, viewer_id: str | None = None) -> Card:
+def idea_card(change: ChangeView, names: Names, viewer_id: str | None = None, ask_time: bool = False) -> Card:
     """The idea card: the idea, what gets in the way, who suggested it (nobody, if anonymous), status, owner, the
     number of backers, whose gift it is, and its buttons: Back this (pressed again, it withdraws the backing), I'll
     take this on or Hand it back, and the status menu with "Set status".
@@ -234,6 +239,10 @@ def idea_card(change: ChangeView, names: Names, viewer_id: str | None = None) ->
     if change.within_gift is not None:
         about.append(" · " + ("within the team's gift" if change.within_gift else "needs someone outside the team"))
     body.append(_para(*about, subtle=True))
+    if change.status == "adopted":
+        if ask_time:
+            body.append(_para("🎉 Adopted. How much time does it free? It's optional, and you can change it later."))
+        body += _time_freed_line(change)
 
     backs = viewer_id is not None and viewer_id in change.backers
     back = _execute(f"{'Unback' if backs else 'Back this'} ({backers})", "change_back", change=change.id)
@@ -261,6 +270,70 @@ def idea_card(change: ChangeView, names: Names, viewer_id: str | None = None) ->
         _buttons(set_status),
     ]
     return _card(body)
+
+
+def _time_freed_button(change: ChangeView) -> SubmitAction:
+    label = "Change time freed" if change.time_freed else "How much time does it free?"
+    return _opens(label, "change_time_freed", change=change.id)
+
+
+def _time_freed_line(change: ChangeView) -> list:
+    """An adopted change's answer about time freed (or that none is in yet), with the button to give or change it."""
+    said = freed_words(change.time_freed) if change.time_freed else "not said yet"
+    return [_para(_bold("⏳ Time freed: "), said), _buttons(_time_freed_button(change))]
+
+
+def time_freed_form(change: ChangeView) -> Card:
+    """How much time an adopted change frees, in a dialog (from its card or Home), with the latest answer filled in:
+    minutes a week for each of so many people, or, not about time, what it does. Submitted as data
+    {"action": "time_freed_form", "change": id} plus the inputs "minutes", "people", "benefit" ("" or a key of
+    BENEFITS) and "note"."""
+    freed = change.time_freed
+    body: list = [
+        _heading("How much time does it free?"),
+        _para(_bold(_preview(change.text, 300))),
+        NumberInput(
+            id="minutes",
+            label=f"Minutes a week it frees, for each person (1 to {MINUTES_MAX:,})",
+            min=1,
+            max=MINUTES_MAX,
+            value=freed.minutes if freed and freed.minutes else None,
+        ),
+        NumberInput(
+            id="people",
+            label=f"For how many people (1 to {PEOPLE_MAX})",
+            min=1,
+            max=PEOPLE_MAX,
+            value=freed.people if freed and freed.people else None,
+        ),
+        ChoiceSetInput(
+            id="benefit",
+            label="Or, if it's not about time, it makes things",
+            style="compact",
+            placeholder="It's about time",
+            value=freed.benefit if freed and freed.benefit else None,
+            choices=[Choice(title=label.capitalize(), value=value) for value, label in BENEFITS.items()],
+        ),
+        TextInput(id="note", label="In a few words", max_length=NOTE_MAX, value=freed.note if freed else None),
+        _para(
+            "Optional, and you can change it later. Every answer is kept with who and when; the latest is shown on the "
+            "card and counted in the team's digest.",
+            subtle=True,
+        ),
+    ]
+    data = {"action": "time_freed_form", "change": change.id}
+    return _card(body, [SubmitAction(title="Save", style="positive", data=data)])
+
+
+def _time_freed_sum(freed: TimeFreedSum) -> list:
+    """A quarter's changes and the time they free, with the biggest named (the digest, the admin view)."""
+    body: list = [_para(_bold(f"⏳ Time freed, {freed.label}: "), sum_words(freed))]
+    if freed.biggest:
+        body.append(_para("Biggest:", spacing="None"))
+        body += [
+            _para("• ", _bold(shorten(c.text, 150)), ": " + freed_words(c.freed), spacing="None") for c in freed.biggest
+        ]
+    return body
 
 
 def change_list(title: str, changes: Sequence[ChangeView], empty: str, names: Names | None = None) -> Card:
@@ -408,6 +481,8 @@ def _digest_changes(copy: Figures, period: str, who: Names) -> list:
         body += [_para("• ", *_change_line(c, who), spacing="None") for c in copy.adopted[:ADOPTED_SHOWN]]
         if len(copy.adopted) > ADOPTED_SHOWN:
             body.append(_para(f"…and {len(copy.adopted) - ADOPTED_SHOWN} more.", spacing="None"))
+    if copy.freed and copy.freed.adopted:
+        body += _time_freed_sum(copy.freed)
     if copy.stuck:
         body.append(
             _para(
@@ -589,6 +664,11 @@ def home_card(page: HomePage, names: Names) -> Card:
     else:
         body.append(_para("Ideas you suggest, take on or back show here, with their status."))
 
+    if page.adopted:
+        body.append(_heading("Your adopted changes: time freed", separator=True))
+        for change in page.adopted:
+            body += [_para(_bold(_preview(change.text)), separator=True), *_time_freed_line(change)]
+
     body.append(_heading("The team's most-backed open ideas", separator=True))
     if page.top:
         for rank, change in enumerate(page.top, start=1):
@@ -745,19 +825,28 @@ def _people_picker(input_id: str, label: str, ids: Sequence[str], names: Names) 
     )
 
 
-def admin_form(config: WorkspaceConfig, names: Names, here: str | None, report: Sequence[str] = ()) -> Card:
+def admin_form(
+    config: WorkspaceConfig,
+    names: Names,
+    here: str | None,
+    report: Sequence[str] = (),
+    *,
+    freed: TimeFreedSum | None = None,
+) -> Card:
     """A workspace's settings for its admins, as Slack's settings form offers them (but the thanks reaction: Teams
     tells bots of no reactions), with who else is an admin and the team's timezone, after how nudges are landing
-    (`report`: the experiment's figures and verdict). `here` is the conversation it was opened in, which can be made
-    the digest channel. Submitted as data {"action": "admin_form", "here": here} plus the inputs named as the
-    settings (days, managers and admins comma separated; values, prompts and holidays one a line) and, while an
-    experiment runs, "experiment_action" (one of experiment_choices)."""
+    (`report`: the experiment's figures and verdict) and the changes adopted this quarter with the time they free
+    (`freed`). `here` is the conversation it was opened in, which can be made the digest channel. Submitted as data
+    {"action": "admin_form", "here": here} plus the inputs named as the settings (days, managers and admins comma
+    separated; values, prompts and holidays one a line) and, while an experiment runs, "experiment_action" (one of
+    experiment_choices)."""
     experiment = "-".join(config.experiment) or "none"
     choices = experiment_choices(config)
     body: list = [
         _heading("Small Changes settings"),
         _para("How nudges are landing", subtle=True),
         *(_para(line, spacing="None") for line in report or ["No nudges sent yet."]),
+        *(_time_freed_sum(freed) if freed else []),
         _para("Nudges", subtle=True, separator=True),
         ChoiceSetInput(
             id="cadence",

@@ -16,6 +16,7 @@ from microsoft_teams.cards import (
     Column,
     ColumnSet,
     ExecuteAction,
+    NumberInput,
     OpenUrlAction,
     QueryData,
     RichTextBlock,
@@ -23,6 +24,7 @@ from microsoft_teams.cards import (
     TextBlock,
     TextInput,
     TextRun,
+    TimeInput,
     ToggleInput,
 )
 
@@ -35,14 +37,19 @@ from bot.core.model import (
     ChangeLine,
     ChangeView,
     Digest,
+    FreedChange,
     Highlight,
     PeerThanks,
     PersonState,
     Team,
     Thanked,
+    TimeFreed,
+    TimeFreedSum,
+    WorkspaceConfig,
 )
 from bot.core.ports import FORMER_PREFIX
 from bot.teams.cards import (
+    admin_form,
     card_as_text,
     change_list,
     digest_card,
@@ -53,6 +60,7 @@ from bot.teams.cards import (
     personal_thanks_form,
     stop_check_card,
     thanks_form,
+    time_freed_form,
 )
 from tests.teams.conftest import elements
 
@@ -95,6 +103,8 @@ ELEMENTS = {
     "Input.ChoiceSet": ChoiceSetInput,
     "Input.Text": TextInput,
     "Input.Toggle": ToggleInput,
+    "Input.Number": NumberInput,
+    "Input.Time": TimeInput,
     "Action.Execute": ExecuteAction,
     "Action.Submit": SubmitAction,
     "Action.OpenUrl": OpenUrlAction,
@@ -568,6 +578,65 @@ def test_a_thanks_form_from_a_message_is_prefilled_with_its_author_the_text_and_
 # -- everywhere ----------------------------------------------------------------------------------------------------
 
 
+SAID = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+def adopted(**overrides) -> ChangeView:
+    """An adopted change whose owner said how much time it frees, in words with card syntax in them."""
+    freed = TimeFreed(30, 6, None, "{{DATE(2026-11-24T10:30:00Z)}} *notes* [once]", BOB, SAID)
+    return change(**{"status": "adopted", "owner_id": BOB, "time_freed": freed, **overrides})
+
+
+def a_quarter() -> TimeFreedSum:
+    biggest = (FreedChange(7, "A shared template for visit notes", adopted().time_freed),)
+    return TimeFreedSum("Q4 2026", adopted=3, weekly=180, timed=1, not_time=(("safer", 1),), biggest=biggest)
+
+
+def test_an_adopted_card_shows_the_time_it_frees_and_asks_whoever_just_adopted_it():
+    plain = idea_card(change(), names)
+    assert "Time freed" not in text_of(plain) and "How much time does it free?" not in buttons(plain)
+    unanswered = idea_card(adopted(time_freed=None), names, viewer_id=BOB, ask_time=True)
+    assert_valid(unanswered)
+    assert "🎉 Adopted. How much time does it free?" in text_of(unanswered)
+    assert "⏳ Time freed: not said yet" in text_of(unanswered)
+    ask = buttons(unanswered)["How much time does it free?"]
+    assert ask["type"] == "Action.Submit" and ask["data"]["dialog_id"] == "change_time_freed" == ask["data"]["action"]
+    answered = idea_card(adopted(), names)
+    no_markdown_for_user_text(answered)
+    assert "🎉" not in text_of(answered) and "Change time freed" in buttons(answered)
+    assert (
+        "⏳ Time freed: 30 minutes a week for each of 6 people (about 3 hours a week in all): "
+        "{{DATE(2026-11-24T10:30:00Z)}} *notes* [once]" in text_of(answered)
+    ), "shown as typed: no date function, no markdown"
+
+
+def test_the_time_freed_form_asks_minutes_people_or_what_else_and_starts_from_the_latest_answer():
+    form = time_freed_form(adopted())
+    assert_valid(form)
+    no_markdown_for_user_text(form)
+    asked = inputs(form)
+    assert (asked["minutes"]["min"], asked["minutes"]["max"], asked["minutes"]["value"]) == (1, 2400, 30)
+    assert (asked["people"]["min"], asked["people"]["max"], asked["people"]["value"]) == (1, 500, 6)
+    assert [c["value"] for c in asked["benefit"]["choices"]] == ["safer", "kinder", "clearer", "other"]
+    assert asked["note"]["maxLength"] == 300 and asked["note"]["value"].startswith("{{DATE")
+    (save,) = form["actions"]
+    assert save["data"] == {"action": "time_freed_form", "change": 7}
+
+
+def test_the_admin_form_and_home_show_time_freed():
+    settings = admin_form(WorkspaceConfig(), names, None, freed=a_quarter())
+    assert_valid(settings)
+    assert (
+        "⏳ Time freed, Q4 2026: 3 changes adopted this quarter, about 3 hours a week freed across the team "
+        "(1 not about time: safer; 1 not yet said)." in text_of(settings)
+    )
+    assert "• A shared template for visit notes: 30 minutes a week for each of 6 people" in text_of(settings)
+    home = home_card(a_home(adopted=(adopted(),)), names)
+    assert_valid(home)
+    assert "Your adopted changes: time freed" in text_of(home) and "Change time freed" in buttons(home)
+    assert "Your adopted changes" not in text_of(home_card(a_home(), names))
+
+
 def every_card() -> list[dict]:
     readers = ChannelReaders(Directory(), TEAM)
     return [
@@ -581,10 +650,14 @@ def every_card() -> list[dict]:
         home_card(a_home(), names),
         thanks_form(1000, recipient=(BOB, "Bob Bell"), link="https://teams.microsoft.com/l/message/1"),
         personal_thanks_form(PeerThanks(GEO, "Geo, colleagues said thank you for the rota."), "Geo Gale", 1000),
+        idea_card(adopted(), names, viewer_id=BOB, ask_time=True),
+        time_freed_form(adopted()),
+        home_card(a_home(adopted=(adopted(),)), names),
+        admin_form(WorkspaceConfig(), names, "19:here@thread.tacv2", freed=a_quarter()),
     ]
 
 
-@pytest.mark.parametrize("index", range(10))
+@pytest.mark.parametrize("index", range(14))
 def test_no_card_carries_slack_syntax_or_mentions_and_each_is_a_valid_adaptive_card(index):
     card = every_card()[index]
     assert_valid(card)
