@@ -188,6 +188,46 @@ def test_console_plays_a_whole_conversation(tmp_path):
         assert s.execute(text("SELECT count(*) FROM thanks")).scalar() == 1
 
 
+def test_console_asks_who_adopted_a_change_how_much_time_it_frees_and_shows_it_on_the_card(tmp_path):
+    script = "\n".join(
+        [
+            "/smallchange one shared template for visit notes",
+            "as bob",
+            "take",
+            "status adopted",
+            "b1",  # the question, asked of Bob alone
+            "0",  # minutes: refused, and the form asks again
+            "6",
+            "",
+            "",
+            "30",
+            "6",
+            "",
+            "",
+            "as carol",
+            "b2",  # the card's button: Carol neither suggested nor owns it
+            "quit",
+        ]
+    )
+    result = run_bot(tmp_path, "console", env=bot_env(tmp_path), stdin=script)
+    out = result.stdout
+    assert result.returncode == 0, result.stderr
+    asked = out.split("Bob> status adopted")[1]
+    assert "[only you see this]\n    :tada: *Adopted.* How much time does it free?" in asked
+    assert "[b1] How much time does it free?" in asked and "*Time freed:* not said yet" in asked
+    answered = out.split("Bob> b1")[1].split("Bob> as carol")[0]
+    assert "! minutes: Minutes a week must be a whole number from 1 to 2,400" in answered
+    assert "Saved: 30 minutes a week for each of 6 people (about 3 hours a week in all)" in answered
+    assert "*Time freed:* 30 minutes a week for each of 6 people (about 3 hours a week in all)" in answered
+    assert (
+        "Only its owner (Bob) or the person who suggested it (Alice) can say how much time" in out.split("Carol> b2")[1]
+    )
+    with Store.from_url(f"sqlite:///{tmp_path / 'smallchanges.db'}").session() as s:
+        from sqlalchemy import text
+
+        assert s.execute(text("SELECT actor_id, minutes, people FROM time_freed")).all() == [(BOB, 30, 6)]
+
+
 def test_the_clock_process_ticks_at_once_and_keeps_running(tmp_path, fake_slack, database_url):
     env = bot_env(
         tmp_path,

@@ -41,6 +41,7 @@ BUTTONS = {  # what is typed -> the buttons (verbs) it may mean on an idea card,
     "3": ("change_status",),
     "status": ("change_status",),
 }
+DIALOGS = {"time": "change_time_freed"}  # what is typed -> a card button that opens a dialog (a task module)
 PRESS = re.compile(r"(?:press\s+)?(\w+)(?:\s+(\w+))?(?:\s+#(\d+))?")
 INTRO = """Small Changes console, Teams: you are in the #general channel of a sample team. Type what a Teams user types;
 in the channel `@Small Changes` is put in front for you, and `@Bob` becomes a mention of Bob:
@@ -49,7 +50,8 @@ in the channel `@Small Changes` is put in front for you, and `@Bob` becomes a me
   smallchange anon …    list    mine    home    nudges    admin (Dani)    (anything else: the bot's help)
   chat                    write in your 1:1 chat with the bot instead; `channel` goes back to #general
 Idea cards are numbered: press a button with `back`, `take`, `handback`, `status trying` (or 1, 2, 3), on the
-latest card or add `#N` for card N: `back #1`, `press status adopted #2`.
+latest card or add `#N` for card N: `back #1`, `press status adopted #2`. On an adopted change's card, `time` opens
+the dialog asking how much time it frees; answer its questions one by one (Enter keeps what is shown in [brackets]).
   as bob                  act as someone else (people: {people})
   help | quit"""
 
@@ -83,8 +85,8 @@ class TeamsConsole:
         return f"{self.user.first_name} in {'chat' if self.in_chat else '#general'}> "
 
     # -- input ---------------------------------------------------------------------------------------------------
-    def handle(self, line: str) -> bool:
-        """Act on one line; False means quit."""
+    def handle(self, line: str, ask: Callable[[str], str] = input) -> bool:
+        """Act on one line (`ask` reads the answers to a dialog's questions); False means quit."""
         line = line.strip()
         if not line:
             return True
@@ -100,7 +102,7 @@ class TeamsConsole:
             self.in_chat = line.lower() == "chat"
             self.say(f"(you are in {'your 1:1 chat with Small Changes' if self.in_chat else '#general'})")
         elif self.is_press(line):
-            self.press(line)
+            self.press(line, ask)
         else:
             self.message(line)
         return True
@@ -169,9 +171,9 @@ class TeamsConsole:
             return False
         what, choice, _ = match.groups()
         pressed = line.lower().startswith("press ")
-        return pressed or what in BUTTONS or (what in STATUSES and what != "idea" and choice is None)
+        return pressed or what in BUTTONS or what in DIALOGS or (what in STATUSES and what != "idea" and choice is None)
 
-    def press(self, line: str) -> None:
+    def press(self, line: str, ask: Callable[[str], str] = input) -> None:
         what, choice, number = PRESS.fullmatch(line.strip().lower()).groups()
         if what in STATUSES and choice is None:
             what, choice = "status", what
@@ -188,6 +190,11 @@ class TeamsConsole:
             owner = self.where(posted.conversation).removesuffix("'s chat")
             self.say(f"Card #{key} is in {owner}'s chat with the bot: only {owner} can see it.")
             return
+        personal = posted.conversation.startswith(CHAT_PREFIX)
+        conversation = posted.conversation if personal else f"{posted.conversation};messageid={posted.activity_id}"
+        if what in DIALOGS:
+            self.dialog(posted, conversation, "personal" if personal else "channel", DIALOGS[what], ask)
+            return
         verbs = BUTTONS.get(what, ())
         action = next((a for a in executes(posted.card) if a.get("verb") in verbs), None)
         if action is None:
@@ -199,8 +206,6 @@ class TeamsConsole:
                 self.say(f"Choose a status: {' / '.join(STATUSES)}, e.g. `status trying`.")
                 return
             data["status"] = choice  # the card's status menu, sent with "Set status"
-        personal = posted.conversation.startswith(CHAT_PREFIX)
-        conversation = posted.conversation if personal else f"{posted.conversation};messageid={posted.activity_id}"
         value = {"action": {"type": "Action.Execute", "verb": action["verb"], "data": data}, "trigger": "manual"}
         invoke = self.activity(
             "invoke",
@@ -218,6 +223,60 @@ class TeamsConsole:
         else:
             self.say(self.block("only you see this", str(body.get("value", ""))))
         self.show_new()
+
+    def dialog(
+        self, posted: PostedCard, conversation: str, kind: str, dialog_id: str, ask: Callable[[str], str]
+    ) -> None:
+        """A button that opens a dialog: Teams asks the bot for it (task/fetch), the person answers its inputs one by
+        one, and Teams sends them with the dialog's submit button's data (task/submit)."""
+        opens = next((a for a in dialog_buttons(posted.card) if a["data"].get("dialog_id") == dialog_id), None)
+        if opens is None:
+            self.say("That button isn't on this card.")
+            return
+        fetch = {"data": {k: v for k, v in opens["data"].items() if k != "msteams"}}
+        task = self.invoke(conversation, kind, "task/fetch", fetch)
+        if task.get("type") != "continue":
+            self.say(self.block("only you see this", str(task.get("value", ""))))
+            return
+        card = task["value"]["card"]["content"]
+        self.say(
+            f"-- dialog: {task['value'].get('title', '')} (Enter keeps what is shown in [brackets]; `-` clears it) --"
+        )
+        answers = {}
+        try:
+            for element in inputs(card):
+                answers[element["id"]] = self.answer(element, ask)
+        except (EOFError, KeyboardInterrupt):
+            self.say("-- dialog closed; nothing was sent --")
+            return
+        submit = next(a for a in card.get("actions") or [] if a.get("type") == "Action.Submit")
+        said = self.invoke(conversation, kind, "task/submit", {"data": submit["data"] | answers})
+        self.say(self.block("only you see this", str(said.get("value", ""))))
+        self.show_new()
+
+    @staticmethod
+    def answer(element: dict, ask: Callable[[str], str]) -> str:
+        """One input's value as Teams sends it, from what is typed (a choice by its number), or as it was."""
+        choices = element.get("choices") or []
+        label = element.get("label") or element.get("id", "")
+        if choices:
+            label += " (" + ", ".join(f"{n}: {c['title']}" for n, c in enumerate(choices, 1)) + ")"
+        shown = next((c["title"] for c in choices if c["value"] == element.get("value")), element.get("value"))
+        typed = ask(f"{label}{f' [{shown}]' if shown not in (None, '') else ''}: ").strip()
+        if typed == "-":
+            return ""
+        if not typed:
+            return "" if element.get("value") is None else str(element["value"])
+        if choices and typed.isdigit() and 0 < int(typed) <= len(choices):
+            return choices[int(typed) - 1]["value"]
+        return typed
+
+    def invoke(self, conversation: str, kind: str, name: str, value: dict) -> dict:
+        """An invoke activity from the person; the task Teams would show them."""
+        status, body = self.post(self.activity("invoke", conversation, kind, name=name, value=value))
+        if status >= 400 or not isinstance(body, dict):
+            return {"type": "message", "value": f"(Teams got HTTP {status} from the bot)"}
+        return body.get("task") or {}
 
     def sees(self, posted: PostedCard) -> bool:
         """A card in the channel is seen by everyone, one in a 1:1 chat by that person alone."""
@@ -268,16 +327,31 @@ class TeamsConsole:
         return f"[{where}]\n" + "\n".join("    " + line for line in lines)
 
 
-def executes(element) -> Iterator[dict]:
-    """A card's Action.Execute buttons, in the order they show."""
+def found(element, keep: Callable[[dict], bool]) -> Iterator[dict]:
+    """The parts of a card that `keep` picks, in the order they show."""
     if isinstance(element, dict):
-        if element.get("type") == "Action.Execute":
+        if keep(element):
             yield element
         for value in element.values():
-            yield from executes(value)
+            yield from found(value, keep)
     elif isinstance(element, list):
         for item in element:
-            yield from executes(item)
+            yield from found(item, keep)
+
+
+def executes(card: dict) -> Iterator[dict]:
+    """A card's Action.Execute buttons."""
+    return found(card, lambda e: e.get("type") == "Action.Execute")
+
+
+def dialog_buttons(card: dict) -> Iterator[dict]:
+    """A card's buttons that open a dialog (Action.Submit with msteams task/fetch)."""
+    return found(card, lambda e: e.get("type") == "Action.Submit" and "dialog_id" in (e.get("data") or {}))
+
+
+def inputs(card: dict) -> Iterator[dict]:
+    """A dialog card's inputs."""
+    return found(card, lambda e: str(e.get("type", "")).startswith("Input."))
 
 
 def change_of(card: dict) -> int | None:
@@ -362,6 +436,16 @@ def play(settings: Settings, lines: TextIO, out: TextIO) -> None:
         console.say(INTRO.format(people=", ".join(console.people)))
         console.say(f"(database: {settings.database_url})")
         interactive = lines.isatty()
+
+        def ask(prompt: str) -> str:
+            if interactive:
+                return input(prompt)
+            console.say(prompt.rstrip())
+            line = lines.readline()
+            if not line:
+                raise EOFError
+            return line.rstrip("\n")
+
         while True:
             if interactive:
                 try:
@@ -374,7 +458,7 @@ def play(settings: Settings, lines: TextIO, out: TextIO) -> None:
                 if not line:
                     break
                 console.say(console.prompt + line.rstrip("\n"))
-            if not console.handle(line):
+            if not console.handle(line, ask):
                 break
     except KeyboardInterrupt:
         console.say()

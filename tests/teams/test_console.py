@@ -55,3 +55,23 @@ def test_a_card_in_someones_chat_is_theirs_and_what_the_bot_does_not_know_gets_i
     assert helped.startswith("[Dani's chat]\n    **Thank a colleague:** `thanks @name for what they did`")
     assert "`smallchange one shared template for visit notes` posts an idea card" in helped
     assert "Idea cards are numbered" in after(out, "Dani in chat> help\n")  # the console's own help
+
+
+def test_an_adopted_cards_time_button_opens_the_dialog_and_only_its_owner_or_suggester_may_answer(tmp_path):
+    lines = ("smallchange one shared diary", "as bob", "take", "status adopted", "time", "30", "6", "", "")
+    out = play(tmp_path, *lines, "as carol", "time", "quit")
+    adopted = after(out, "Bob in #general> status adopted\n")
+    assert "🎉 Adopted. How much time does it free?" in adopted.split("[#general (updated) card #1]")[0]
+    assert "⏳ Time freed: not said yet\n    [How much time does it free?]" in adopted
+    answered = after(out, "Bob in #general> time\n")
+    assert answered.startswith("-- dialog: Time freed")
+    assert (
+        "[only you see this]\n    Saved: 30 minutes a week for each of 6 people (about 3 hours a week in all)."
+        in answered
+    )
+    assert "⏳ Time freed: 30 minutes a week for each of 6 people (about 3 hours a week in all)" in answered
+    assert "Only its owner (Bob Brennan) or the person who suggested it (Alice Adeyemi)" in after(
+        out, "Carol in #general> time\n"
+    )
+    with Store.from_url(f"sqlite:///{tmp_path / 'smallchanges.db'}").session() as s:
+        assert s.execute(text("SELECT minutes, people FROM time_freed")).all() == [(30, 6)]
