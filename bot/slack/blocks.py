@@ -200,6 +200,22 @@ def time_freed_offer(change: ChangeView) -> tuple[str, Blocks]:
     return text, [b.to_dict() for b in blocks]
 
 
+def _whole_number(block_id: str, label: str, top: int, initial: int | None) -> InputBlock:
+    return InputBlock(
+        block_id=block_id,
+        label=label,
+        optional=True,
+        hint=f"Roughly: a whole number from 1 to {top:,}.",
+        element=NumberInputElement(
+            action_id="number",
+            is_decimal_allowed=False,
+            min_value="1",
+            max_value=str(top),
+            initial_value=str(initial) if initial else None,
+        ),
+    )
+
+
 def time_freed_modal(change: ChangeView, metadata: str) -> dict:
     """How much time an adopted change frees: minutes a week for each of so many people, or, not about time, what it
     does. Opened with the latest answer filled in; `metadata` (signed) names the change."""
@@ -215,31 +231,8 @@ def time_freed_modal(change: ChangeView, metadata: str) -> dict:
         close="Cancel",
         blocks=[
             SectionBlock(text=MarkdownTextObject(text=f":bulb: *{escape(shorten(change.text, 300))}*")),
-            InputBlock(
-                block_id="minutes",
-                label="Minutes a week it frees, for each person",
-                optional=True,
-                hint=f"Roughly: a whole number from 1 to {MINUTES_MAX:,}.",
-                element=NumberInputElement(
-                    action_id="number",
-                    is_decimal_allowed=False,
-                    min_value="1",
-                    max_value=str(MINUTES_MAX),
-                    initial_value=str(freed.minutes) if freed and freed.minutes else None,
-                ),
-            ),
-            InputBlock(
-                block_id="people",
-                label="For how many people",
-                optional=True,
-                element=NumberInputElement(
-                    action_id="number",
-                    is_decimal_allowed=False,
-                    min_value="1",
-                    max_value=str(PEOPLE_MAX),
-                    initial_value=str(freed.people) if freed and freed.people else None,
-                ),
-            ),
+            _whole_number("minutes", "Minutes a week it frees, for each person", MINUTES_MAX, freed and freed.minutes),
+            _whole_number("people", "For how many people", PEOPLE_MAX, freed and freed.people),
             InputBlock(
                 block_id="benefit",
                 label="Or, if it's not about time, it makes things",

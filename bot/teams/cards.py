@@ -283,6 +283,10 @@ def _time_freed_line(change: ChangeView) -> list:
     return [_para(_bold("⏳ Time freed: "), said), _buttons(_time_freed_button(change))]
 
 
+def _whole_number(input_id: str, label: str, top: int, value: int | None) -> NumberInput:
+    return NumberInput(id=input_id, label=f"{label} (1 to {top:,})", min=1, max=top, value=value or None)
+
+
 def time_freed_form(change: ChangeView) -> Card:
     """How much time an adopted change frees, in a dialog (from its card or Home), with the latest answer filled in:
     minutes a week for each of so many people, or, not about time, what it does. Submitted as data
@@ -292,20 +296,8 @@ def time_freed_form(change: ChangeView) -> Card:
     body: list = [
         _heading("How much time does it free?"),
         _para(_bold(_preview(change.text, 300))),
-        NumberInput(
-            id="minutes",
-            label=f"Minutes a week it frees, for each person (1 to {MINUTES_MAX:,})",
-            min=1,
-            max=MINUTES_MAX,
-            value=freed.minutes if freed and freed.minutes else None,
-        ),
-        NumberInput(
-            id="people",
-            label=f"For how many people (1 to {PEOPLE_MAX})",
-            min=1,
-            max=PEOPLE_MAX,
-            value=freed.people if freed and freed.people else None,
-        ),
+        _whole_number("minutes", "Minutes a week it frees, for each person", MINUTES_MAX, freed and freed.minutes),
+        _whole_number("people", "For how many people", PEOPLE_MAX, freed and freed.people),
         ChoiceSetInput(
             id="benefit",
             label="Or, if it's not about time, it makes things",
