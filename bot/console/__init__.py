@@ -12,6 +12,7 @@ import json
 import re
 import secrets
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TextIO
@@ -487,6 +488,21 @@ class Console:
         return f"[{where}]\n{body}"
 
 
+def asker(lines: TextIO, say: Callable[[str], None]) -> Callable[[str], str]:
+    """How a form's questions are answered: typed at the prompt, or, from a script, read from `lines` and shown."""
+
+    def ask(prompt: str) -> str:
+        if lines.isatty():
+            return input(prompt)
+        say(prompt.rstrip())
+        line = lines.readline()
+        if not line:
+            raise EOFError
+        return line.rstrip("\n")
+
+    return ask
+
+
 def run(settings: Settings, lines: TextIO = sys.stdin, out: TextIO = sys.stdout) -> None:
     """Start the fake Slack and the real app, then read lines until EOF or `quit`."""
     from bot.app import build_slack
@@ -510,19 +526,10 @@ def run(settings: Settings, lines: TextIO = sys.stdin, out: TextIO = sys.stdout)
         console = Console(bot.app, fake, requests, out, bot.services)
         console.new_calls()  # start-up's auth.test is not for the person at the keyboard
         interactive = lines.isatty()
-        console.say(INTRO.format(people=", ".join(console.people)))
-        console.say(f"(database: {settings.database_url})")
-
-        def ask(prompt: str) -> str:
-            if interactive:
-                return input(prompt)
-            console.say(prompt.rstrip())
-            line = lines.readline()
-            if not line:
-                raise EOFError
-            return line.rstrip("\n")
-
-        try:
+        ask = asker(lines, console.say)
+        try:  # from the first line shown: a Ctrl-C as soon as it appears quits quietly too
+            console.say(INTRO.format(people=", ".join(console.people)))
+            console.say(f"(database: {settings.database_url})")
             while True:
                 prompt = f"{console.names[console.user]}> "
                 if interactive:

@@ -403,6 +403,7 @@ def run(settings: Settings, lines: TextIO = sys.stdin, out: TextIO = sys.stdout)
 
 def play(settings: Settings, lines: TextIO, out: TextIO) -> None:
     from bot.app import build_teams
+    from bot.console import asker
     from bot.store.db import Store
 
     store = Store.from_url(settings.database_url)
@@ -436,16 +437,7 @@ def play(settings: Settings, lines: TextIO, out: TextIO) -> None:
         console.say(INTRO.format(people=", ".join(console.people)))
         console.say(f"(database: {settings.database_url})")
         interactive = lines.isatty()
-
-        def ask(prompt: str) -> str:
-            if interactive:
-                return input(prompt)
-            console.say(prompt.rstrip())
-            line = lines.readline()
-            if not line:
-                raise EOFError
-            return line.rstrip("\n")
-
+        ask = asker(lines, console.say)
         while True:
             if interactive:
                 try:
