@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -352,3 +353,34 @@ def test_a_dotenv_copied_from_the_example_unchanged_is_not_filled_in(tmp_path):
         "SLACK_BOT_TOKEN is not filled in: it still says what .env.example says. It should be the bot token "
         "(xoxb-…) from your Slack app's OAuth & Permissions page."
     )
+
+
+def play_console(tmp_path: Path, *lines: str) -> str:
+    """The console as a newcomer plays it: lines typed on stdin, everything it printed back."""
+    result = run_bot(tmp_path, "console", env=bot_env(tmp_path), stdin="\n".join([*lines, "quit"]) + "\n")
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    return result.stdout
+
+
+def after(out: str, typed: str) -> str:
+    """What the console printed after one typed line (its prompt included, e.g. "Bob> back"), up to the next."""
+    return re.split(r"\n\w+> ", out.split(f"\n{typed}\n", 1)[1], maxsplit=1)[0]
+
+
+def test_a_card_number_may_come_before_the_button_as_well_as_after_it(tmp_path):
+    out = play_console(
+        tmp_path,
+        "/smallchange one shared template for visit notes",
+        "/smallchange a quiet room on Fridays",
+        "as bob",
+        "#1 back",
+        "#1 2",
+        "#1 status trying",
+        "back #2",
+    )
+    assert "card #1:  [1] Back this (1)   [2] I'll take this on" in after(out, "Bob> #1 back")
+    assert "card #1:  [1] Back this (1)   [2] Hand it back" in after(out, "Bob> #1 2")
+    assert "card #1:  [1] Back this (1)   [2] Hand it back   [3] Status: Trying it ▾" in after(
+        out, "Bob> #1 status trying"
+    )
+    assert "card #2:  [1] Back this (1)   [2] I'll take this on" in after(out, "Bob> back #2")

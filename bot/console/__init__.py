@@ -39,12 +39,13 @@ NUDGE_BUTTONS = {
     "yes": "nudge_stop_yes",
     "keep": "nudge_stop_no",
 }
+CARD_PRESS = re.compile(r"(?:#(\d+)\s+)?(\w+)(?:\s+(\w+))?(?:\s+#?(\d+))?")  # `#5 back` or `back #5`
 COMMANDS = ("/thanks", "/smallchange")  # the app's slash commands (config/manifest)
 INTRO = """Small Changes console: you are in #general of a sample team. Type what a Slack user types:
   /thanks @bob for covering my home visit #supportive     /thanks private @carol for …
   /smallchange one shared template for visit notes        /smallchange anon …   /smallchange list | mine | help
   /smallchange            (on its own: fills in the form)
-Cards show numbered buttons: type `1` or `back`, `2` or `take`, `status trying`; add `#N` for card N.
+Cards show numbered buttons: type `1` or `back`, `2` or `take`, `status trying`; for card N, `#N back` or `back #N`.
   tick [2026-11-24T10:30:00+00:00]   run the nudge clock (now, or as if then); answer a nudge with
                           snooze | fewer | stop | resume (as the person it was sent to)
   say <text>              post a message in #general; others can then:
@@ -328,11 +329,12 @@ class Console:
         self.show_new()
 
     def press(self, line: str) -> None:
-        match = re.fullmatch(r"(\w+)(?:\s+(\w+))?(?:\s+#?(\d+))?", line.strip().lower())
+        match = CARD_PRESS.fullmatch(line.strip().lower())
         if not match:
             self.say("I didn't understand that. Type `help` for what you can do.")
             return
-        what, choice, card = match.groups()
+        card_first, what, choice, card_last = match.groups()
+        card = card_first or card_last
         if what in STATUSES:
             what, choice = "status", what
         action_id = {

@@ -42,7 +42,7 @@ BUTTONS = {  # what is typed -> the buttons (verbs) it may mean on an idea card,
     "status": ("change_status",),
 }
 DIALOGS = {"time": "change_time_freed"}  # what is typed -> a card button that opens a dialog (a task module)
-PRESS = re.compile(r"(?:press\s+)?(\w+)(?:\s+(\w+))?(?:\s+#(\d+))?")
+PRESS = re.compile(r"(?:press\s+)?(?:#(\d+)\s+)?(\w+)(?:\s+(\w+))?(?:\s+#(\d+))?")  # `#1 back` or `back #1`
 INTRO = """Small Changes console, Teams: you are in the #general channel of a sample team. Type what a Teams user types;
 in the channel `@Small Changes` is put in front for you, and `@Bob` becomes a mention of Bob:
   thanks @Bob for covering my home visit #supportive     thanks private @Carol for …
@@ -50,8 +50,9 @@ in the channel `@Small Changes` is put in front for you, and `@Bob` becomes a me
   smallchange anon …    list    mine    home    nudges    admin (Dani)    (anything else: the bot's help)
   chat                    write in your 1:1 chat with the bot instead; `channel` goes back to #general
 Idea cards are numbered: press a button with `back`, `take`, `handback`, `status trying` (or 1, 2, 3), on the
-latest card or add `#N` for card N: `back #1`, `press status adopted #2`. On an adopted change's card, `time` opens
-the dialog asking how much time it frees; answer its questions one by one (Enter keeps what is shown in [brackets]).
+latest card or name card N before or after: `back #1`, `#1 back`, `press status adopted #2`. On an adopted change's
+card, `time` opens the dialog asking how much time it frees; answer its questions one by one (Enter keeps what is
+shown in [brackets]).
   as bob                  act as someone else (people: {people})
   help | quit"""
 
@@ -169,12 +170,13 @@ class TeamsConsole:
         match = PRESS.fullmatch(line.strip().lower())
         if not match:
             return False
-        what, choice, _ = match.groups()
+        _, what, choice, _ = match.groups()
         pressed = line.lower().startswith("press ")
         return pressed or what in BUTTONS or what in DIALOGS or (what in STATUSES and what != "idea" and choice is None)
 
     def press(self, line: str, ask: Callable[[str], str] = input) -> None:
-        what, choice, number = PRESS.fullmatch(line.strip().lower()).groups()
+        number_first, what, choice, number_last = PRESS.fullmatch(line.strip().lower()).groups()
+        number = number_first or number_last
         if what in STATUSES and choice is None:
             what, choice = "status", what
         visible = [n for n, c in self.cards.items() if self.sees(c)]

@@ -75,3 +75,12 @@ def test_an_adopted_cards_time_button_opens_the_dialog_and_only_its_owner_or_sug
     )
     with Store.from_url(f"sqlite:///{tmp_path / 'smallchanges.db'}").session() as s:
         assert s.execute(text("SELECT minutes, people FROM time_freed")).all() == [(30, 6)]
+
+
+def test_a_card_number_may_come_before_the_button_as_well_as_after_it(tmp_path):
+    lines = ("smallchange one shared diary", "smallchange a quiet room", "as bob", "#1 back", "#1 take", "#1 trying")
+    out = play(tmp_path, *lines)
+    backed = after(out, "Bob in #general> #1 back\n")
+    assert "[#general (updated) card #1]" in backed and "[Back this (1)]" in backed
+    assert "Owner: Bob Brennan" in after(out, "Bob in #general> #1 take\n")
+    assert "Status: Trying it" in after(out, "Bob in #general> #1 trying\n")
