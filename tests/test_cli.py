@@ -384,3 +384,17 @@ def test_a_card_number_may_come_before_the_button_as_well_as_after_it(tmp_path):
         out, "Bob> #1 status trying"
     )
     assert "card #2:  [1] Back this (1)   [2] I'll take this on" in after(out, "Bob> back #2")
+
+
+def test_the_console_lists_ideas_with_the_card_numbers_that_press_them(tmp_path):
+    out = play_console(
+        tmp_path,
+        "/smallchange one shared template for visit notes",
+        "/smallchange a quiet room on Fridays",
+        "as bob",
+        "back #2",
+        "/smallchange list",
+    )
+    listed = after(out, "Bob> /smallchange list")
+    assert "card #2: *a quiet room on Fridays*\n    Idea · 1 backer" in listed  # most backed first
+    assert "card #1: *one shared template for visit notes*\n    Idea · 0 backers" in listed

@@ -435,6 +435,8 @@ class Console:
         """A block as text; buttons become [bN] that `bN` presses."""
         if block["type"] in ("section", "header"):
             lines = [block["text"]["text"]] if block.get("text") else []
+            if listed := re.fullmatch(r"listed_(\d+)", block.get("block_id", "")):  # an idea in /smallchange list
+                lines[0] = f"card #{listed.group(1)}: {lines[0]}"
             for field in block.get("fields") or []:
                 lines.append(field["text"])
             if accessory := block.get("accessory"):

@@ -297,7 +297,9 @@ def change_list(title: str, changes: Sequence[ChangeView], empty: str) -> tuple[
         about = f"{STATUS_LABELS[change.status]} · {backers} backer{'' if backers == 1 else 's'} · {owner}"
         if len(idea) + len(about) + 3 <= SECTION_MAX:
             idea = f"*{idea}*"  # bold only where it stays in one section, so no stray asterisks show
-        blocks += _sections(f"{idea}\n{about}")
+        sections = _sections(f"{idea}\n{about}")
+        sections[0].block_id = f"listed_{change.id}"  # unseen in Slack; the console shows it as the card's #N
+        blocks += sections
     return title, [b.to_dict() for b in blocks]
 
 
