@@ -398,3 +398,19 @@ def test_the_console_lists_ideas_with_the_card_numbers_that_press_them(tmp_path)
     listed = after(out, "Bob> /smallchange list")
     assert "card #2: *a quiet room on Fridays*\n    Idea · 1 backer" in listed  # most backed first
     assert "card #1: *one shared template for visit notes*\n    Idea · 0 backers" in listed
+
+
+def test_a_card_from_an_earlier_console_run_can_still_be_pressed(tmp_path):
+    play_console(tmp_path, "/smallchange one shared template for visit notes")
+    out = play_console(tmp_path, "as bob", "back #1", "#1 take", "as alice", "status trying #1", "/smallchange notes")
+    backed = after(out, "Bob> back #1")
+    assert "[only you see this]\n    You're backing this change." in backed
+    assert "[#general (updated)]\n    :bulb: *Small change:* one shared template for visit notes" in backed
+    assert "card #1:  [1] Back this (1)   [2] I'll take this on" in backed
+    assert "card #1:  [1] Back this (1)   [2] Hand it back" in after(out, "Bob> #1 take")
+    assert "Status: *Trying it* · Owner: @Bob · 1 backer" in after(out, "Alice> status trying #1")
+    with Store.from_url(f"sqlite:///{tmp_path / 'smallchanges.db'}").session() as s:
+        from sqlalchemy import text
+
+        placed = s.execute(text("SELECT message_ts FROM changes")).scalars().all()
+    assert len(set(placed)) == 2, "each run's cards are different messages, as in Slack: a press updates its own"

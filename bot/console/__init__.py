@@ -12,6 +12,7 @@ import json
 import re
 import secrets
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -23,9 +24,11 @@ from slack_bolt.request import BoltRequest
 from bot.console.fake_slack import Call, FakeSlack
 from bot.console.payloads import SlackRequests
 from bot.console.team import ALICE, DANI, SAMPLE_TEAM
+from bot.core.errors import Refused
 from bot.core.model import STATUSES, Team
 from bot.core.services import Services
 from bot.settings import Settings
+from bot.slack.blocks import change_card
 from bot.slack.web import for_bolt
 
 CHANNELS = {"C0GENERAL": "general"}
@@ -252,7 +255,7 @@ class Console:
         if not text:
             self.say("Say something, e.g. `say I've rewritten the visit checklist`.")
             return
-        ts = f"{1800000000 + len(self.messages)}.000100"
+        ts = self.fake.new_ts()
         self.messages.append({"type": "message", "user": self.user, "text": text, "ts": ts})
         self.say(self.block("#general", f"<@{self.user}>: {text}"))
 
@@ -347,8 +350,11 @@ class Console:
             "status": "change_status",
         }.get(what)
         key = int(card) if card else self.last_card
-        if action_id is None or key not in self.cards:
-            self.say("No such button or card. Cards are numbered #N; buttons 1 back, 2 take / hand back, 3 status.")
+        if action_id is None or not self.knows_card(key):
+            self.say(
+                "No such button or card. Cards are numbered #N (`/smallchange list` shows them); buttons 1 back, "
+                "2 take / hand back, 3 status."
+            )
             return
         message, channel = self.cards[key]
         elements = [e for b in message["blocks"] for e in b.get("elements", []) if "action_id" in e]
@@ -366,6 +372,22 @@ class Console:
             element = element | {"_chosen": choice}
         self.dispatch(self.requests.block_action(message, channel, element, self.user))
         self.show_new()
+
+    def knows_card(self, change_id: int | None) -> bool:
+        """Whether card #N can be pressed: one shown in this run, or one posted in an earlier run, rebuilt from the
+        database (where the change keeps where its card is) as Slack would hold it."""
+        if change_id is None or change_id in self.cards:
+            return change_id is not None
+        try:
+            with self.services.store.one_connection():  # as a request's work runs (one SQLite connection, not two)
+                change = self.services.changes.get(self.team, change_id)
+        except Refused:
+            return False
+        if not (change.channel_id and change.message_ts):
+            return False  # an anonymous idea's card, sent to its author's DM: where it is was not kept
+        message = {"type": "message", "ts": change.message_ts, "blocks": change_card(change)[1]}
+        self.cards[change_id] = (message, change.channel_id)
+        return True
 
     def dispatch(self, body: str, show_body: bool = True):
         response = self.app.dispatch(BoltRequest(body=for_bolt(body, None), headers=self.requests.sign(body)))
@@ -515,7 +537,7 @@ def run(settings: Settings, lines: TextIO = sys.stdin, out: TextIO = sys.stdout)
 
     store = Store.from_url(settings.database_url)
     store.migrate()
-    with FakeSlack(team_id="T0SAMPLE") as fake:
+    with FakeSlack(team_id="T0SAMPLE", first_ts=time.time_ns() // 1000) as fake:
         for person in SAMPLE_TEAM:
             fake.add_user(dict(person))
         local = replace(

@@ -106,15 +106,24 @@ class FakeSlack:
     codes: dict[str, dict] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)  # bot token -> team id
     revoked: set[str] = field(default_factory=set)
+    # The first message's ts, in microseconds. The console starts it at the real time, as Slack's are, so that messages
+    # from different runs on one database (an idea card's, kept with the idea) never share a ts.
+    first_ts: int = 1_700_000_001_000_100
 
     def __post_init__(self) -> None:
         self.calls: list[Call] = []
         self._failures: dict[str, list[Failure]] = {}
         self._changed = threading.Condition()
         self._ts = itertools.count(1)
+        self._message_ts = itertools.count(self.first_ts)
         self._server: ThreadingHTTPServer | None = None
         self.down_until = 0.0
         self._held: dict[str, threading.Event] = {}
+
+    def new_ts(self) -> str:
+        """A new message's ts, unique in the workspace."""
+        micros = next(self._message_ts)
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     # -- lifecycle -----------------------------------------------------------------------------------------------
     def start(self) -> FakeSlack:
@@ -352,7 +361,7 @@ class FakeSlack:
                 return {"ok": False, "error": "not_in_channel"}
             if channel.startswith(("U", "W")):
                 channel = "D" + channel[1:]
-            ts = params.get("ts") or f"{1700000000 + next(self._ts)}.000100"
+            ts = params.get("ts") or self.new_ts()
             return {
                 "ok": True,
                 "channel": channel,
@@ -360,7 +369,7 @@ class FakeSlack:
                 "message": {"text": params.get("text", ""), "blocks": params.get("blocks", []), "ts": ts},
             }
         if method == "chat.postEphemeral":
-            return {"ok": True, "message_ts": f"{1700000000 + next(self._ts)}.000200"}
+            return {"ok": True, "message_ts": self.new_ts()}
         if method == "dnd.info":
             off = {"dnd_enabled": False, "next_dnd_start_ts": 1, "next_dnd_end_ts": 1, "snooze_enabled": False}
             return {"ok": True} | off | self.dnd.get(params.get("user", ""), {})
