@@ -260,7 +260,7 @@ def test_console_runs_the_nudge_clock_and_answers_a_nudge(tmp_path):
     out = result.stdout
     assert result.returncode == 0, result.stderr
     assert "[DM to Alice]" in out and "[snooze] Not this week" in out
-    assert "[clock] 2 sent" in out and "outside working hours in Asia/Kolkata" in out
+    assert "[clock] 3 sent" in out and "outside working hours in Asia/Kolkata" in out
     assert "[DM to Alice (updated)]\n    No more nudges this week" in out
     assert "[DM to Carol]" in out.split("Carol> tick")[1]  # 11:30 in Kolkata on Tuesday
 
@@ -290,6 +290,8 @@ def test_console_plays_forms_reactions_home_and_a_digest(tmp_path):
             "home",
             "as dani",
             f"digest {next_weeks_digest_time()}",
+            "b4",  # the digest's button (b1-b3 were on Home): a personal thank-you to Bob, drafted from what was said
+            "",  # keep the draft
             "quit",
         ]
     )
@@ -304,6 +306,12 @@ def test_console_plays_forms_reactions_home_and_a_digest(tmp_path):
     assert "[DM to Dani]" in digest and "2 thank-yous from 1 person to 1 person" in digest
     assert "passed on" in digest.lower() or "famil" in digest.lower()
     assert "[clock] 1 sent" in digest
+    # Five active people (MIN_GROUP): the digest names who colleagues thanked, and who no one has lately.
+    assert (
+        "*Thanked by colleagues* (in public)" in digest and "@Bob: 1 time\n    [b4] Send a personal thank-you" in digest
+    )
+    assert "*No thanks in 8 weeks:* @Alice, @Carol, @Dani and @Femi." in digest
+    assert "[DM to Bob]\n    :star2: A personal thank-you from @Dani:" in out.split("Dani> b4")[1]
 
 
 def test_an_unknown_slash_command_in_the_console_gets_one_line(tmp_path):

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 
 from bot.app import slack_services
 from bot.console.fake_slack import Call, FakeSlack, user
-from bot.console.team import ALICE, BOB, CAROL, DANI, ED
+from bot.console.team import ALICE, BOB, CAROL, DANI, ED, FEMI
 from bot.core.model import Team, ThanksRequest, TickReport
 from bot.core.services import Services
 from bot.store.db import Store
@@ -85,13 +85,13 @@ def make_bot(settings, store: Store, clock: Clock, fake: FakeSlack) -> Bot:
 
 
 def add_colleagues(fake: FakeSlack, *names: str) -> list[str]:
-    """More Londoners, so the team is big enough to name people (the sample team has 4 active people)."""
+    """More Londoners, for a team bigger than the sample team's five active people."""
     return [fake.add_user(user(f"U0{name.upper()}", f"{name} Smith"))["id"] for name in names]
 
 
 @pytest.fixture
 def bot(fake_slack, store, clock, settings) -> Bot:
-    add_colleagues(fake_slack, "Fran", "Geo")  # six active people: Alice, Bob, Carol, Dani, Fran, Geo
+    add_colleagues(fake_slack, "Fran", "Geo")  # seven active people: Alice, Bob, Carol, Dani, Femi, Fran, Geo
     made = make_bot(settings, store, clock, fake_slack)
     made.services.workspaces.update(TEAM, DANI, {"managers": [ALICE, DANI], "digest_channel": CHANNEL})
     return made
@@ -258,7 +258,7 @@ def test_the_manager_dm_names_people_and_the_channel_only_counts_them(bot):
     [_, own] = bot.digests(ALICE)
     assert f"<@{ALICE}>: 1 time" in own.text()  # Alice reads that she was thanked, with no button to thank herself
     assert not [b for b in buttons(own) if b["action_id"] == "digest_personal_thanks"]
-    assert f"*No thanks in 8 weeks:* <@{ALICE}>, <@{CAROL}>, <@{DANI}> and <@{GEO}>." in dm.text()
+    assert f"*No thanks in 8 weeks:* <@{ALICE}>, <@{CAROL}>, <@{DANI}>, <@{FEMI}> and <@{GEO}>." in dm.text()
 
     assert "No thanks in 8 weeks" not in post.text() and "Thanked by colleagues" not in post.text()
     assert not [b for b in buttons(post) if b["action_id"] == "digest_personal_thanks"]
@@ -267,7 +267,8 @@ def test_the_manager_dm_names_people_and_the_channel_only_counts_them(bot):
 
 
 def test_with_fewer_than_five_people_nobody_is_named_and_the_digest_says_why(fake_slack, store, clock, settings):
-    small = make_bot(settings, store, clock, fake_slack)  # Alice, Bob, Carol and Dani
+    femi = fake_slack.users.pop(FEMI)  # a team of four: Alice, Bob, Carol and Dani
+    small = make_bot(settings, store, clock, fake_slack)
     small.services.workspaces.update(TEAM, DANI, {"managers": [ALICE], "digest_channel": CHANNEL})
     small.thank(BOB, (CAROL,), "sorting the rota")
 
@@ -280,7 +281,7 @@ def test_with_fewer_than_five_people_nobody_is_named_and_the_digest_says_why(fak
     assert "1 thank-you from 1 person to 1 person." in dm.text()
 
     # A fifth colleague joins (the clock learns the team daily): the lists appear.
-    add_colleagues(fake_slack, "Fran")
+    fake_slack.add_user(femi)
     small.services.nudges.sync_people(TEAM, force=True)
     small.thank(BOB, (CAROL,), "the lift to court", at=TUESDAY + timedelta(days=1))
     small.tick(TUESDAY + timedelta(weeks=1))
@@ -291,15 +292,15 @@ def test_with_fewer_than_five_people_nobody_is_named_and_the_digest_says_why(fak
 
 def test_per_arm_figures_leave_out_arms_of_fewer_than_five(bot):
     add_colleagues(bot.fake, "L0", "L1", "L2")
-    # Stable random arms: Alice, Bob, Fran, Geo, L0 and L2 are in "monthly"; Carol, Dani and L1 in "fortnightly".
+    # Stable random arms: Alice, Bob, Fran, Geo, L0 and L2 are in "monthly"; Carol, Dani, Femi and L1 in "fortnightly".
     bot.services.workspaces.update(TEAM, DANI, {"experiment": ["fortnightly", "monthly"]})
     bot.clock.at = LAST_WEEK
-    bot.services.nudges.tick(TEAM, LAST_WEEK)  # the seven in London hear; Carol and Dani are outside their hours
+    bot.services.nudges.tick(TEAM, LAST_WEEK)  # the eight in London hear; Carol and Dani are outside their hours
 
     bot.tick(TUESDAY)
 
     [dm] = bot.digests(ALICE)
-    assert "*:seedling: Nudges:* 7 nudges went out." in dm.text()
+    assert "*:seedling: Nudges:* 8 nudges went out." in dm.text()
     assert "Monthly arm (6 people): 6 nudges, 0% answered within 48 h" in dm.text()
     assert "Fortnightly arm" not in dm.text()
     assert "1 group of fewer than 5 people left out, so no one can be singled out." in dm.text()
@@ -314,7 +315,7 @@ def test_the_attention_budget_counts_nudges_answers_and_requests_for_fewer(bot):
     bot.clock.at = LAST_WEEK - timedelta(days=1)  # Tuesday 17 November, 11:00 in London
     bot.services.nudges.tick(TEAM, bot.clock.at)
     nudged = [s for s in bot.sends("nudge") if s.state == "sent"]
-    assert {s.user_id for s in nudged} == {ALICE, BOB, FRAN, GEO}
+    assert {s.user_id for s in nudged} == {ALICE, BOB, FEMI, FRAN, GEO}
     bot.clock.at = LAST_WEEK
     bot.services.nudges.respond(TEAM, nudged[0].id, nudged[0].user_id, "snooze")
     bot.services.nudges.respond(TEAM, nudged[1].id, nudged[1].user_id, "stop")
@@ -322,9 +323,9 @@ def test_the_attention_budget_counts_nudges_answers_and_requests_for_fewer(bot):
     bot.tick(TUESDAY)
 
     [post] = bot.digests(CHANNEL)
-    assert "*:seedling: Nudges:* 4 nudges went out." in post.text()
+    assert "*:seedling: Nudges:* 5 nudges went out." in post.text()
     assert (
-        "Everyone (6 people): 4 nudges, 50% answered within 48 h; asked for a break: 1 not this week, 0 fewer, "
+        "Everyone (7 people): 5 nudges, 40% answered within 48 h; asked for a break: 1 not this week, 0 fewer, "
         "1 stopped." in post.text()
     )
 
@@ -416,7 +417,7 @@ def test_compute_is_callable_directly_for_the_console(bot):
     bot.thank(BOB, (FRAN,), "sorting the rota")
     bot.services.nudges.sync_people(TEAM)
     digest = bot.services.digests.compute(TEAM, TUESDAY)
-    assert (digest.period, digest.thanks, digest.people, digest.span) == ("1w151", 1, 6, "16 Nov–22 Nov 2026")
+    assert (digest.period, digest.thanks, digest.people, digest.span) == ("1w151", 1, 7, "16 Nov–22 Nov 2026")
 
 
 # -- settings ------------------------------------------------------------------------------------------------------

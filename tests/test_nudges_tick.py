@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 
 from bot.app import slack_services
 from bot.console.fake_slack import Call, FakeSlack, user
-from bot.console.team import ALICE, BOB, CAROL, DANI, ED, ROBOT
+from bot.console.team import ALICE, BOB, CAROL, DANI, ED, FEMI, ROBOT
 from bot.core.ledger import IN_DOUBT, MAX_ATTEMPTS
 from bot.core.model import Team, ThanksRequest, TickReport
 from bot.core.policy import arm_for
@@ -28,7 +28,7 @@ from tests.conftest import BOT_TOKEN, Clock
 from tests.test_cli import bot_env, run_bot
 
 TEAM = Team("slack", "T0SAMPLE")
-# Week 151 since the policy's epoch Monday, the second week of a fortnight: 10:30 in London (Alice, Bob),
+# Week 151 since the policy's epoch Monday, the second week of a fortnight: 10:30 in London (Alice, Bob, Femi),
 # 16:00 in Kolkata (Carol), 05:30 in New York (Dani).
 TUESDAY = datetime(2026, 11, 24, 10, 30, tzinfo=UTC)
 NY_MORNING = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # 10:00 in New York; 15:00 in London is after hours
@@ -122,42 +122,43 @@ def test_a_first_tick_on_a_fresh_database_learns_the_team_page_by_page_and_nudge
     pages = bot.fake.calls_to("users.list")
     assert len(pages) >= 2 and all(page.params.get("cursor") for page in pages[1:])
     with bot.store.session() as session:
-        assert session.scalar(select(func.count(Person.id))) == 217
+        assert session.scalar(select(func.count(Person.id))) == 218
     assert bot.person(CAROL).tz == "Asia/Kolkata" and bot.person(DANI).tz == "America/New_York"
-    assert bot.dm_counts() == {ALICE: 1, BOB: 1}
+    assert bot.dm_counts() == {ALICE: 1, BOB: 1, FEMI: 1}
     why = reasons(report)
-    assert why[ALICE] == why[BOB] == "sent"
+    assert why[ALICE] == why[BOB] == why[FEMI] == "sent"
     assert why[CAROL] == "outside working hours in Asia/Kolkata"
     assert why[DANI] == "outside working hours in America/New_York"
     assert why[ED] == "deactivated"
     assert why[ROBOT] == why["USLACKBOT"] == "bot"
     assert why["U1000"] == "outside working hours in Pacific/Auckland"
-    assert report.sent == 2 and report.failed == 0
-    assert bot.sleeps == [0.2, 0.2]  # five a second by default: a pause after each DM
+    assert report.sent == 3 and report.failed == 0
+    assert bot.sleeps == [0.2, 0.2, 0.2]  # five a second by default: a pause after each DM
 
-    # 10:00 in New York is inside Dani's hours; 15:00 in London is already outside Alice's and Bob's.
+    # 10:00 in New York is inside Dani's hours; 15:00 in London is already outside the Londoners'.
     why = reasons(bot.tick(NY_MORNING))
-    assert bot.dm_counts() == {ALICE: 1, BOB: 1, DANI: 1}
+    assert bot.dm_counts() == {ALICE: 1, BOB: 1, FEMI: 1, DANI: 1}
     assert why[ALICE] == "outside working hours in Europe/London"
 
     # One minute before ten in Kolkata Carol waits; at ten she hears.
     why = reasons(bot.tick(KOLKATA_MORNING - timedelta(minutes=1)))
     assert why[CAROL] == "outside working hours in Asia/Kolkata"
     bot.tick(KOLKATA_MORNING)
-    assert bot.dm_counts() == {ALICE: 1, BOB: 1, DANI: 1, CAROL: 1}
+    assert bot.dm_counts() == {ALICE: 1, BOB: 1, FEMI: 1, DANI: 1, CAROL: 1}
 
 
 def test_the_same_tick_again_or_later_in_the_period_sends_nothing_more(bot):
     first = bot.tick(TUESDAY)
-    assert first.sent == 2
+    assert first.sent == 3
     for at in (TUESDAY, TUESDAY, TUESDAY + timedelta(minutes=5), TUESDAY + timedelta(days=1, hours=4)):
         report = bot.tick(at)
         assert report.sent == 0
         assert reasons(report)[ALICE] != "sent"
-    assert bot.dm_counts() == {ALICE: 1, BOB: 1}
+    assert bot.dm_counts() == {ALICE: 1, BOB: 1, FEMI: 1}
     assert sorted((s.user_id, s.kind, s.state) for s in bot.sends()) == [
         (ALICE, "nudge", "sent"),
         (BOB, "nudge", "sent"),
+        (FEMI, "nudge", "sent"),
     ]
 
 
@@ -166,7 +167,7 @@ def test_fortnightly_means_two_weeks_between_nudges_even_when_the_first_came_lat
     a_week_on = reasons(bot.tick(weeks_later(TUESDAY, 1, minutes=5)))  # the first week of the next fortnight
     assert a_week_on[ALICE] == "already nudged this period"
     bot.tick(weeks_later(TUESDAY, 2))
-    assert bot.dm_counts() == {ALICE: 2, BOB: 2}
+    assert bot.dm_counts() == {ALICE: 2, BOB: 2, FEMI: 2}
     [first, second] = bot.dms(ALICE)
     assert buttons(first)[0]["value"] != buttons(second)[0]["value"]
 
@@ -196,7 +197,7 @@ def test_two_clocks_ticking_at_once_never_send_anyone_twice(fake_slack, database
         for t in threads:
             t.join(60)
         assert not errors, errors
-        due = {ALICE, BOB, *londoners}
+        due = {ALICE, BOB, FEMI, *londoners}
         assert bots[0].dm_counts() == dict.fromkeys(due, 1)
         assert sum(r.sent for r in reports) == len(due)
         keys = [(s.user_id, s.kind, s.period) for s in bots[0].sends()]
@@ -224,7 +225,8 @@ def test_a_second_clock_while_the_first_is_mid_tick_leaves_its_sends_alone(fake_
         ticking.start()
         assert paused.wait(30)
         [dm] = first.dms()
-        done, other = dm.params["channel"], ({ALICE, BOB} - {dm.params["channel"]}).pop()
+        done = dm.params["channel"]
+        others = {ALICE, BOB, FEMI} - {done}
 
         later = second.services.nudges.tick(TEAM, TUESDAY + timedelta(minutes=1))
 
@@ -232,14 +234,14 @@ def test_a_second_clock_while_the_first_is_mid_tick_leaves_its_sends_alone(fake_
             assert later.skipped_locked and later.outcomes == []  # the advisory lock: one clock at a time
             assert first.dm_counts() == {done: 1}
         else:
-            assert reasons(later)[done] != "sent" and reasons(later)[other] == "sent"
+            assert reasons(later)[done] != "sent" and {reasons(later)[o] for o in others} == {"sent"}
         carry_on.set()
         ticking.join(30)
-        assert first.dm_counts() == {ALICE: 1, BOB: 1}
+        assert first.dm_counts() == {ALICE: 1, BOB: 1, FEMI: 1}
         if stores[0].engine.dialect.name != "postgresql":
             # The first clock planned before the second sent: the ledger, not the plan, stopped a second DM.
-            assert reasons(result["first"])[other] == "already sent"
-        assert len(first.sends()) == 2
+            assert {reasons(result["first"])[o] for o in others} == {"already sent"}
+        assert len(first.sends()) == 3
     finally:
         carry_on.set()
         for s in stores:
@@ -289,8 +291,11 @@ def test_a_send_recorded_but_never_made_goes_out_exactly_once_on_the_next_tick(b
     bot.tick(TUESDAY + timedelta(minutes=9))
     later = reasons(bot.tick(TUESDAY + timedelta(minutes=14)))
     assert later[BOB] == IN_DOUBT and bot.dms(BOB) == []
-    assert bot.dm_counts() == {ALICE: 1}
-    assert [(s.id, s.state) for s in bot.sends()] == [(crashed_id, "sent"), (in_flight_id, "sending")]
+    assert bot.dm_counts() == {ALICE: 1, FEMI: 1}  # Femi's nudge went as any other
+    assert [(s.id, s.state) for s in bot.sends() if s.user_id != FEMI] == [
+        (crashed_id, "sent"),
+        (in_flight_id, "sending"),
+    ]
 
 
 def test_a_server_error_after_retries_leaves_the_send_pending_and_a_later_tick_delivers_it(bot):
@@ -363,19 +368,19 @@ def test_do_not_disturb_and_an_away_status_hold_a_nudge_back_until_they_are_over
 
     assert (why[ALICE], why[BOB]) == ("do not disturb", "away status")
     assert bot.person(BOB).status_emoji == ""  # the database still has the status from the night's sync
-    assert bot.dms() == [] and bot.sends() == []
+    assert bot.dm_counts() == {FEMI: 1} and [s.user_id for s in bot.sends()] == [FEMI]  # neither Alice nor Bob
 
     bot.fake.dnd.clear()
     set_status(bot.fake, BOB)
     bot.tick(TUESDAY + timedelta(minutes=5))
-    assert bot.dm_counts() == {ALICE: 1, BOB: 1}
+    assert bot.dm_counts() == {ALICE: 1, BOB: 1, FEMI: 1}
 
     # Scheduled do-not-disturb hours, and an away status in words.
     bot.fake.dnd[DANI] = {"dnd_enabled": True, "next_dnd_start_ts": now - 60, "next_dnd_end_ts": now + 3600}
     assert reasons(bot.tick(NY_MORNING))[DANI] == "do not disturb"
     set_status(bot.fake, CAROL, text="Annual leave")
     assert reasons(bot.tick(KOLKATA_MORNING))[CAROL] == "away status"
-    assert bot.dm_counts() == {ALICE: 1, BOB: 1}
+    assert bot.dm_counts() == {ALICE: 1, BOB: 1, FEMI: 1}
 
 
 def test_an_away_status_cleared_since_the_daily_sync_does_not_hold_a_nudge_back(bot):
@@ -395,11 +400,11 @@ def test_guests_are_not_nudged_unless_the_workspace_allows_it(bot):
     why = reasons(bot.tick(TUESDAY))
 
     assert why["U0GUEST"] == why["U0SINGLE"] == "guest"
-    assert bot.dm_counts() == {ALICE: 1, BOB: 1}
+    assert bot.dm_counts() == {ALICE: 1, BOB: 1, FEMI: 1}
 
     bot.services.workspaces.update(TEAM, DANI, {"nudge_guests": True})
     bot.tick(TUESDAY + timedelta(minutes=5))
-    assert bot.dm_counts() == {ALICE: 1, BOB: 1, "U0GUEST": 1, "U0SINGLE": 1}
+    assert bot.dm_counts() == {ALICE: 1, BOB: 1, FEMI: 1, "U0GUEST": 1, "U0SINGLE": 1}
 
 
 def test_people_who_thanked_or_suggested_a_change_this_period_are_not_nudged(bot):
@@ -413,12 +418,12 @@ def test_people_who_thanked_or_suggested_a_change_this_period_are_not_nudged(bot
     assert reasons(bot.tick(TUESDAY))[ALICE] == "recently active"
     bot.tick(NY_MORNING)
     assert reasons(bot.tick(KOLKATA_MORNING))[CAROL] == "recently active"
-    assert bot.dm_counts() == {BOB: 1, DANI: 1}
+    assert bot.dm_counts() == {BOB: 1, DANI: 1, FEMI: 1}
 
     # In the next fortnight their thanks and idea are old news.
     bot.tick(weeks_later(TUESDAY, 1))
     bot.tick(weeks_later(KOLKATA_MORNING, 1))
-    assert bot.dm_counts() == {ALICE: 1, BOB: 1, CAROL: 1, DANI: 1}
+    assert bot.dm_counts() == {ALICE: 1, BOB: 1, CAROL: 1, DANI: 1, FEMI: 1}
 
 
 # -- the message and its answers -----------------------------------------------------------------------------------
@@ -443,9 +448,9 @@ def test_not_this_week_holds_nudges_back_until_next_monday(bot):
 
     assert reasons(bot.tick(a_fortnight_on))[ALICE] == "snoozed"
     assert reasons(bot.tick(a_fortnight_on + timedelta(days=2)))[ALICE] == "snoozed"
-    assert bot.dm_counts() == {ALICE: 1, BOB: 2}
+    assert bot.dm_counts() == {ALICE: 1, BOB: 2, FEMI: 2}
     bot.tick(weeks_later(TUESDAY, 3))
-    assert bot.dm_counts() == {ALICE: 2, BOB: 2}
+    assert bot.dm_counts() == {ALICE: 2, BOB: 2, FEMI: 2}
 
 
 def test_fewer_of_these_moves_a_person_to_a_longer_period(bot):
@@ -469,11 +474,11 @@ def test_stop_opts_out_and_start_again_brings_nudges_back_in_a_later_period(bot)
 
     next_fortnight = weeks_later(TUESDAY, 2)
     assert reasons(bot.tick(next_fortnight))[ALICE] == "opted out"
-    assert bot.dm_counts() == {ALICE: 1, BOB: 2}
+    assert bot.dm_counts() == {ALICE: 1, BOB: 2, FEMI: 2}
 
     assert "Welcome back" in bot.respond(ALICE, "resume", at=next_fortnight + timedelta(minutes=30))
     assert reasons(bot.tick(next_fortnight + timedelta(minutes=35)))[ALICE] == "sent"
-    assert bot.dm_counts() == {ALICE: 2, BOB: 2}
+    assert bot.dm_counts() == {ALICE: 2, BOB: 2, FEMI: 2}
 
 
 def test_unanswered_nudges_back_off_then_one_stop_check_then_silence(bot):
@@ -543,12 +548,12 @@ def test_the_weekly_cap_spans_the_stop_check_and_the_nudge_after_it(bot):
 def test_the_report_counts_nudges_and_answers_per_experiment_arm(bot):
     arms = ("fortnightly", "monthly")
     assert bot.services.workspaces.update(TEAM, DANI, {"experiment": list(arms)}) == ["experiment"]
-    arm_of = {u: arm_for(TEAM.external_id, u, arms) for u in (ALICE, BOB, CAROL, DANI)}
-    assert arm_of == {ALICE: "monthly", BOB: "monthly", CAROL: "fortnightly", DANI: "fortnightly"}
+    arm_of = {u: arm_for(TEAM.external_id, u, arms) for u in (ALICE, BOB, CAROL, DANI, FEMI)}
+    assert arm_of == {ALICE: "monthly", BOB: "monthly", CAROL: "fortnightly", DANI: "fortnightly", FEMI: "fortnightly"}
 
     for at in (TUESDAY, NY_MORNING, KOLKATA_MORNING):
         bot.tick(at)
-    assert bot.dm_counts() == {ALICE: 1, BOB: 1, CAROL: 1, DANI: 1}
+    assert bot.dm_counts() == {ALICE: 1, BOB: 1, CAROL: 1, DANI: 1, FEMI: 1}
     assert {s.user_id: s.arm for s in bot.sends()} == arm_of
 
     bot.respond(ALICE, "snooze", at=TUESDAY + timedelta(hours=1))  # an answer within 48 hours
@@ -565,14 +570,14 @@ def test_the_report_counts_nudges_and_answers_per_experiment_arm(bot):
     fortnightly, monthly = report["fortnightly"], report["monthly"]
     assert (monthly.people, monthly.nudges, monthly.responded, monthly.snoozes) == (2, 2, 1, 1)
     assert (monthly.opt_outs, monthly.thanks, monthly.ideas) == (0, 1, 0)
-    assert (fortnightly.people, fortnightly.nudges, fortnightly.responded, fortnightly.snoozes) == (2, 2, 2, 0)
+    assert (fortnightly.people, fortnightly.nudges, fortnightly.responded, fortnightly.snoozes) == (3, 3, 2, 0)
     assert (fortnightly.opt_outs, fortnightly.thanks, fortnightly.ideas) == (1, 1, 1)
-    assert monthly.response_rate == 0.5 and fortnightly.response_rate == 1.0
+    assert monthly.response_rate == 0.5 and fortnightly.response_rate == pytest.approx(2 / 3)  # Femi did not answer
 
     # Each arm keeps its own cadence: two weeks on, only the fortnightly arm hears again (Dani stopped).
     bot.tick(weeks_later(TUESDAY, 2))
     bot.tick(weeks_later(KOLKATA_MORNING, 2))
-    assert bot.dm_counts() == {ALICE: 1, BOB: 1, CAROL: 2, DANI: 1}
+    assert bot.dm_counts() == {ALICE: 1, BOB: 1, CAROL: 2, DANI: 1, FEMI: 2}
 
 
 # -- the command line ------------------------------------------------------------------------------------------
@@ -597,12 +602,13 @@ def test_run_nudges_dry_run_on_a_fresh_database_says_who_would_hear_and_why_not_
         "Carol (U0CAROL): outside working hours in Asia/Kolkata",
         "Dani (U0DANI): outside working hours in America/New_York",
         "Ed (U0ED): deactivated",
+        "Femi (U0FEMI): would nudge",
         "Rota (U0ROBOT): bot",
     ):
         assert line in lines, result.stdout
     counts = {m[2]: int(m[1]) for m in (re.match(r"^\s*(\d+)  (.+)$", line) for line in lines) if m}
     assert counts == {
-        "would nudge": 1,
+        "would nudge": 2,
         "do not disturb": 1,
         "outside working hours in Asia/Kolkata": 1,
         "outside working hours in America/New_York": 1,
@@ -613,4 +619,4 @@ def test_run_nudges_dry_run_on_a_fresh_database_says_who_would_hear_and_why_not_
     assert fake_slack.calls_to("chat.postMessage") == []
     with Store.from_url(f"sqlite:///{tmp_path / 'fresh.db'}").session() as session:
         assert session.scalar(select(func.count(Send.id))) == 0
-        assert session.scalar(select(func.count(Person.id))) == 7
+        assert session.scalar(select(func.count(Person.id))) == 8

@@ -61,8 +61,8 @@ def cli(monkeypatch, tmp_path, database_url, capsys):
 
 
 def team_activity(slack) -> None:
-    """A nudge Alice snoozed, thanks each way (one private, one a spreadsheet would run as a formula), an idea Bob
-    took on and Carol backs, and an idea Bob suggested."""
+    """Nudges to the three Londoners, Alice's snoozed; thanks each way (one private, one a spreadsheet would run as a
+    formula), an idea Bob took on and Carol backs, and an idea Bob suggested."""
     slack.services.nudges.tick(TEAM, TUESDAY)
     [nudge] = [c for c in slack.fake.calls_to("chat.postMessage") if c.params["channel"] == ALICE]
     slack.press(nudge, "nudge_snooze", ALICE)
@@ -118,8 +118,8 @@ def test_a_json_export_holds_thanks_ideas_with_history_and_nudge_outcomes(slack,
     assert quiet_room["text"] == "@here a quiet room on Fridays"
 
     nudges = {n["kind"]: n for n in document["nudges"]}
-    assert len(document["nudges"]) == 2 and set(nudges) == {"nudge"}
-    assert sorted(tuple(r["action"] for r in n["responses"]) for n in document["nudges"]) == [(), ("snooze",)]
+    assert len(document["nudges"]) == 3 and set(nudges) == {"nudge"}
+    assert sorted(tuple(r["action"] for r in n["responses"]) for n in document["nudges"]) == [(), (), ("snooze",)]
     assert all(n["state"] == "sent" and n["attempts"] == 1 for n in document["nudges"])
     assert all("user" not in n for n in document["nudges"]), "outcomes, not who was nudged"
 
@@ -167,7 +167,7 @@ def test_a_csv_export_is_five_files_and_no_cell_can_run_as_a_formula(slack, cli,
         (ideas[0]["id"], "status", "trying"),
     ]
     nudges = list(csv.DictReader(io.StringIO((tmp_path / paths[4]).read_text(encoding="utf-8"))))
-    assert sorted(n["responses"].split(" at ")[0] for n in nudges) == ["", "snooze"]
+    assert sorted(n["responses"].split(" at ")[0] for n in nudges) == ["", "", "snooze"]
 
 
 def test_an_unknown_workspace_is_one_clear_line_and_a_failure(slack, cli):

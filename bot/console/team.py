@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from bot.console.fake_slack import user
 
-ALICE, BOB, CAROL, DANI, ED, ROBOT = "U0ALICE", "U0BOB", "U0CAROL", "U0DANI", "U0ED", "U0ROBOT"
+ALICE, BOB, CAROL, DANI, ED, FEMI, ROBOT = "U0ALICE", "U0BOB", "U0CAROL", "U0DANI", "U0ED", "U0FEMI", "U0ROBOT"
 
 SAMPLE_TEAM = [
     user(ALICE, "Alice Adeyemi", tz="Europe/London"),
@@ -16,6 +16,7 @@ SAMPLE_TEAM = [
     user(CAROL, "Carol Chatterjee", tz="Asia/Kolkata"),
     user(DANI, "Dani Douglas", tz="America/New_York", is_admin=True),
     user(ED, "Ed Evans", tz="Europe/London", deleted=True),
+    user(FEMI, "Femi Fashola", tz="Europe/London"),
     user(ROBOT, "Rota Reminder", tz="Europe/London", is_bot=True),
     user("USLACKBOT", "Slackbot", tz="America/Los_Angeles"),
 ]
@@ -45,4 +46,5 @@ TEAMS_PEOPLE = [
     TeamsPerson("29:1sample-bob", "b0b00000-0000-4000-8000-000000000002", "Bob Brennan", "Europe/London"),
     TeamsPerson("29:1sample-carol", "ca401000-0000-4000-8000-000000000003", "Carol Chatterjee", "Asia/Kolkata"),
     TeamsPerson("29:1sample-dani", "da410000-0000-4000-8000-000000000004", "Dani Douglas", "America/New_York"),
+    TeamsPerson("29:1sample-femi", "fe410000-0000-4000-8000-000000000006", "Femi Fashola", "Europe/London"),
 ]
