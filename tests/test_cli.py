@@ -422,3 +422,11 @@ def test_a_card_from_an_earlier_console_run_can_still_be_pressed(tmp_path):
 
         placed = s.execute(text("SELECT message_ts FROM changes")).scalars().all()
     assert len(set(placed)) == 2, "each run's cards are different messages, as in Slack: a press updates its own"
+
+
+def test_snoozing_a_console_nudge_runs_from_the_time_the_nudge_was_sent(tmp_path):
+    out = play_console(tmp_path, "tick 2026-11-24T10:30:00+00:00", "snooze", "home")
+    assert "[DM to Alice]" in after(out, "Alice> tick 2026-11-24T10:30:00+00:00")
+    # Tuesday 24 November's nudge, snoozed then: no more that week, so until the Monday after it.
+    assert "No more nudges this week. I'll leave you be until Monday 30 November." in after(out, "Alice> snooze")
+    assert "*Snoozed until:* Monday 30 November" in after(out, "Alice> home")

@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
 from slack_bolt import App
@@ -49,8 +49,8 @@ INTRO = """Small Changes console: you are in #general of a sample team. Type wha
   /smallchange one shared template for visit notes        /smallchange anon …   /smallchange list | mine | help
   /smallchange            (on its own: fills in the form)
 Cards show numbered buttons: type `1` or `back`, `2` or `take`, `status trying`; for card N, `#N back` or `back #N`.
-  tick [2026-11-24T10:30:00+00:00]   run the nudge clock (now, or as if then); answer a nudge with
-                          snooze | fewer | stop | resume (as the person it was sent to)
+  tick [2026-11-24T10:30:00+00:00]   run the nudge clock now, or at that time (the console's clock moves there
+                          and runs on); answer a nudge with snooze | fewer | stop | resume (as the one it went to)
   say <text>              post a message in #general; others can then:
   react [emoji]           react to the latest message someone else said (:pray: thanks its author)
   thank author            the message shortcut "Thank the author" on that message
@@ -61,10 +61,26 @@ Cards show numbered buttons: type `1` or `back`, `2` or `take`, `status trying`;
   help | quit"""
 
 
+class Clock:
+    """The console's time, which every service reads: the real time until `tick` or `digest` is given one, then that
+    time, running on from there. So what follows a nudge (a snooze, Home's "snoozed until") happens after it."""
+
+    def __init__(self) -> None:
+        self.ahead = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.ahead
+
+    def set(self, when: datetime) -> None:
+        self.ahead = when - datetime.now(UTC)
+
+
 class Console:
-    def __init__(self, app: App, fake: FakeSlack, requests: SlackRequests, out: TextIO, services: Services):
+    def __init__(
+        self, app: App, fake: FakeSlack, requests: SlackRequests, out: TextIO, services: Services, clock: Clock
+    ):
         self.app, self.fake, self.requests, self.out = app, fake, requests, out
-        self.services = services
+        self.services, self.clock = services, clock
         self.nudges: dict[str, tuple[dict, str]] = {}  # user id -> their latest nudge (message, channel)
         self.people = {u["name"]: u for u in SAMPLE_TEAM if not u.get("is_bot") and u["id"] != "USLACKBOT"}
         self.names = {u["id"]: u["profile"]["display_name"] for u in SAMPLE_TEAM}
@@ -225,12 +241,17 @@ class Console:
         return state
 
     def when(self, at: str) -> datetime | None:
+        """The console's time now, or the time given, to which the console's clock moves."""
+        if not at:
+            return self.clock()
         try:
-            when = datetime.fromisoformat(at) if at else datetime.now(UTC)
+            when = datetime.fromisoformat(at)
         except ValueError:
             self.say("Give a time like 2026-11-24T10:30:00+00:00, or nothing for now.")
             return None
-        return when if when.tzinfo else when.replace(tzinfo=UTC)
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
+        self.clock.set(when)
+        return when
 
     def tick(self, at: str) -> None:
         """Run the nudge clock once, now or as if at an ISO time, and show what people received."""
@@ -547,9 +568,10 @@ def run(settings: Settings, lines: TextIO = sys.stdin, out: TextIO = sys.stdout)
             slack_api_url=fake.api_url,
             manager_user_ids=settings.manager_user_ids or (DANI,),  # so `digest` has someone to send to
         )
-        bot = build_slack(local, store=store, work=Inline(), sleep=lambda _: None)
+        clock = Clock()
+        bot = build_slack(local, store=store, work=Inline(), now=clock, sleep=lambda _: None)
         requests = SlackRequests(local.slack_signing_secret, fake.team_id, fake.url + "/response/")
-        console = Console(bot.app, fake, requests, out, bot.services)
+        console = Console(bot.app, fake, requests, out, bot.services, clock)
         console.new_calls()  # start-up's auth.test is not for the person at the keyboard
         interactive = lines.isatty()
         ask = asker(lines, console.say)
