@@ -430,3 +430,16 @@ def test_snoozing_a_console_nudge_runs_from_the_time_the_nudge_was_sent(tmp_path
     # Tuesday 24 November's nudge, snoozed then: no more that week, so until the Monday after it.
     assert "No more nudges this week. I'll leave you be until Monday 30 November." in after(out, "Alice> snooze")
     assert "*Snoozed until:* Monday 30 November" in after(out, "Alice> home")
+
+
+def test_digest_on_its_own_sends_the_digest_of_the_week_just_played_as_it_goes_out_when_the_week_is_over(tmp_path):
+    out = play_console(tmp_path, "/thanks @bob @carol for covering my home visits", "as dani", "digest")
+    digest = after(out, "Dani> digest")
+    said = re.match(r"\(The digest for the week of (\d+) (\w+), as it goes out on Tuesday \d+ \w+ at 10:00 in ", digest)
+    assert said, digest
+    assert "America/New_York: the console's clock is there now.)\n[DM to Dani]\n" in digest  # Dani's working hours
+    day, month = said.groups()
+    assert f"    Team digest: {day} {month[:3]}–" in digest  # the week it said, Monday to Sunday
+    assert "1 thank-you from 1 person to 2 people." in digest
+    assert "@Bob: 1 time\n    [b1] Send a personal thank-you\n    @Carol: 1 time" in digest
+    assert digest.rstrip().endswith("[clock] 1 sent")

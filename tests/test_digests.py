@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select, update
@@ -418,6 +419,21 @@ def test_compute_is_callable_directly_for_the_console(bot):
     bot.services.nudges.sync_people(TEAM)
     digest = bot.services.digests.compute(TEAM, TUESDAY)
     assert (digest.period, digest.thanks, digest.people, digest.span) == ("1w151", 1, 7, "16 Nov–22 Nov 2026")
+
+
+def test_the_console_finds_when_the_digest_of_the_period_under_way_first_goes_out(bot):
+    assert bot.services.digests.next_due(TEAM, TUESDAY).at == datetime(
+        2026, 12, 1, 10, tzinfo=ZoneInfo("Europe/London")
+    )
+    # A fortnight's digest, its first working day a holiday: the next working day, in the first manager's hours.
+    bot.services.workspaces.update(TEAM, DANI, {"digest_cadence": "fortnightly", "holidays": ["2026-12-01"]})
+    due = bot.services.digests.next_due(TEAM, TUESDAY)
+    assert (due.at, due.tz) == (datetime(2026, 12, 2, 10, tzinfo=ZoneInfo("Europe/London")), "Europe/London")
+    assert (due.start, due.weeks) == (date(2026, 11, 16), 2)
+    assert reasons(bot.tick(due.at - timedelta(minutes=1)))[ALICE] == "outside working hours in Europe/London"
+    assert reasons(bot.tick(due.at))[ALICE] == "nothing to report"  # due from then (the fortnight was quiet)
+    bot.services.workspaces.update(TEAM, DANI, {"digest_cadence": "off"})
+    assert bot.services.digests.next_due(TEAM, TUESDAY) is None
 
 
 # -- settings ------------------------------------------------------------------------------------------------------

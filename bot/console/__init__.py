@@ -55,7 +55,8 @@ Cards show numbered buttons: type `1` or `back`, `2` or `take`, `status trying`;
   react [emoji]           react to the latest message someone else said (:pray: thanks its author)
   thank author            the message shortcut "Thank the author" on that message
   home                    open your Home tab in the app
-  digest [ISO time]       run the managers' digests (now, or as if then)
+  digest                  send the managers this week's digest, as it goes out once the week is over (the
+                          console's clock moves there); `digest 2026-11-24T10:30:00+00:00` runs the digests then
   b1, b2 …                press a button shown as [b1] in a digest or on Home
   as bob                  act as someone else (people: {people})
   help | quit"""
@@ -261,8 +262,17 @@ class Console:
             self.say("[clock] " + ", ".join(f"{n} {reason}" for reason, n in report.counts.most_common()))
 
     def digest(self, at: str) -> None:
-        """Run the managers' digests once, now or as if at an ISO time."""
-        if when := self.when(at):
+        """Run the managers' digests at an ISO time; with none, when the digest of the period under way goes out, so
+        that what was just played shows in it."""
+        due = None if at else self.services.digests.next_due(self.team, self.clock())
+        if due is not None:
+            self.clock.set(due.at)
+            covers = "week" if due.weeks == 1 else "fortnight" if due.weeks == 2 else f"{due.weeks} weeks"
+            self.say(
+                f"(The digest for the {covers} of {due.start:%-d %B}, as it goes out on {due.at:%A %-d %B at %H:%M} "
+                f"in {due.tz}: the console's clock is there now.)"
+            )
+        if when := (due.at if due else self.when(at)):
             report = self.services.digests.tick(self.team, when)
             self.show_new()
             self.say("[clock] " + ", ".join(f"{n} {reason}" for reason, n in report.counts.most_common()))

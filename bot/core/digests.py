@@ -16,7 +16,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, case, distinct, func, or_, select
@@ -152,6 +152,19 @@ def working_now(config: WorkspaceConfig, local: datetime, tz: str) -> str | None
     if not config.start <= local.time() < config.end:
         return f"outside working hours in {tz}"
     return None
+
+
+def reader_timezone(person, manager: bool, team_tz: str) -> str:
+    """Whose working hours a digest waits for: a manager's own (UTC if unknown), the channel's the team's."""
+    return ((person.tz if person else None) or "UTC") if manager else team_tz
+
+
+@dataclass(frozen=True)
+class NextDigest:
+    at: datetime  # when it first goes out
+    tz: str  # in whose working hours
+    start: date  # the first day it covers
+    weeks: int  # how many weeks it covers
 
 
 def main_timezone(people) -> str:
@@ -465,6 +478,30 @@ class DigestService:
         return PeerThanks(user_id, personal_thanks_draft(name, reasons, weeks, max_chars))
 
     # -- sending -------------------------------------------------------------------------------------------------
+    def next_due(self, team: Team, now: datetime | None = None) -> NextDigest | None:
+        """When the digest of the period under way first goes out, to its first reader (the first manager, else the
+        channel): the next period's first working day, at the start of working hours in their timezone. None when
+        digests are off or go to no one. The console runs the digests then, to show what the week it played adds up
+        to."""
+        now = now or self.now()
+        config = self.workspaces.get(team)
+        readers = [(user_id, True) for user_id in config.managers]
+        if config.digest_channel:
+            readers.append((config.digest_channel, False))
+        if config.digest_cadence == "off" or not readers:
+            return None
+        self.nudges.sync_people(team)
+        people = self._people(self.store.workspace_id(team.platform, team.external_id))
+        to, manager = readers[0]
+        tz = reader_timezone(next((p for p in people if p.user_id == to), None), manager, main_timezone(people))
+        weeks = CADENCE_WEEKS[config.digest_cadence]
+        start, day = covered(weeks, week_number(now.astimezone(zone(tz)).date()) // weeks + 1)
+        for _ in range(366):
+            if day.weekday() in config.days and day not in config.holidays:
+                return NextDigest(datetime.combine(day, config.start, zone(tz)), tz, start, weeks)
+            day += timedelta(days=1)
+        return None  # no working day in a year
+
     def tick(self, team: Team, now: datetime | None = None, dry_run: bool = False) -> TickReport:
         """One pass: each manager and the digest channel due a digest now get it, once per period."""
         return locked_tick(self.store, f"digests:{team.platform}:{team.external_id}", dry_run, self._tick, team, now)
@@ -497,7 +534,7 @@ class DigestService:
             if person is not None and person.deleted:
                 report.outcomes.append((to, name, "deactivated"))
                 continue
-            tz = ((person.tz if person else None) or "UTC") if manager else team_tz
+            tz = reader_timezone(person, manager, team_tz)
             local = now.astimezone(zone(tz))
             why_not = working_now(config, local, tz)
             if why_not:
