@@ -158,20 +158,56 @@ def clock(settings: Settings) -> None:
 
 
 def run_job(settings: Settings, job: str, at: str | None, dry_run: bool, workspace: str | None = None) -> None:
-    """One tick now, or as if at `at`; a dry run sends nothing and says why each person would or wouldn't hear."""
+    """One tick now, or as if at `at`; a dry run sends nothing and says why each person would or wouldn't hear.
+    With no Slack credentials, a dry run on the console's database plays against the console's sample team."""
     from datetime import datetime
 
-    from bot import clock as clock_module
-    from bot.app import slack_services
+    from sqlalchemy.engine import make_url
+
+    from bot.console import sample_slack
+    from bot.settings import MissingSetting
     from bot.store.db import Store
 
-    settings.require_slack()
-    check_bot_token(settings)
     when = datetime.fromisoformat(at) if at else None
     if when is not None and when.tzinfo is None:
         raise SystemExit("--at needs a timezone, e.g. 2026-11-24T10:30:00+00:00")
-    store = Store.from_url(settings.database_url)
-    store.migrate()
+    if settings.slack_bot_token or settings.slack_installs:
+        settings.require_slack()
+        check_bot_token(settings)
+        store = Store.from_url(settings.database_url)
+        store.migrate()
+        run_tick(settings, store, job, when, dry_run, workspace)
+        return
+    records = records_service(settings)
+    played = console_team(records)
+    if not (dry_run and played):
+        try:
+            settings.require("SLACK_BOT_TOKEN")
+        except MissingSetting as missing:
+            try_it = (
+                f"Without it only a dry run works, on the console's sample team: `python -m bot run {job} --dry-run`."
+                if played
+                else "Or, to try it on the console's sample team: play `python -m bot console` first, then "
+                f"`python -m bot run {job} --dry-run` here uses its database."
+            )
+            raise SystemExit(f"{missing.code} {try_it}") from None
+    database = make_url(settings.database_url).render_as_string(hide_password=True)
+    print(f"No SLACK_BOT_TOKEN: a dry run on the console's sample team in {database}, against its stand-in for Slack.")
+    with sample_slack(settings) as (_fake, local):
+        run_tick(local, records.store, job, when, dry_run)
+
+
+def console_team(records) -> bool:
+    """Whether the database holds the console's sample team (`python -m bot console` has played in it)."""
+    from bot.console.team import SAMPLE_TEAM_ID
+
+    return SAMPLE_TEAM_ID in records.workspaces("slack")
+
+
+def run_tick(settings: Settings, store, job: str, when, dry_run: bool, workspace: str | None = None) -> None:
+    from bot import clock as clock_module
+    from bot.app import slack_services
+
     slack = slack_services(settings, store)
     team = one_team(slack.workspaces.teams(), workspace)
     job_tick = clock_module.digest_tick if job == "digests" else clock_module.tick
@@ -335,7 +371,11 @@ def main(argv: list[str] | None = None) -> None:
     run_parser = sub.add_parser("run", help="run one job now: nudges or digests")
     run_parser.add_argument("job", choices=["nudges", "digests"])
     run_parser.add_argument("--at", help="as if at this instant, e.g. 2026-11-24T10:30:00+00:00")
-    run_parser.add_argument("--dry-run", action="store_true", help="send nothing; say who would hear and why not")
+    run_parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="send nothing; say who would hear and why not (with no SLACK_BOT_TOKEN: the console's sample team)",
+    )
     run_parser.add_argument("--workspace", help="the Slack team id; optional if the bot serves only one")
     report_parser = sub.add_parser("report", help="report on a job: nudges")
     report_parser.add_argument("what", choices=["nudges"])

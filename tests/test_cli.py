@@ -443,3 +443,39 @@ def test_digest_on_its_own_sends_the_digest_of_the_week_just_played_as_it_goes_o
     assert "1 thank-you from 1 person to 2 people." in digest
     assert "@Bob: 1 time\n    [b1] Send a personal thank-you\n    @Carol: 1 time" in digest
     assert digest.rstrip().endswith("[clock] 1 sent")
+
+
+def test_run_dry_run_with_no_slack_token_plays_on_the_consoles_sample_team(tmp_path):
+    env = bot_env(tmp_path)  # no Slack settings at all
+    nothing_yet = run_bot(tmp_path, "run", "nudges", "--dry-run", env=env)
+    assert nothing_yet.returncode == 1 and "Traceback" not in nothing_yet.stderr
+    assert nothing_yet.stderr.strip().endswith(
+        "Or, to try it on the console's sample team: play `python -m bot console` first, then "
+        "`python -m bot run nudges --dry-run` here uses its database."
+    )
+
+    play_console(tmp_path, "/thanks @bob for covering my home visit")
+    nudges = run_bot(tmp_path, "run", "nudges", "--dry-run", "--at", "2026-11-24T10:30:00+00:00", env=env)
+    assert nudges.returncode == 0, nudges.stderr
+    first, *lines = nudges.stdout.splitlines()
+    assert first == (
+        "No SLACK_BOT_TOKEN: a dry run on the console's sample team in sqlite:///smallchanges.db, "
+        "against its stand-in for Slack."
+    )
+    for line in ("Bob (U0BOB): would nudge", "Femi (U0FEMI): would nudge", "Ed (U0ED): deactivated"):
+        assert line in lines, nudges.stdout
+    assert "Carol (U0CAROL): outside working hours in Asia/Kolkata" in lines
+
+    digests = run_bot(tmp_path, "run", "digests", "--dry-run", "--at", next_weeks_digest_time(), env=env)
+    assert digests.returncode == 0, digests.stderr
+    assert digests.stdout.startswith("No SLACK_BOT_TOKEN: a dry run on the console's sample team")
+    assert "Dani (U0DANI): would send the digest for " in digests.stdout  # the console's manager, this week's thanks
+    with Store.from_url(f"sqlite:///{tmp_path / 'smallchanges.db'}").session() as s:
+        from sqlalchemy import text
+
+        assert s.execute(text("SELECT count(*) FROM sends")).scalar() == 0, "a dry run sends nothing"
+
+    for_real = run_bot(tmp_path, "run", "digests", env=env)
+    assert for_real.returncode == 1 and for_real.stderr.strip().endswith(
+        "Without it only a dry run works, on the console's sample team: `python -m bot run digests --dry-run`."
+    )

@@ -13,7 +13,8 @@ import re
 import secrets
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TextIO
@@ -23,7 +24,7 @@ from slack_bolt.request import BoltRequest
 
 from bot.console.fake_slack import Call, FakeSlack
 from bot.console.payloads import SlackRequests
-from bot.console.team import ALICE, DANI, SAMPLE_TEAM
+from bot.console.team import ALICE, DANI, SAMPLE_TEAM, SAMPLE_TEAM_ID
 from bot.core.errors import Refused
 from bot.core.model import STATUSES, Team
 from bot.core.services import Services
@@ -560,6 +561,25 @@ def asker(lines: TextIO, say: Callable[[str], None]) -> Callable[[str], str]:
     return ask
 
 
+@contextmanager
+def sample_slack(settings: Settings) -> Iterator[tuple[FakeSlack, Settings]]:
+    """The console's stand-in for Slack, on loopback with the sample team, and the settings that point the bot at
+    it. `python -m bot run … --dry-run` uses it too, on the console's database when no Slack token is set."""
+    with FakeSlack(team_id=SAMPLE_TEAM_ID, first_ts=time.time_ns() // 1000) as fake:
+        for person in SAMPLE_TEAM:
+            fake.add_user(dict(person))
+        local = replace(
+            settings,
+            slack_bot_token="xoxb-local-console",
+            slack_client_id=None,  # the console is one workspace, whatever .env says about installs
+            slack_client_secret=None,
+            slack_signing_secret=secrets.token_hex(16),
+            slack_api_url=fake.api_url,
+            manager_user_ids=settings.manager_user_ids or (DANI,),  # so `digest` has someone to send to
+        )
+        yield fake, local
+
+
 def run(settings: Settings, lines: TextIO = sys.stdin, out: TextIO = sys.stdout) -> None:
     """Start the fake Slack and the real app, then read lines until EOF or `quit`."""
     from bot.app import build_slack
@@ -568,16 +588,7 @@ def run(settings: Settings, lines: TextIO = sys.stdin, out: TextIO = sys.stdout)
 
     store = Store.from_url(settings.database_url)
     store.migrate()
-    with FakeSlack(team_id="T0SAMPLE", first_ts=time.time_ns() // 1000) as fake:
-        for person in SAMPLE_TEAM:
-            fake.add_user(dict(person))
-        local = replace(
-            settings,
-            slack_bot_token="xoxb-local-console",
-            slack_signing_secret=secrets.token_hex(16),
-            slack_api_url=fake.api_url,
-            manager_user_ids=settings.manager_user_ids or (DANI,),  # so `digest` has someone to send to
-        )
+    with sample_slack(settings) as (fake, local):
         clock = Clock()
         bot = build_slack(local, store=store, work=Inline(), now=clock, sleep=lambda _: None)
         requests = SlackRequests(local.slack_signing_secret, fake.team_id, fake.url + "/response/")

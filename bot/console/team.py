@@ -10,6 +10,7 @@ from bot.console.fake_slack import user
 
 ALICE, BOB, CAROL, DANI, ED, FEMI, ROBOT = "U0ALICE", "U0BOB", "U0CAROL", "U0DANI", "U0ED", "U0FEMI", "U0ROBOT"
 
+SAMPLE_TEAM_ID = "T0SAMPLE"
 SAMPLE_TEAM = [
     user(ALICE, "Alice Adeyemi", tz="Europe/London"),
     user(BOB, "Bob Brennan", tz="Europe/London"),
