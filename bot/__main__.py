@@ -13,6 +13,7 @@ from bot import logs
 from bot.settings import Settings
 
 log = logging.getLogger("bot")
+EXPORTS = "exports"  # where CSV exports go by default: .gitignore keeps people's records out of the repository
 
 
 def serve(settings: Settings) -> None:
@@ -293,7 +294,7 @@ def export(settings: Settings, workspace: str | None, since, fmt: str, out: str 
         Path(out).write_text(data.to_json() + "\n", encoding="utf-8")
         print(out)
         return
-    folder = Path(out or f"export-{team.external_id}-{data.exported_at:%Y%m%d}")
+    folder = Path(out or f"{EXPORTS}/export-{team.external_id}-{data.exported_at:%Y%m%d}")
     folder.mkdir(parents=True, exist_ok=True)
     for name, table in data.csv_files().items():
         (folder / name).write_text(table, encoding="utf-8", newline="")
@@ -384,7 +385,9 @@ def main(argv: list[str] | None = None) -> None:
     export_parser.add_argument("--workspace", help="the Slack team or Teams tenant id; optional if only one")
     export_parser.add_argument("--since", type=iso_date, help="only what was recorded from this date (UTC) on")
     export_parser.add_argument("--format", choices=["csv", "json"], default="csv", help="csv (the default) or json")
-    export_parser.add_argument("--out", help="JSON: a file (default: print it); CSV: a folder (default export-T…-DATE)")
+    export_parser.add_argument(
+        "--out", help=f"JSON: a file (default: print it); CSV: a folder (default {EXPORTS}/export-T…-DATE)"
+    )
     forget_parser = sub.add_parser("forget-user", help="erase one person's personal data, on their request")
     forget_parser.add_argument("user", help="their Slack user id (U…) or Teams Entra object id")
     forget_parser.add_argument(

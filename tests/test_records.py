@@ -24,6 +24,7 @@ from bot.core.records import RecordsService, UnknownWorkspace
 from bot.store import models
 from bot.store.models import Backing, Change, ChangeEvent, NudgeResponse, Person, Send, SettingsChange, Thanks
 from tests.slack.test_smallchange import click, newest_card, replies_to, suggest
+from tests.test_cli import ROOT
 
 TEAM = Team("slack", "T0SAMPLE")
 TUESDAY = datetime(2026, 11, 24, 10, 30, tzinfo=UTC)
@@ -150,6 +151,8 @@ def test_a_csv_export_is_five_files_and_no_cell_can_run_as_a_formula(slack, cli,
     paths = [Path(line) for line in out.splitlines()]
     assert [p.name for p in paths] == ["thanks.csv", "ideas.csv", "idea_history.csv", "time_freed.csv", "nudges.csv"]
     assert paths[0].parent.name.startswith("export-T0SAMPLE-") and all((tmp_path / p).exists() for p in paths)
+    assert paths[0].parts[0] == "exports", "under a folder .gitignore covers, so no one commits people's records"
+    assert "exports/" in (ROOT / ".gitignore").read_text().splitlines()
     thanks = list(csv.DictReader(io.StringIO((tmp_path / paths[0]).read_text(encoding="utf-8"))))
     assert [t["reason"] for t in thanks] == [
         "covering my home visit #supportive",
