@@ -49,7 +49,8 @@ INTRO = """Small Changes console: you are in #general of a sample team. Type wha
   /thanks @bob for covering my home visit #supportive     /thanks private @carol for …
   /smallchange one shared template for visit notes        /smallchange anon …   /smallchange list | mine | help
   /smallchange            (on its own: fills in the form)
-Cards show numbered buttons: type `1` or `back`, `2` or `take`, `status trying`; for card N, `#N back` or `back #N`.
+Cards show numbered buttons: type `1` or `back`, `2` or `take`, `status trying`; for card N, `#N back` or `back #N`
+(`/smallchange list` shows the numbers, and cards from earlier runs still work).
   tick [2026-11-24T10:30:00+00:00]   run the nudge clock now, or at that time (the console's clock moves there
                           and runs on); answer a nudge with snooze | fewer | stop | resume (as the one it went to)
   say <text>              post a message in #general; others can then:
@@ -60,7 +61,7 @@ Cards show numbered buttons: type `1` or `back`, `2` or `take`, `status trying`;
                           console's clock moves there); `digest 2026-11-24T10:30:00+00:00` runs the digests then
   b1, b2 …                press a button shown as [b1] in a digest or on Home
   as bob                  act as someone else (people: {people})
-  help | quit"""
+  help | quit             (all you do is kept in the database: delete smallchanges.db to start afresh)"""
 
 
 class Clock:
