@@ -163,9 +163,7 @@ def run_job(settings: Settings, job: str, at: str | None, dry_run: bool, workspa
     With no Slack credentials, a dry run on the console's database plays against the console's sample team."""
     from datetime import datetime
 
-    from sqlalchemy.engine import make_url
-
-    from bot.console import sample_slack
+    from bot.console import sample_slack, shown
     from bot.settings import MissingSetting
     from bot.store.db import Store
 
@@ -192,7 +190,7 @@ def run_job(settings: Settings, job: str, at: str | None, dry_run: bool, workspa
                 f"`python -m bot run {job} --dry-run` here uses its database."
             )
             raise SystemExit(f"{missing.code} {try_it}") from None
-    database = make_url(settings.database_url).render_as_string(hide_password=True)
+    database = shown(settings.database_url)
     print(f"No SLACK_BOT_TOKEN: a dry run on the console's sample team in {database}, against its stand-in for Slack.")
     with sample_slack(settings) as (_fake, local):
         run_tick(local, records.store, job, when, dry_run)

@@ -21,6 +21,7 @@ from typing import TextIO
 
 from slack_bolt import App
 from slack_bolt.request import BoltRequest
+from sqlalchemy.engine import make_url
 
 from bot.console.fake_slack import Call, FakeSlack
 from bot.console.payloads import SlackRequests
@@ -562,6 +563,11 @@ def asker(lines: TextIO, say: Callable[[str], None]) -> Callable[[str], str]:
     return ask
 
 
+def shown(database_url: str) -> str:
+    """The database's address, with no password in it."""
+    return make_url(database_url).render_as_string(hide_password=True)
+
+
 @contextmanager
 def sample_slack(settings: Settings) -> Iterator[tuple[FakeSlack, Settings]]:
     """The console's stand-in for Slack, on loopback with the sample team, and the settings that point the bot at
@@ -599,7 +605,7 @@ def run(settings: Settings, lines: TextIO = sys.stdin, out: TextIO = sys.stdout)
         ask = asker(lines, console.say)
         try:  # from the first line shown: a Ctrl-C as soon as it appears quits quietly too
             console.say(INTRO.format(people=", ".join(console.people)))
-            console.say(f"(database: {settings.database_url})")
+            console.say(f"(database: {shown(settings.database_url)})")
             while True:
                 prompt = f"{console.names[console.user]}> "
                 if interactive:
