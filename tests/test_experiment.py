@@ -15,7 +15,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportion_
 from statsmodels.stats.rates import confint_poisson, confint_poisson_2indep
 
 from bot.console.fake_slack import FakeSlack, user
-from bot.console.team import ALICE, BOB, CAROL, DANI
+from bot.console.team import ALICE, BOB, CAROL, DANI, FEMI
 from bot.core.errors import Refused
 from bot.core.experiment import verdict
 from bot.core.model import ArmReport, ThanksRequest
@@ -30,8 +30,8 @@ PER_ARM = 12  # Londoners in each arm; Carol (Kolkata) and Dani (New York) are i
 
 
 def londoners(fake: FakeSlack, per_arm: int = PER_ARM) -> dict[str, list[str]]:
-    """Colleagues in London added until each arm has `per_arm` Londoners (Alice and Bob among them), by arm."""
-    by_arm = {arm: [u for u in (ALICE, BOB) if arm_for(TEAM.external_id, u, ARMS) == arm] for arm in ARMS}
+    """Colleagues in London added until each arm has `per_arm` Londoners (Alice, Bob and Femi among them), by arm."""
+    by_arm = {arm: [u for u in (ALICE, BOB, FEMI) if arm_for(TEAM.external_id, u, ARMS) == arm] for arm in ARMS}
     n = 0
     while any(len(people) < per_arm for people in by_arm.values()):
         user_id, n = f"U1{n:03d}", n + 1

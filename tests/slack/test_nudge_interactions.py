@@ -275,7 +275,7 @@ def test_an_admin_reads_the_experiment_and_stops_an_arm_from_the_settings(slack,
     slack.smallchange("admin", DANI)
     view = slack.opened_view()
     shown = json.dumps(view)
-    assert "Weekly arm: 2 people" in shown and "Fortnightly arm: 2 people" in shown  # Alice, Bob; Carol, Dani
+    assert "Weekly arm: 2 people" in shown and "Fortnightly arm: 3 people" in shown  # Alice, Bob; Carol, Dani, Femi
     assert "Verdict: too few people to say anything yet" in shown
     [choice] = [b for b in view["blocks"] if b.get("block_id") == "experiment_action"]
     assert [o["value"] for o in choice["element"]["options"]] == [
