@@ -95,8 +95,9 @@ class Store:
     def one_connection(self, first: Callable[[Connection], None] | None = None) -> Iterator[None]:
         """Every transaction in this block (one request's work) runs on one pooled connection, taken at the first:
         one checkout and one liveness check (pre-ping) instead of one per transaction, which cost a /thanks more
-        than its own SQL did (benchmarks/README.md). `first` runs in the first transaction (or, if there was none,
-        in one of its own at the end): what the request must record with whatever it does."""
+        than its own SQL did (benchmarks/README.md). `first` runs in the first transaction, and again in the next if
+        that one rolled back (or, if none committed, in one of its own at the end): what the request must record
+        with whatever it does."""
         if _held.get() is not None:
             yield
             return
@@ -126,12 +127,23 @@ class Store:
         yield held.connection
 
     @staticmethod
-    def _begun(conn: Connection) -> None:
-        """In a transaction just begun: run what the request's first transaction must also do."""
+    @contextmanager
+    def _begun(conn: Connection) -> Iterator[None]:
+        """Around a transaction just begun: run what the request's first transaction must also do. Should this
+        transaction roll back (a clash with another process's, tried again), it takes that with it, so the next
+        transaction does it again."""
         held = _held.get()
-        if held is not None and held.first is not None:
-            first, held.first = held.first, None
+        first = held.first if held is not None else None
+        if first is None:
+            yield
+            return
+        held.first = None
+        try:
             first(conn)
+            yield
+        except BaseException:
+            held.first = first
+            raise
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -139,8 +151,8 @@ class Store:
         `session.info[AFTER_COMMIT]` run once it has committed (never if it rolled back)."""
         with answering(), self._connection() as conn, self._sessions(bind=conn) as session, session.begin():
             hooks = session.info[AFTER_COMMIT] = []
-            self._begun(session.connection())
-            yield session
+            with self._begun(session.connection()):
+                yield session
         for hook in hooks:
             hook()
 
@@ -150,8 +162,8 @@ class Store:
         with answering(), self._connection() as conn, conn.begin():
             hooks = conn.info[AFTER_COMMIT] = []
             try:
-                self._begun(conn)
-                yield conn
+                with self._begun(conn):
+                    yield conn
             finally:
                 conn.info.pop(AFTER_COMMIT, None)  # the pooled connection's info outlives this transaction
         for hook in hooks:

@@ -8,12 +8,16 @@ import http.client
 import json
 import socket
 import time
+from datetime import UTC, datetime
 from urllib.parse import urlencode, urlparse
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from bot.console.team import ALICE, BOB, DANI
+from bot.core.model import Team
+from bot.core.outbox import Replays
 from bot.store.models import Backing, Base, Thanks, Workspace, WorkspaceSettings
 from tests.conftest import SIGNING_SECRET, serve
 from tests.slack.test_nudge_interactions import state
@@ -208,6 +212,22 @@ def test_a_replayed_click_changes_nothing(slack, store):
     slack.post(body, headers)  # replayed, it would withdraw the backing
     with store.session() as s:
         assert s.scalar(select(func.count()).select_from(Backing)) == 1
+
+
+def test_a_request_stays_recorded_when_its_first_transaction_clashes_and_is_tried_again(store):
+    """The record that a request was acted on goes in its work's first transaction. On PostgreSQL that transaction
+    can clash with another process's (two thank-yous from one person at once, on their daily count), roll back and
+    be tried again: the record must go in again with it, or the same request delivered through another server is
+    acted on a second time (tests/test_scale_out.py saw a thank-you saved and sent twice)."""
+    team = Team("slack", "T0SAMPLE")
+    replays = Replays(store)
+    clash = insert(Workspace).values(platform="slack", external_id="T0SAMPLE", created_at=datetime.now(UTC))
+    with store.one_connection(replays.recorder(team, "v0=the-signature")):
+        with pytest.raises(IntegrityError), store.transaction() as conn:
+            conn.execute(clash)
+        with store.transaction():
+            pass  # the work's transaction, tried again
+    assert not replays.first_time(team, "v0=the-signature"), "the same request again is a replay"
 
 
 def test_a_replayed_form_changes_nothing(slack, store):
