@@ -114,8 +114,10 @@ class ChangeService:
             change.channel_id, change.message_ts = channel_id, message_ts
 
     def get(self, team: Team, change_id: int) -> ChangeView:
+        """The change as stored, read between changes to it, never during one (see _shown): a card is rendered
+        from this as it is sent."""
         with self.store.session() as session:
-            return view_of(self._get(session, team, change_id))
+            return view_of(self._get(session, team, change_id, lock={"read": True}))
 
     def show_again(self, team: Team, change_id: int, cards: Cards) -> ChangeView:
         """Write the messages that show the change as stored (a refused status choice puts the menu back)."""
@@ -316,15 +318,21 @@ class ChangeService:
         person = self.directory.person(team, user_id)
         return person.name if person else "a former colleague"
 
-    def _get(self, session, team: Team, change_id: int) -> Change:
+    def _get(self, session, team: Team, change_id: int, lock: dict | None = None) -> Change:
         workspace_id = self.store.workspace_id(team.platform, team.external_id)
-        change = session.get(Change, change_id)
+        change = session.get(Change, change_id, with_for_update=lock)
         if change is None or change.workspace_id != workspace_id:
             raise Refused("That change no longer exists.")
         return change
 
     def _shown(self, session, change: Change, cards: Cards) -> ChangeView:
-        """The change as stored now, with the messages that show it written in the same transaction."""
+        """The change as stored now, with the messages that show it written in the same transaction. Its row stays
+        locked from before the messages are written until the transaction ends, and a card is rendered (get) only
+        outside that: so on PostgreSQL, where other processes send the outbox meanwhile, a card update this change
+        leaves to one already waiting is not rendered before this change is saved, and two changes made at once
+        write their updates one after the other, in order. Otherwise the card could be left showing the state
+        before the last click. (SQLite writes one transaction at a time anyway.)"""
+        session.execute(select(Change.id).where(Change.id == change.id).with_for_update(key_share=True))
         view = view_of(change)
         self.outbox.add(session, change.workspace_id, cards(view))
         return view

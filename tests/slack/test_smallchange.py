@@ -6,16 +6,19 @@ from __future__ import annotations
 import html
 import json
 import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bot.console.fake_slack import Call
 from bot.console.payloads import SlackRequests
 from bot.console.team import ALICE, BOB, CAROL, DANI
+from bot.core.model import Team
+from bot.slack.delivery import card as card_update
 from bot.store.models import Backing, Change, ChangeEvent
 from tests.conftest import SIGNING_SECRET, make_settings
 
@@ -327,6 +330,51 @@ def test_two_people_taking_it_on_at_once_get_one_owner(slack, store):
         assert all("already owns this change" in said for p, said in told.items() if p not in winners), told
         assert changes_in(store)[-1].owner_id == winners[0]
         assert f"Owner: <@{winners[0]}>" in newest_card(slack.fake).context
+
+
+def test_a_card_is_not_rendered_while_a_click_that_relies_on_it_is_still_being_saved(slack, store):
+    """With several processes on PostgreSQL, one sends the outbox while another saves a click. A click whose card
+    update is left to one already waiting (that one shows the card as it is when sent) must not let it be rendered
+    before the click is saved, or the card stays a click behind. The scale-out test (tests/test_scale_out.py) found
+    cards left showing 5 backers of 6; here the moments are pinned."""
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite saves one transaction at a time, so no card can be rendered in the middle of one")
+    card = suggest(slack, "a rota for the kettle")
+    team, changes = Team("slack", "T0SAMPLE"), slack.services.changes
+    change_id = int(card.element("change_back")["value"])
+
+    def update(_change) -> list:
+        return [card_update(change_id, card.channel, card.ts)]
+
+    changes.toggle_backing(team, change_id, BOB, update)  # not sent yet (Slack was busy, say): it waits in the outbox
+    checked, go = threading.Event(), threading.Event()
+
+    def update_then_pause(_change):
+        yield card_update(change_id, card.channel, card.ts)
+        checked.set()  # the outbox found the waiting update and left this click's to it; not saved yet
+        go.wait(30)
+
+    carol = threading.Thread(target=changes.toggle_backing, args=(team, change_id, CAROL, update_then_pause))
+    sender = threading.Thread(target=slack.delivery.deliver)  # another process draining the outbox
+    try:
+        carol.start()
+        assert checked.wait(10)
+        sender.start()
+        deadline = time.monotonic() + 30
+        while sender.is_alive() and not waiting_on_a_lock(store):  # the fix makes it wait for Carol's click
+            assert time.monotonic() < deadline, "the sender neither sent nor waited"
+            time.sleep(0.01)
+    finally:
+        go.set()
+        carol.join(30)
+        sender.join(30)
+    assert newest_card(slack.fake).buttons["change_back"] == "Back this (2)"
+
+
+def waiting_on_a_lock(store) -> bool:
+    with store.engine.connect() as conn:
+        query = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        return conn.execute(text(query)).scalar() > 0
 
 
 def test_only_the_owner_can_hand_it_back(slack, store):
