@@ -34,6 +34,18 @@ def bot_env(tmp_path: Path, **values: str) -> dict[str, str]:
     return env
 
 
+def slack_env(tmp_path: Path, fake_slack, database_url: str, **values: str) -> dict[str, str]:
+    """bot_env for a process serving the sample workspace: the tests' token and secret, the fake Slack, a database."""
+    return bot_env(
+        tmp_path,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=fake_slack.api_url,
+        DATABASE_URL=database_url,
+        **values,
+    )
+
+
 def run_bot(tmp_path: Path, *args: str, env: dict[str, str], stdin: str = "", timeout: float = 60):
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
@@ -108,16 +120,7 @@ def test_the_migrations_match_the_models(store):
 
 def test_serve_answers_slack_through_uvicorn_and_logs_no_secrets(tmp_path, fake_slack, database_url):
     port = free_port()
-    env = bot_env(
-        tmp_path,
-        SLACK_BOT_TOKEN=BOT_TOKEN,
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_API_URL=fake_slack.api_url,
-        DATABASE_URL=database_url,
-        PORT=str(port),
-        LOG_LEVEL="DEBUG",
-        WEB_CONCURRENCY="1",
-    )
+    env = slack_env(tmp_path, fake_slack, database_url, PORT=str(port), LOG_LEVEL="DEBUG", WEB_CONCURRENCY="1")
     log_path = tmp_path / "serve.log"
     log_file = log_path.open("w")  # a file, not a pipe: debug output must never block the server
     server = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=tmp_path, env=env, stderr=log_file)
