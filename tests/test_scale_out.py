@@ -30,7 +30,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.console.fake_slack import Call, FakeSlack, user
-from bot.console.team import ALICE, BOB, CAROL, DANI
+from bot.console.team import ALICE, BOB, CAROL, DANI, FEMI
 from bot.core.model import WorkspaceConfig
 from bot.store.models import Backing, Change, OutboxMessage, Send, Thanks
 from tests.conftest import SIGNING_SECRET
@@ -49,7 +49,7 @@ pytestmark = [
 
 LONDON = ZoneInfo("Europe/London")
 GIVERS = [f"U0G{n:02d}" for n in range(10)]  # London, like Alice and Bob
-DUE = {ALICE, BOB, *GIVERS}  # in working hours at 10:30 London on a Tuesday; Carol, Dani and Ed are not
+DUE = {ALICE, BOB, FEMI, *GIVERS}  # in working hours at 10:30 London on a Tuesday; Carol, Dani and Ed are not
 RECIPIENTS = (BOB, CAROL, ALICE)
 CAP = WorkspaceConfig.defaults().thanks_daily_cap
 BACKERS = (ALICE, BOB, CAROL, DANI, *GIVERS[:7])
