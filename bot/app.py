@@ -26,6 +26,7 @@ from bot.core.admins import Admins
 from bot.core.changes import ChangeService
 from bot.core.digests import DigestService
 from bot.core.home import HomeService
+from bot.core.leaders import LeaderService
 from bot.core.model import WorkspaceConfig
 from bot.core.nudges import NudgeService
 from bot.core.outbox import Outbox, Replays
@@ -75,9 +76,10 @@ def build_services(
     sleep: Callable[[float], None] = time.sleep,
 ) -> Services:
     digest_env = {"digest_channel": settings.digest_channel, "managers": settings.manager_user_ids}  # admins override
+    leaders_env = {"leadership_channel": settings.leadership_channel, "leaders": settings.leader_user_ids}  # and these
     outbox = Outbox(store, now=now)
     admins = Admins(directory, settings.admin_user_ids, added=lambda team: workspaces.get(team).admins)
-    defaults = WorkspaceConfig.defaults().with_changes(digest_env)
+    defaults = WorkspaceConfig.defaults().with_changes(digest_env | leaders_env)
     workspaces = WorkspaceSettingsService(store, defaults, outbox, admins, now=now)
     changes = ChangeService(store, directory, settings.defaults, outbox, admins, now=now)
     nudges = NudgeService(store, directory, notifier, workspaces, outbox, now=now, sleep=sleep)
@@ -86,6 +88,7 @@ def build_services(
         store=store,
         thanks=ThanksService(store, directory, settings.defaults, workspaces, outbox, now=now),
         changes=changes,
+        leaders=LeaderService(store, directory, settings.defaults, workspaces, outbox, admins, now=now),
         workspaces=workspaces,
         nudges=nudges,
         digests=DigestService(store, directory, notifier, workspaces, nudges, now=now, sleep=sleep),

@@ -64,6 +64,8 @@ class Settings:
     admin_user_ids: frozenset[str] = frozenset()
     digest_channel: str | None = None  # defaults for the digests; what an admin saves in the settings overrides them
     manager_user_ids: tuple[str, ...] = ()
+    leadership_channel: str | None = None  # defaults for ideas raised with leaders; admins' choices override them
+    leader_user_ids: tuple[str, ...] = ()
     web_workers: int = 2
     web_threads: int = 8  # per process: answering requests (signature, parsing, the ack)
     work_threads: int = 8  # per process: the work after the ack (database, Slack)
@@ -98,6 +100,8 @@ class Settings:
             admin_user_ids=frozenset(filter(None, (env.get("ADMIN_USER_IDS") or "").replace(",", " ").split())),
             digest_channel=(env.get("DIGEST_CHANNEL") or "").strip() or None,
             manager_user_ids=tuple(filter(None, (env.get("MANAGER_USER_IDS") or "").replace(",", " ").split())),
+            leadership_channel=(env.get("LEADERSHIP_CHANNEL") or "").strip() or None,
+            leader_user_ids=tuple(filter(None, (env.get("LEADER_USER_IDS") or "").replace(",", " ").split())),
             web_workers=int(env.get("WEB_CONCURRENCY") or cls.web_workers),
             web_threads=int(env.get("WEB_THREADS") or cls.web_threads),
             work_threads=int(env.get("WORK_THREADS") or cls.work_threads),

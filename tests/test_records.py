@@ -141,7 +141,7 @@ def test_since_keeps_only_what_was_recorded_from_that_date(slack, cli, clock, tm
     assert [i["text"] for i in document["ideas"]] == ["a new idea"]
 
 
-def test_a_csv_export_is_five_files_and_no_cell_can_run_as_a_formula(slack, cli, tmp_path):
+def test_a_csv_export_is_six_files_and_no_cell_can_run_as_a_formula(slack, cli, tmp_path):
     team_activity(slack)
     slack.thanks(f"<@{CAROL}|carol> for -1 problems +2 solutions", ALICE)
 
@@ -149,11 +149,23 @@ def test_a_csv_export_is_five_files_and_no_cell_can_run_as_a_formula(slack, cli,
 
     assert code == 0
     paths = [Path(line) for line in out.splitlines()]
-    assert [p.name for p in paths] == ["thanks.csv", "ideas.csv", "idea_history.csv", "time_freed.csv", "nudges.csv"]
+    assert [p.name for p in paths] == [
+        "thanks.csv",
+        "ideas.csv",
+        "idea_history.csv",
+        "time_freed.csv",
+        "nudges.csv",
+        "raised_with_leaders.csv",
+    ]
     assert paths[0].parent.name.startswith("export-T0SAMPLE-") and all((tmp_path / p).exists() for p in paths)
     assert paths[0].parts[0] == "exports", "under a folder .gitignore covers, so no one commits people's records"
     assert "exports/" in (ROOT / ".gitignore").read_text().splitlines()
-    thanks = list(csv.DictReader(io.StringIO((tmp_path / paths[0]).read_text(encoding="utf-8"))))
+    by_name = {p.name: tmp_path / p for p in paths}
+
+    def rows(name: str) -> list[dict]:
+        return list(csv.DictReader(io.StringIO(by_name[name].read_text(encoding="utf-8"))))
+
+    thanks = rows("thanks.csv")
     assert [t["reason"] for t in thanks] == [
         "covering my home visit #supportive",
         "(private: not quoted)",
@@ -161,15 +173,15 @@ def test_a_csv_export_is_five_files_and_no_cell_can_run_as_a_formula(slack, cli,
         "'-1 problems +2 solutions",
     ]
     assert thanks[0]["recipients"] == BOB and thanks[0]["values"] == "supportive"
-    ideas = list(csv.DictReader(io.StringIO((tmp_path / paths[1]).read_text(encoding="utf-8"))))
+    ideas = rows("ideas.csv")
     assert [i["text"] for i in ideas] == ["one shared template for visit notes", "'@here a quiet room on Fridays"]
-    history = list(csv.DictReader(io.StringIO((tmp_path / paths[2]).read_text(encoding="utf-8"))))
+    history = rows("idea_history.csv")
     assert [(h["idea_id"], h["kind"], h["new"]) for h in history][:3] == [
         (ideas[0]["id"], "created", "idea"),
         (ideas[0]["id"], "owner", BOB),
         (ideas[0]["id"], "status", "trying"),
     ]
-    nudges = list(csv.DictReader(io.StringIO((tmp_path / paths[4]).read_text(encoding="utf-8"))))
+    nudges = rows("nudges.csv")
     assert sorted(n["responses"].split(" at ")[0] for n in nudges) == ["", "", "snooze"]
 
 
@@ -217,11 +229,13 @@ def test_a_dry_run_lists_what_would_go_and_changes_nothing(slack, store, cli):
         "ideas they owned": 1,
         "change_events": 3,  # suggested one idea, took one on, moved it to trying
         "time_freed answers": 0,
+        "leader_raises": 0,
         "settings_changes": 0,
         "outbox": 3,  # the DMs of the two thank-yous to him, and the receipt for the private one he gave
         "addresses": 0,  # a Slack person: none kept beyond the people row
         "workspace managers": 0,
         "workspace admins": 0,
+        "workspace leaders": 0,
     }
     assert "kept for the giver; they show as a former colleague" in out
     assert "may still name them" in lines[-1]

@@ -12,13 +12,29 @@ from sqlalchemy.exc import IntegrityError
 from bot.core.admins import Admins
 from bot.core.errors import Refused
 from bot.core.freed import answer_of, read_answer
-from bot.core.model import OPEN_STATUSES, STATUS_LABELS, STATUSES, ChangeView, Team
+from bot.core.model import OPEN_STATUSES, STATUS_LABELS, STATUSES, ChangeView, Raised, Team
 from bot.core.outbox import Message, Outbox
 from bot.core.ports import Directory, is_former_colleague, utc_now
 from bot.core.words import check_text
 from bot.settings import Defaults
 from bot.store.db import Store
-from bot.store.models import Backing, Change, ChangeEvent, TimeFreedAnswer
+from bot.store.models import Backing, Change, ChangeEvent, LeaderRaise, TimeFreedAnswer
+
+
+def raised_of(row: LeaderRaise) -> Raised:
+    """A time an idea was raised with leaders, as adapters see it."""
+    return Raised(
+        id=row.id,
+        by=row.raised_by,
+        at=row.raised_at,
+        needs=tuple(filter(None, row.needs.split(","))),
+        note=row.note,
+        answer=row.answer,
+        answered_by=row.answered_by,
+        answered_at=row.answered_at,
+        taker_id=row.taker_id,
+        said=row.said,
+    )
 
 
 def view_of(change: Change) -> ChangeView:
@@ -35,12 +51,23 @@ def view_of(change: Change) -> ChangeView:
         channel_id=change.channel_id,
         message_ts=change.message_ts,
         time_freed=answer_of(change.time_freed[-1]) if change.time_freed else None,
+        raised=raised_of(change.raises[-1]) if change.raises else None,
     )
 
 
 def _unnamed(suggester_id: str | None) -> bool:
     """Suggested anonymously, or by someone since erased: nobody can answer for it as its suggester."""
     return suggester_id is None or is_former_colleague(suggester_id)
+
+
+def stored_change(store: Store, session, team: Team, change_id: int, lock: dict | None = None) -> Change:
+    """The change with this id in this workspace (its row locked as `lock` says, for update); Refused when there is
+    none (or it is another workspace's)."""
+    workspace_id = store.workspace_id(team.platform, team.external_id)
+    change = session.get(Change, change_id, with_for_update=lock)
+    if change is None or change.workspace_id != workspace_id:
+        raise Refused("That change no longer exists.")
+    return change
 
 
 Cards = Callable[[ChangeView], Iterable[Message]]  # the messages that show a change as it now stands
@@ -319,11 +346,7 @@ class ChangeService:
         return person.name if person else "a former colleague"
 
     def _get(self, session, team: Team, change_id: int, lock: dict | None = None) -> Change:
-        workspace_id = self.store.workspace_id(team.platform, team.external_id)
-        change = session.get(Change, change_id, with_for_update=lock)
-        if change is None or change.workspace_id != workspace_id:
-            raise Refused("That change no longer exists.")
-        return change
+        return stored_change(self.store, session, team, change_id, lock)
 
     def _shown(self, session, change: Change, cards: Cards) -> ChangeView:
         """The change as stored now, with the messages that show it written in the same transaction. Its row stays

@@ -29,6 +29,8 @@ from bot.core.ledger import locked_tick
 from bot.core.model import (
     ALREADY_REMINDED,
     CADENCE_WEEKS,
+    CLOSED_STATUSES,
+    LEADERS_WAIT,
     MIN_GROUP,
     OPEN_STATUSES,
     REMINDED,
@@ -47,6 +49,7 @@ from bot.core.model import (
     ThankedLine,
     TickReport,
     TimeFreedSum,
+    WaitingLine,
     WorkspaceConfig,
     zone,
 )
@@ -55,7 +58,7 @@ from bot.core.policy import EPOCH_MONDAY, week_number
 from bot.core.ports import Directory, Notifier, utc_now
 from bot.core.workspace import WorkspaceSettingsService
 from bot.store.db import Store
-from bot.store.models import Backing, Change, ChangeEvent, Person, Thanks, ThanksRecipient, ThanksValue
+from bot.store.models import Backing, Change, ChangeEvent, LeaderRaise, Person, Thanks, ThanksRecipient, ThanksValue
 
 log = logging.getLogger(__name__)
 UNTHANKED = timedelta(weeks=8)
@@ -63,6 +66,7 @@ NO_OWNER = timedelta(days=14)  # an open idea nobody has taken on this long afte
 QUIET_TRIAL = timedelta(days=30)  # and so is one being tried with no news for this long
 HIGHLIGHTS = 3
 STUCK_LISTED = 10  # the oldest stuck ideas a digest carries; it counts them all
+WAITING_LISTED = 10  # and the ideas waiting longest on leaders
 TOP_VALUES = 3
 
 
@@ -428,6 +432,43 @@ class DigestService:
             adopted=tuple(ChangeLine(*row) for row in adopted),
             stuck=tuple(lines),
             stuck_total=stuck[0].total if stuck else 0,
+            **DigestService._waiting(db, workspace_id, now),
+        )
+
+    @staticmethod
+    def _waiting(db, workspace_id: int, now: datetime) -> dict:
+        """Ideas raised with leaders and not answered yet (not since adopted or dropped), the longest waiting first,
+        each with how long it has waited and whether that is more than LEADERS_WAIT."""
+        waiting = db.execute(
+            select(
+                Change.id,
+                Change.text,
+                LeaderRaise.needs,
+                LeaderRaise.raised_at,
+                func.count().over().label("total"),
+            )
+            .join(Change, Change.id == LeaderRaise.change_id)
+            .where(
+                LeaderRaise.workspace_id == workspace_id,
+                LeaderRaise.answer.is_(None),
+                LeaderRaise.raised_at <= now,
+                Change.status.not_in(CLOSED_STATUSES),
+            )
+            .order_by(LeaderRaise.raised_at, LeaderRaise.id)
+            .limit(WAITING_LISTED)
+        ).all()
+        return dict(
+            waiting=tuple(
+                WaitingLine(
+                    row.id,
+                    row.text,
+                    tuple(n for n in row.needs.split(",") if n),
+                    (now - row.raised_at).days,
+                    now - row.raised_at > LEADERS_WAIT,
+                )
+                for row in waiting
+            ),
+            waiting_total=waiting[0].total if waiting else 0,
         )
 
     def time_freed(self, team: Team) -> TimeFreedSum:

@@ -113,6 +113,37 @@ class TimeFreedSum:
         return self.adopted - self.timed - sum(n for _, n in self.not_time)
 
 
+CLOSED_STATUSES = ("adopted", "dropped")  # nothing more to do, nor to raise with leaders
+
+# Ideas that are not within the team's gift, raised with leaders: what one may need, and the leaders' answers
+NEEDS = {
+    "funding": "funding",
+    "skills": "technical skills",
+    "permission": "permission",
+    "service": "another service's help",
+    "time": "time",
+}
+TAKE_UP, MORE_INFO, NOT_NOW = "take up", "more info", "not now"
+LEADER_ANSWERS = {TAKE_UP: "We'll take this up", MORE_INFO: "Need more information", NOT_NOW: "Not now"}
+LEADERS_WAIT = timedelta(days=30)  # an idea waiting longer than this for leaders' answer is flagged in the digest
+
+
+@dataclass(frozen=True)
+class Raised:
+    """An idea raised with leaders: by whom, when and what it needs; then their answer, once one is given."""
+
+    id: int
+    by: str
+    at: datetime
+    needs: tuple[str, ...]
+    note: str | None
+    answer: str | None = None  # TAKE_UP, MORE_INFO or NOT_NOW; None while it waits
+    answered_by: str | None = None
+    answered_at: datetime | None = None
+    taker_id: str | None = None  # who takes it up
+    said: str | None = None  # the leaders' question (more info), their reason (not now), or a word with take up
+
+
 @dataclass(frozen=True)
 class ChangeView:
     """A change as the stored counts show it, for rendering."""
@@ -128,6 +159,28 @@ class ChangeView:
     channel_id: str | None
     message_ts: str | None
     time_freed: TimeFreed | None = None  # the latest answer, once adopted
+    raised: Raised | None = None  # the latest time it was raised with leaders
+
+    @property
+    def raisable(self) -> bool:
+        """Whether it can be raised with leaders now: it needs someone outside the team, is not adopted or dropped,
+        and is neither waiting for leaders nor taken up by them (after "more information" or "not now" it can be
+        raised again)."""
+        return (
+            self.within_gift is False
+            and self.status not in CLOSED_STATUSES
+            and (self.raised is None or self.raised.answer in (MORE_INFO, NOT_NOW))
+        )
+
+
+@dataclass(frozen=True)
+class LeaderNews:
+    """Who hears of an idea raised with leaders, or of their answer: the core decides, an adapter writes the
+    messages. `channel` is the leadership channel (for a raise, when one is set); each of `people` gets a DM."""
+
+    change: ChangeView
+    channel: str | None
+    people: tuple[str, ...]
 
 
 # "Can the team do this itself?", as a form asks it: each answer, its words, and what is stored
@@ -206,6 +259,8 @@ class WorkspaceConfig:
     digest_cadence: str = "weekly"
     digest_channel: str | None = None
     managers: tuple[str, ...] = ()
+    leadership_channel: str | None = None  # where ideas raised with leaders are posted
+    leaders: tuple[str, ...] = ()  # who is sent them, and may answer them (with admins)
     admins: tuple[str, ...] = ()  # people an admin made admins too (on Teams, the only admins besides ADMIN_USER_IDS)
     timezone: str = "UTC"  # for people whose own timezone the platform does not tell (Teams, until they write)
 
@@ -227,7 +282,7 @@ class WorkspaceConfig:
         """Apply settings in their stored (JSON) form; unknown keys and None are ignored."""
         parsed: dict = {}
         for key, value in raw.items():
-            if key == "digest_channel":  # "" (none chosen in the form) clears it
+            if key in ("digest_channel", "leadership_channel"):  # "" (none chosen in the form) clears it
                 parsed[key] = value or None
                 continue
             if value is None:
@@ -240,7 +295,7 @@ class WorkspaceConfig:
                 value = value if isinstance(value, time) else time.fromisoformat(value)
             elif key == "holidays":
                 value = tuple(sorted(d if isinstance(d, date) else date.fromisoformat(d) for d in value))
-            elif key in ("experiment", "stopped_arms", "prompts", "values", "managers", "admins"):
+            elif key in ("experiment", "stopped_arms", "prompts", "values", "managers", "admins", "leaders"):
                 value = tuple(value)
             elif key in ("weekly_cap", "thanks_daily_cap"):
                 value = int(value)
@@ -385,6 +440,18 @@ class ChangeLine:
 
 
 @dataclass(frozen=True)
+class WaitingLine:
+    """An idea raised with leaders and not answered yet: what it needs, how long it has waited, and whether that is
+    longer than LEADERS_WAIT."""
+
+    id: int
+    text: str
+    needs: tuple[str, ...]
+    days: int
+    overdue: bool
+
+
+@dataclass(frozen=True)
 class Figures:
     """What every copy of a digest says, whoever reads it: counts, values, the changes and the nudges. Nothing quoted
     from anyone's thanks, and no list of people."""
@@ -406,6 +473,8 @@ class Figures:
     adopted: tuple[ChangeLine, ...] = ()
     stuck: tuple[ChangeLine, ...] = ()  # the oldest STUCK_LISTED
     stuck_total: int = 0
+    waiting: tuple[WaitingLine, ...] = ()  # on leaders, the longest waiting first (the first WAITING_LISTED)
+    waiting_total: int = 0
     nudges: int = 0  # sent in the period, every arm
     arms: tuple[ArmReport, ...] = ()  # only arms of at least MIN_GROUP people
     arms_hidden: int = 0
@@ -427,9 +496,9 @@ class Figures:
 
     @property
     def quiet(self) -> bool:
-        """Nothing happened and nothing is stuck: a digest would not earn its place."""
+        """Nothing happened, nothing is stuck and nothing waits on leaders: a digest would not earn its place."""
         return not (self.thanks or self.new or self.backed or self.owned or self.trying or self.adopted) and not (
-            self.stuck_total or self.nudges
+            self.stuck_total or self.waiting_total or self.nudges
         )
 
 

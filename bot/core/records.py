@@ -21,6 +21,7 @@ from bot.store.models import (
     Backing,
     Change,
     ChangeEvent,
+    LeaderRaise,
     NudgeResponse,
     OutboxMessage,
     Person,
@@ -47,6 +48,10 @@ NOT_ADMIN = (
     "Only workspace admins and owners (and people the bot's operator has named) can export the team's records. "
     "Nothing was exported."
 )
+
+
+PEOPLE_SETTINGS = ("managers", "admins", "leaders")  # settings that list people
+RAISE_PEOPLE = ("raised_by", "answered_by", "taker_id")  # who a raise with leaders names
 
 
 class UnknownWorkspace(Refused):
@@ -94,8 +99,8 @@ class Export:
         return json.dumps(self.document(), indent=2, ensure_ascii=False)
 
     def csv_files(self) -> dict[str, str]:
-        """Five tables, by file name: the idea history, the answers about time freed and the nudge answers flattened
-        to one row per event, answer or send."""
+        """Six tables, by file name: the idea history, the answers about time freed, the nudge answers and the times
+        ideas were raised with leaders (each with its answer) flattened to one row per event, answer, send or raise."""
         thanks = [
             t
             | {
@@ -114,6 +119,7 @@ class Export:
         ]
         history = [{"idea_id": i["id"]} | event for i in self.ideas for event in i["history"]]
         freed = [{"idea_id": i["id"]} | answer for i in self.ideas for answer in i["time_freed_history"]]
+        raised = [{"idea_id": i["id"]} | r | {"needs": "; ".join(r["needs"])} for i in self.ideas for r in i["leaders"]]
         nudges = [
             n | {"responses": "; ".join(f"{r['action']} at {r['at']}" for r in n["responses"])} for n in self.nudges
         ]
@@ -123,6 +129,7 @@ class Export:
             "idea_history.csv": _csv(HISTORY_COLUMNS, history),
             "time_freed.csv": _csv(TIME_FREED_COLUMNS, freed),
             "nudges.csv": _csv(NUDGE_COLUMNS, nudges),
+            "raised_with_leaders.csv": _csv(RAISED_COLUMNS, raised),
         }
 
 
@@ -141,6 +148,9 @@ IDEA_COLUMNS = (
 ) + tuple(f"time_freed_{c}" for c in FREED_COLUMNS)
 HISTORY_COLUMNS = ("idea_id", "at", "actor", "kind", "old", "new")
 TIME_FREED_COLUMNS = ("idea_id", "at", "by", *FREED_COLUMNS)
+RAISED_COLUMNS = (
+    "idea_id", "raised_at", "raised_by", "needs", "note", "answer", "answered_at", "answered_by", "taken_up_by", "said",
+)  # fmt: skip
 NUDGE_COLUMNS = ("id", "kind", "period", "state", "attempts", "sent_at", "arm", "responses")
 
 
@@ -170,11 +180,13 @@ class Erasure:
     ideas_owned: int = 0
     change_events: int = 0
     time_freed: int = 0  # their answers about the time an adopted change frees
+    leader_raises: int = 0  # ideas they raised with leaders, answered as a leader, or took up
     settings_changes: int = 0
     outbox: int = 0
     addresses: int = 0  # where a chat platform reaches them (Teams: their Teams id, name and 1:1 chat)
     manager: bool = False
     admin: bool = False
+    leader: bool = False
 
     @property
     def found(self) -> bool:
@@ -201,11 +213,13 @@ class Erasure:
             ("ideas they owned", self.ideas_owned, "kept with no owner, so someone else can take them on"),
             ("change_events", self.change_events, f"kept; {former}"),
             ("time_freed answers", self.time_freed, f"kept; {former}"),
+            ("leader_raises", self.leader_raises, f"kept; {former}"),
             ("settings_changes", self.settings_changes, f"kept; {former}"),
             ("outbox", self.outbox, f"{gone} (messages to them or replies to them, sent or waiting)"),
             ("addresses", self.addresses, f"{gone} (how the bot reached them in Teams: id, name, chat)"),
             ("workspace managers", int(self.manager), "removed from the managers list"),
             ("workspace admins", int(self.admin), "removed from the admins list"),
+            ("workspace leaders", int(self.leader), "removed from the leaders list"),
         ]
         width = max(len(name) for name, _, _ in rows)
         return [
@@ -291,6 +305,20 @@ class RecordsService:
                 "history": history[c.id],
                 "time_freed": _freed(c.time_freed[-1]) if c.time_freed else None,
                 "time_freed_history": [_freed(a) for a in c.time_freed],
+                "leaders": [
+                    {
+                        "raised_at": _iso(r.raised_at),
+                        "raised_by": r.raised_by,
+                        "needs": [n for n in r.needs.split(",") if n],
+                        "note": r.note,
+                        "answer": r.answer,
+                        "answered_at": _iso(r.answered_at),
+                        "answered_by": r.answered_by,
+                        "taken_up_by": r.taker_id,
+                        "said": r.said,
+                    }
+                    for r in c.raises
+                ],
             }
             for c in changes
         ]
@@ -366,12 +394,16 @@ class RecordsService:
                 for row in session.scalars(
                     select(SettingsChange).where(
                         SettingsChange.workspace_id == ws,
-                        or_(SettingsChange.actor_id == user_id, SettingsChange.setting.in_(("managers", "admins"))),
+                        or_(SettingsChange.actor_id == user_id, SettingsChange.setting.in_(PEOPLE_SETTINGS)),
                     )
                 )
                 if row.actor_id == user_id or _mentions(row.old, user_id) or _mentions(row.new, user_id)
             ]
             answered = (TimeFreedAnswer.workspace_id == ws, TimeFreedAnswer.actor_id == user_id)
+            raises = (
+                LeaderRaise.workspace_id == ws,
+                or_(*(getattr(LeaderRaise, column) == user_id for column in RAISE_PEOPLE)),
+            )
             theirs = (OutboxMessage.workspace_id == ws, OutboxMessage.lane.in_((f"dm:{user_id}", f"respond:{user_id}")))
             addressed = (TeamsAddress.workspace_id == ws, TeamsAddress.kind == "person", TeamsAddress.key == user_id)
             overrides_row = session.get(WorkspaceSettings, ws)
@@ -391,11 +423,13 @@ class RecordsService:
                 ideas_owned=len(owned),
                 change_events=_count(session, ChangeEvent, *events),
                 time_freed=_count(session, TimeFreedAnswer, *answered),
+                leader_raises=_count(session, LeaderRaise, *raises),
                 settings_changes=len(settings_rows),
                 outbox=_count(session, OutboxMessage, *theirs),
                 addresses=_count(session, TeamsAddress, *addressed),
                 manager=user_id in overrides.get("managers", []),
                 admin=user_id in overrides.get("admins", []),
+                leader=user_id in overrides.get("leaders", []),
             )
             if dry_run:
                 return erasure
@@ -427,6 +461,13 @@ class RecordsService:
                     .where(ChangeEvent.workspace_id == ws, ChangeEvent.kind == "owner", attribute == user_id)
                     .values({column: former})
                 )
+            for column in RAISE_PEOPLE:
+                attribute = getattr(LeaderRaise, column)
+                session.execute(
+                    update(LeaderRaise)
+                    .where(LeaderRaise.workspace_id == ws, attribute == user_id)
+                    .values({column: former})
+                )
             for change in owned:  # handed back by the former colleague, so the history says why it has no owner
                 change.owner_id, change.updated_at = None, now
                 session.add(
@@ -452,7 +493,7 @@ class RecordsService:
                 row.actor_id = former if row.actor_id == user_id else row.actor_id
                 row.old, row.new = _replaced(row.old, user_id, former), _replaced(row.new, user_id, former)
             if overrides_row is not None:
-                for listed in ("managers", "admins"):
+                for listed in PEOPLE_SETTINGS:
                     if user_id in overrides.get(listed, []):
                         overrides[listed] = [m for m in overrides[listed] if m != user_id]
                 overrides_row.overrides = json.dumps(overrides)

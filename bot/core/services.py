@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.core.changes import ChangeService
 from bot.core.digests import DigestService
 from bot.core.home import HomeService
+from bot.core.leaders import LeaderService
 from bot.core.nudges import NudgeService
 from bot.core.outbox import Outbox, Replays
 from bot.core.records import RecordsService
@@ -22,6 +23,7 @@ class Services:
     store: Store
     thanks: ThanksService
     changes: ChangeService
+    leaders: LeaderService
     workspaces: WorkspaceSettingsService
     nudges: NudgeService
     digests: DigestService

@@ -27,6 +27,7 @@ MOST = {  # (items, characters)
     "values": (20, 60),
     "managers": (50, 200),
     "admins": (50, 200),
+    "leaders": (50, 200),
     "holidays": (366, 10),
 }
 EMOJI_NAME = re.compile(r"[a-z0-9_+'-]{1,100}")  # a reaction's name, e.g. raised_hands or +1
@@ -72,7 +73,7 @@ def check_changes(changes: dict) -> None:
                 if not isinstance(item, str) or not 0 < len(item) <= chars:
                     refuse(key, f"Keep each one to {chars} characters.")
                 check_text(key.rstrip("s").capitalize(), item, field=key)
-                if key in ("managers", "admins") and not PLATFORM_ID.fullmatch(item):
+                if key in ("managers", "admins", "leaders") and not PLATFORM_ID.fullmatch(item):
                     refuse(key, f"Choose {key} from the list.")
                 if key == "holidays":
                     try:
@@ -83,7 +84,9 @@ def check_changes(changes: dict) -> None:
                 refuse(key, f"Keep at least one {key.rstrip('s')}.")
         elif key == "thanks_reaction" and not (isinstance(value, str) and EMOJI_NAME.fullmatch(value.strip(": "))):
             refuse(key, "Type an emoji's name, like pray or raised_hands (no spaces).")
-        elif key == "digest_channel" and value and not (isinstance(value, str) and PLATFORM_ID.fullmatch(value)):
+        elif key in ("digest_channel", "leadership_channel") and value and not (
+            isinstance(value, str) and PLATFORM_ID.fullmatch(value)
+        ):
             refuse(key, "Choose a channel from the list.")
         elif key == "experiment" and tuple(value or ()) not in EXPERIMENTS:
             refuse(key, "Choose one of the experiments offered.")

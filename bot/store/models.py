@@ -158,6 +158,9 @@ class Change(Base):
     time_freed: Mapped[list[TimeFreedAnswer]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="TimeFreedAnswer.id"
     )
+    raises: Mapped[list[LeaderRaise]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="LeaderRaise.id"
+    )
 
 
 class Backing(Base):
@@ -209,6 +212,37 @@ class TimeFreedAnswer(Base):
     benefit: Mapped[str | None] = mapped_column(String(16))  # not about time: safer | kinder | clearer | other
     note: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LeaderRaise(Base):
+    """An idea raised with leaders (who raised it, when, what it needs) and their answer (who, when, which, with whom
+    taking it up or what they said). At most one raise of an idea waits for an answer at a time: the partial unique
+    index holds that even when its owner and its suggester raise it at the same moment."""
+
+    __tablename__ = "leader_raises"
+    __table_args__ = (
+        Index("ix_leader_raises_workspace_id_answer", "workspace_id", "answer"),  # a digest's ideas waiting
+        Index(
+            "uq_leader_raises_waiting",
+            "change_id",
+            unique=True,
+            postgresql_where=text("answer IS NULL"),
+            sqlite_where=text("answer IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    change_id: Mapped[int] = mapped_column(ForeignKey("changes.id", ondelete="CASCADE"), index=True)
+    raised_by: Mapped[str] = mapped_column(String(64))
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    needs: Mapped[str] = mapped_column(String(200))  # keys of bot.core.model.NEEDS, comma-separated
+    note: Mapped[str | None] = mapped_column(Text)
+    answer: Mapped[str | None] = mapped_column(String(16))  # take up | more info | not now
+    answered_by: Mapped[str | None] = mapped_column(String(64))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    taker_id: Mapped[str | None] = mapped_column(String(64))
+    said: Mapped[str | None] = mapped_column(Text)
 
 
 class Person(Base):

@@ -71,6 +71,7 @@ def test_an_admins_export_arrives_in_their_own_dm_as_csv(slack):
         "smallchanges-T0SAMPLE-20261124-idea_history.csv",
         "smallchanges-T0SAMPLE-20261124-ideas.csv",
         "smallchanges-T0SAMPLE-20261124-nudges.csv",
+        "smallchanges-T0SAMPLE-20261124-raised_with_leaders.csv",
         "smallchanges-T0SAMPLE-20261124-thanks.csv",
         "smallchanges-T0SAMPLE-20261124-time_freed.csv",
     ]
