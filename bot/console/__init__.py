@@ -52,6 +52,7 @@ INTRO = """Small Changes console: you are in #general of a sample team. Type wha
   /smallchange            (on its own: fills in the form)
 Cards show numbered buttons: type `1` or `back`, `2` or `take`, `status trying`; for card N, `#N back` or `back #N`
 (`/smallchange list` shows the numbers, and cards from earlier runs still work).
+  `raise` raises an idea the team can't do alone with leaders (Dani leads here): its buttons come to them as [bN].
   tick [2026-11-24T10:30:00+00:00]   run the nudge clock now, or at that time (the console's clock moves there
                           and runs on); answer a nudge with snooze | fewer | stop | resume (as the one it went to)
   say <text>              post a message in #general; others can then:
@@ -133,7 +134,7 @@ class Console:
         elif word in NUDGE_BUTTONS:
             self.answer_nudge(word)
         else:
-            self.press(line)
+            self.press(line, ask)
         return True
 
     def switch(self, name: str) -> None:
@@ -212,6 +213,9 @@ class Console:
             "multi_users_select": " ".join(
                 "@" + self.names.get(u, u).lower() for u in element.get("initial_users", [])
             ),
+            "users_select": "@" + self.names.get(element["initial_user"], "").lower()
+            if element.get("initial_user")
+            else None,
             "conversations_select": self.channel(element["initial_conversation"])
             if element.get("initial_conversation")
             else None,
@@ -226,11 +230,13 @@ class Console:
         state: dict = {"type": kind}
         if kind in ("plain_text_input", "number_input"):
             state["value"] = typed or initial
-        elif kind == "multi_users_select":
+        elif kind in ("multi_users_select", "users_select"):
             names = (typed or initial or "").replace(",", " ").split()
-            state["selected_users"] = [
-                self.people[n.lstrip("@").lower()]["id"] for n in names if n.lstrip("@").lower() in self.people
-            ]
+            picked = [self.people[n.lstrip("@").lower()]["id"] for n in names if n.lstrip("@").lower() in self.people]
+            if kind == "users_select":
+                state["selected_user"] = picked[0] if picked else None
+            else:
+                state["selected_users"] = picked
         elif kind == "conversations_select":
             chosen = (typed or initial or "").lstrip("#")
             state["selected_conversation"] = next((c for c, name in CHANNELS.items() if name == chosen), None)
@@ -365,7 +371,7 @@ class Console:
         self.dispatch(self.requests.block_action(message, channel, element, self.user))
         self.show_new()
 
-    def press(self, line: str) -> None:
+    def press(self, line: str, ask) -> None:
         match = CARD_PRESS.fullmatch(line.strip().lower())
         if not match:
             self.say("I didn't understand that. Type `help` for what you can do.")
@@ -382,12 +388,14 @@ class Console:
             "handback": "change_hand_back",
             "3": "change_status",
             "status": "change_status",
+            "4": "change_raise",
+            "raise": "change_raise",
         }.get(what)
         key = int(card) if card else self.last_card
         if action_id is None or not self.knows_card(key):
             self.say(
                 "No such button or card. Cards are numbered #N (`/smallchange list` shows them); buttons 1 back, "
-                "2 take / hand back, 3 status."
+                "2 take / hand back, 3 status, 4 raise."
             )
             return
         message, channel = self.cards[key]
@@ -405,7 +413,7 @@ class Console:
                 return
             element = element | {"_chosen": choice}
         self.dispatch(self.requests.block_action(message, channel, element, self.user))
-        self.show_new()
+        self.show_and_fill(ask)
 
     def knows_card(self, change_id: int | None) -> bool:
         """Whether card #N can be pressed: one shown in this run, or one posted in an earlier run, rebuilt from the
@@ -461,7 +469,10 @@ class Console:
             where = f"DM to {self.names.get(channel, channel)}" if channel[:1] in "UW" else self.channel(channel)
             return self.render_message(where, params, call)
         if call.method == "chat.update":
-            return self.render_message(f"{self.channel(params.get('channel', ''))} (updated)", params, call)
+            channel = params.get("channel", "")
+            dm_with = self.names.get("U" + channel[1:]) if channel[:1] == "D" else None
+            where = f"DM to {dm_with}" if dm_with else self.channel(channel)
+            return self.render_message(f"{where} (updated)", params, call)
         return None
 
     def channel(self, channel_id: str) -> str:
@@ -583,6 +594,7 @@ def sample_slack(settings: Settings) -> Iterator[tuple[FakeSlack, Settings]]:
             slack_signing_secret=secrets.token_hex(16),
             slack_api_url=fake.api_url,
             manager_user_ids=settings.manager_user_ids or (DANI,),  # so `digest` has someone to send to
+            leader_user_ids=settings.leader_user_ids or (DANI,),  # and `raise` someone to raise an idea with
         )
         yield fake, local
 

@@ -123,7 +123,7 @@ NEEDS = {
     "service": "another service's help",
     "time": "time",
 }
-TAKE_UP, MORE_INFO, NOT_NOW = "take up", "more info", "not now"
+TAKE_UP, MORE_INFO, NOT_NOW = "take_up", "more_info", "not_now"  # as stored; a button is leaders_<answer>
 LEADER_ANSWERS = {TAKE_UP: "We'll take this up", MORE_INFO: "Need more information", NOT_NOW: "Not now"}
 LEADERS_WAIT = timedelta(days=30)  # an idea waiting longer than this for leaders' answer is flagged in the digest
 

@@ -27,17 +27,21 @@ from bot.core.freed import NOTE_MAX, freed_words, sum_words
 from bot.core.model import (
     BENEFITS,
     MINUTES_MAX,
+    MORE_INFO,
+    NEEDS,
     PEOPLE_MAX,
     SOURCES,
     STATUS_LABELS,
     STATUSES,
+    TAKE_UP,
     WITHIN_GIFT,
     ChangeView,
     GivenThanks,
+    Raised,
     TimeFreedSum,
 )
 from bot.core.words import emoji_safe_cut
-from bot.slack.text import escape, mention, quote
+from bot.slack.text import date, escape, mention, quote
 
 Blocks = list[dict]
 
@@ -58,7 +62,7 @@ def thanks_post(given: GivenThanks) -> tuple[str, Blocks]:
     headline = f":sparkles: {mention(given.giver.id)} thanked {who}"
     if given.source:  # the kind of source only: a family or a young person is never named
         headline = f":sparkles: Thanks from {SOURCES[given.source]} for {who}, passed on by {mention(given.giver.id)}"
-    blocks = _sections(f"{headline}\n{quote(given.reason)}")
+    blocks = sections(f"{headline}\n{quote(given.reason)}")
     if given.values:
         blocks += _values_line(given.values)
     return headline, [b.to_dict() for b in blocks]
@@ -76,7 +80,7 @@ def thanks_dm(given: GivenThanks, channel_id: str | None) -> tuple[str, Blocks]:
         headline = f":sparkles: Thanks from {source} for you{also}, {passed} {mention(given.giver.id)}{where}"
     elif given.via == "reaction":
         headline = f":sparkles: {mention(given.giver.id)} thanked you with a reaction to your message{where}"
-    blocks = _sections(f"{headline}\n{quote(given.reason)}")
+    blocks = sections(f"{headline}\n{quote(given.reason)}")
     if given.values:
         blocks += _values_line(given.values)
     return headline, [b.to_dict() for b in blocks]
@@ -99,7 +103,7 @@ def _notification(prefix: str, text: str) -> str:
     return prefix + escape(text[: emoji_safe_cut(text, room - 1)].rstrip()) + "…"
 
 
-def _sections(mrkdwn: str) -> list[SectionBlock]:
+def sections(mrkdwn: str) -> list[SectionBlock]:
     """mrkdwn in as many sections as it needs, cut at a line break or a space where possible, never inside
     an escape such as &amp; or inside an emoji."""
     sections = []
@@ -119,6 +123,26 @@ def _sections(mrkdwn: str) -> list[SectionBlock]:
 def note(mrkdwn: str) -> dict:
     """One line of our own words above a message (never user text: it is not escaped)."""
     return SectionBlock(text=MarkdownTextObject(text=mrkdwn)).to_dict()
+
+
+def with_leaders(raised: Raised, note: bool = False) -> str:
+    """Where an idea stands with leaders (mrkdwn, for its card, the leaders' message and the DMs of their answer):
+    when it was raised and what it needs (and, for leaders, the note that came with it), then their answer, who gave
+    it and what they said."""
+    needs = ", ".join(NEEDS.get(need, need) for need in raised.needs)
+    line = f":raising_hand: *Raised with leaders* {date(raised.at)} · needs: {needs}"
+    if note and raised.note:
+        line += "\n" + quote(raised.note)
+    if raised.answer is None:
+        return line + "\n_Waiting for their answer._"
+    answered = f"{mention(raised.answered_by or '')}, {date(raised.answered_at or raised.at)}"
+    if raised.answer == TAKE_UP:
+        line += f"\n:white_check_mark: *We'll take this up* ({answered}): {mention(raised.taker_id or '')} is on it."
+    elif raised.answer == MORE_INFO:
+        line += f"\n:question: *Leaders need more information* ({answered}):"
+    else:
+        line += f"\n:hourglass: *Not now* ({answered}):"
+    return line + ("\n" + quote(raised.said) if raised.said else "")
 
 
 def _card_context(change: ChangeView) -> str:
@@ -141,15 +165,18 @@ def _status_option(status: str) -> Option:
 
 
 def change_card(change: ChangeView) -> tuple[str, Blocks]:
-    """The idea card: the idea, who suggested it, status, owner, backers, and the buttons."""
+    """The idea card: the idea, who suggested it, status, owner, backers, where it stands with leaders, and the
+    buttons."""
     # Escaping can make the text several times longer than was typed (& is &amp;), so it may need more than
     # one section; Slack refuses a section over 3,000 characters.
-    blocks: list = _sections(f":bulb: *Small change:* {escape(change.text)}")
+    blocks: list = sections(f":bulb: *Small change:* {escape(change.text)}")
     if change.obstacle:
-        blocks += _sections("*What gets in the way today:*\n" + quote(change.obstacle))
+        blocks += sections("*What gets in the way today:*\n" + quote(change.obstacle))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_card_context(change))]))
     if change.status == "adopted":
         blocks.append(time_freed_line(change))
+    if change.raised:
+        blocks += sections(with_leaders(change.raised))
     value = str(change.id)
     backers = len(change.backers)
     owner_button = (
@@ -157,21 +184,20 @@ def change_card(change: ChangeView) -> tuple[str, Blocks]:
         if change.owner_id
         else ButtonElement(text="I'll take this on", action_id="change_take", value=value, style="primary")
     )
-    blocks.append(
-        ActionsBlock(
-            block_id=f"change_{change.id}",
-            elements=[
-                ButtonElement(text=f"Back this ({backers})", action_id="change_back", value=value),
-                owner_button,
-                StaticSelectElement(
-                    action_id="change_status",
-                    placeholder="Status",
-                    options=[_status_option(s) for s in STATUSES],
-                    initial_option=_status_option(change.status),
-                ),
-            ],
-        )
-    )
+    elements = [
+        ButtonElement(text=f"Back this ({backers})", action_id="change_back", value=value),
+        owner_button,
+        StaticSelectElement(
+            action_id="change_status",
+            placeholder="Status",
+            options=[_status_option(s) for s in STATUSES],
+            initial_option=_status_option(change.status),
+        ),
+    ]
+    if change.raisable:  # it needs someone outside the team, and isn't with leaders now
+        label = "Raise again" if change.raised else "Raise with leaders"
+        elements.append(ButtonElement(text=label, action_id="change_raise", value=value))
+    blocks.append(ActionsBlock(block_id=f"change_{change.id}", elements=elements))
     return _notification("Small change: ", change.text), [b.to_dict() for b in blocks]
 
 
@@ -297,9 +323,9 @@ def change_list(title: str, changes: Sequence[ChangeView], empty: str) -> tuple[
         about = f"{STATUS_LABELS[change.status]} · {backers} backer{'' if backers == 1 else 's'} · {owner}"
         if len(idea) + len(about) + 3 <= SECTION_MAX:
             idea = f"*{idea}*"  # bold only where it stays in one section, so no stray asterisks show
-        sections = _sections(f"{idea}\n{about}")
-        sections[0].block_id = f"listed_{change.id}"  # unseen in Slack; the console shows it as the card's #N
-        blocks += sections
+        listed = sections(f"{idea}\n{about}")
+        listed[0].block_id = f"listed_{change.id}"  # unseen in Slack; the console shows it as the card's #N
+        blocks += listed
     return title, [b.to_dict() for b in blocks]
 
 

@@ -9,6 +9,7 @@ Kinds of message:
   after that, or if it is refused, the ``instead`` post.
 - ``card``: an idea card, rendered when it is sent from the change as stored then, so the latest click shows;
   posted (and its place remembered) or updated in place.
+- ``update``: chat.update of a message the bot posted (the one leaders answered on), as written.
 """
 
 from __future__ import annotations
@@ -25,11 +26,11 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.core.changes import ChangeService
 from bot.core.errors import PlatformUnavailable, Refused, StoreUnavailable
-from bot.core.model import GivenThanks, Team
+from bot.core.model import GivenThanks, LeaderNews, Team
 from bot.core.outbox import Message, Outbox
 from bot.core.ports import SendFailed
 from bot.delivery import Delivery
-from bot.slack import blocks
+from bot.slack import blocks, leader_blocks
 from bot.slack.installs import NotInstalled, Workspaces
 
 log = logging.getLogger(__name__)
@@ -118,6 +119,34 @@ def thanks_messages(
     return out
 
 
+def raised_messages(news: LeaderNews) -> list[Message]:
+    """An idea raised with leaders: the message they answer on, in the leadership channel (whoever raised it is told
+    if the bot may not post there) and in each named leader's DM."""
+    text, shown = leader_blocks.leaders_message(news.change)
+    out: list[Message] = []
+    if news.channel and news.change.raised:
+        not_posted = (
+            f"Your idea is raised with leaders, but I couldn't post it in <#{news.channel}>: invite me there with "
+            "/invite, or ask an admin to check the leadership channel in `/smallchange admin`."
+        )
+        instead = dm(news.change.raised.by, not_posted).payload
+        out.append(post(f"channel:{news.channel}", news.channel, text, shown, instead=instead))
+    return out + [dm(leader, text, shown) for leader in news.people]
+
+
+def answered_messages(news: LeaderNews) -> list[Message]:
+    """Leaders answered: each person it concerns, as the core decided, hears it in their DM."""
+    text, shown = leader_blocks.answered_dm(news.change)
+    return [dm(person, text, shown) for person in news.people]
+
+
+def update(channel: str, ts: str, text: str, message_blocks: list) -> Message:
+    """Replace a message the bot posted, with what is written now."""
+    return Message(
+        f"channel:{channel}", "update", {"channel": channel, "ts": ts, "text": text, "blocks": message_blocks}
+    )
+
+
 def respond(lane: str, url: str, body: dict, instead: dict | None = None) -> Message:
     return Message(lane, "respond", {"url": url, "body": body, "instead": instead})
 
@@ -174,6 +203,10 @@ class SlackDelivery(Delivery):
                 self._post(client, payload)
             elif kind == "respond":
                 self._respond(client, payload, url_live)
+            elif kind == "update":
+                client.chat_update(
+                    channel=payload["channel"], ts=payload["ts"], text=payload["text"], blocks=payload["blocks"]
+                )
             else:
                 self._card(client, team, payload, url_live)
         except (SlackApiError, OSError, PlatformUnavailable, StoreUnavailable) as exc:

@@ -20,7 +20,9 @@ from slack_sdk.models.views import View
 from bot.core.digests import shorten
 from bot.core.model import (
     ALREADY_REMINDED,
+    LEADERS_WAIT,
     MIN_GROUP,
+    NEEDS,
     OUTSIDE,
     REMINDED,
     STATUS_LABELS,
@@ -36,8 +38,9 @@ from bot.slack.blocks import time_freed_sum
 from bot.slack.text import escape, mention, quote
 
 Blocks = list[dict]
-# At most 35 blocks in all, inside Slack's 50 per message:
+# At most 38 blocks in all, inside Slack's 50 per message:
 STUCK_SHOWN = 5
+WAITING_SHOWN = 5  # ideas waiting on leaders, all in one section
 ADOPTED_SHOWN = 5
 PEERS_SHOWN = 10  # people with a "Send a personal thank-you" button
 NAMES_SHOWN = 40  # names in one line before "and N more"
@@ -158,6 +161,25 @@ def _changes(digest: Figures, period: str, who: Callable[[str], str]) -> list:
             blocks.append(_section(line, accessory=button, block_id=f"digest_stuck_{change.id}"))
         if digest.stuck_total > STUCK_SHOWN:
             blocks.append(_context(f"…and {digest.stuck_total - STUCK_SHOWN} more: see `/smallchange list`."))
+    if digest.waiting:
+        blocks += _waiting(digest)
+    return blocks
+
+
+def _waiting(digest: Figures) -> list:
+    """Ideas raised with leaders and not answered yet, the longest waiting first; over LEADERS_WAIT is flagged."""
+    lines = [
+        f"*:raising_hand: Waiting on leaders ({digest.waiting_total}):* raised because the team can't do them alone."
+    ]
+    for idea in digest.waiting[:WAITING_SHOWN]:
+        needs = ", ".join(NEEDS.get(n, n) for n in idea.needs)
+        waited = f"waiting {_plural(idea.days, 'day')}"
+        if idea.overdue:
+            waited = f":warning: *{waited}*, more than {LEADERS_WAIT.days}"
+        lines.append(f"• *{escape(shorten(idea.text, 150))}*: needs {needs}; {waited}")
+    blocks: list = [_section("\n".join(lines))]
+    if digest.waiting_total > WAITING_SHOWN:
+        blocks.append(_context(f"…and {digest.waiting_total - WAITING_SHOWN} more waiting on leaders."))
     return blocks
 
 

@@ -18,7 +18,7 @@ from bot.core.home import HomePage, ThanksLine, nudge_settings
 from bot.core.model import SOURCES, STATUS_LABELS, ChangeView
 from bot.core.words import emoji_safe_cut
 from bot.slack.blocks import people, time_freed_line
-from bot.slack.text import escape, mention, quote
+from bot.slack.text import date, escape, mention, quote
 
 # Plain characters of a reason or an idea shown on Home. Escaped (& is &amp;) and quoted, 400 stay well
 # inside a section's 3,000.
@@ -33,11 +33,6 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def _when(thanks: ThanksLine) -> str:
-    """A date Slack shows in the reader's own timezone."""
-    return f"<!date^{int(thanks.created_at.timestamp())}^{{date_short}}|{thanks.created_at:%-d %b %Y}>"
-
-
 def _section(mrkdwn: str) -> SectionBlock:
     return SectionBlock(text=MarkdownTextObject(text=mrkdwn))
 
@@ -47,7 +42,7 @@ def _received(thanks: ThanksLine, user_id: str) -> SectionBlock:
     if thanks.source:  # only the kind of source is ever stored
         giver = f"{SOURCES.get(thanks.source, 'outside the team')}, passed on by {giver}"
     others = [r for r in thanks.recipient_ids if r != user_id]
-    head = f"*From {giver}*" + (f" (to you and {people(others)})" if others else "") + f" · {_when(thanks)}"
+    head = f"*From {giver}*" + (f" (to you and {people(others)})" if others else "") + f" · {date(thanks.created_at)}"
     lines = [head + (" · :lock: private" if thanks.private else ""), quote(_preview(thanks.reason))]
     if thanks.values:
         lines.append("_Values: " + " · ".join(escape(v) for v in thanks.values) + "_")
@@ -55,7 +50,9 @@ def _received(thanks: ThanksLine, user_id: str) -> SectionBlock:
 
 
 def _given(thanks: ThanksLine) -> SectionBlock:
-    head = f"*To {people(thanks.recipient_ids)}* · {_when(thanks)}" + (" · :lock: private" if thanks.private else "")
+    head = f"*To {people(thanks.recipient_ids)}* · {date(thanks.created_at)}" + (
+        " · :lock: private" if thanks.private else ""
+    )
     return _section(head + "\n" + quote(_preview(thanks.reason)))
 
 

@@ -264,6 +264,21 @@ def admin_modal(config: WorkspaceConfig, summary: Sequence[str], report: Sequenc
                 element=UserMultiSelectElement(action_id="users", initial_users=list(config.managers) or None),
             ),
             InputBlock(
+                block_id="leadership_channel",
+                label="Leadership channel",
+                optional=True,
+                hint="Ideas the team can't do alone, raised with leaders, are posted here for them to answer.",
+                element=ConversationSelectElement(
+                    action_id="choice", initial_conversation=config.leadership_channel or None
+                ),
+            ),
+            InputBlock(
+                block_id="leaders",
+                label="Leaders (get raised ideas, and answer them with admins)",
+                optional=True,
+                element=UserMultiSelectElement(action_id="users", initial_users=list(config.leaders) or None),
+            ),
+            InputBlock(
                 block_id="experiment",
                 label="Cadence experiment",
                 element=StaticSelectElement(

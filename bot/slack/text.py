@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
+from datetime import datetime
 
 from bot.core.grammar import EveryoneMention, GroupMention, PersonMention, Token, Words
 from bot.core.ports import FORMER_COLLEAGUE, is_former_colleague
@@ -74,6 +75,11 @@ def escape(text: str) -> str:
 def mention(user_id: str) -> str:
     """A person in a message: a mention Slack renders as their name, or "a former colleague" once they were erased."""
     return FORMER_COLLEAGUE if is_former_colleague(user_id) else f"<@{user_id}>"
+
+
+def date(at: datetime) -> str:
+    """A day Slack shows in the reader's own timezone (and as it was in UTC where it can't)."""
+    return f"<!date^{int(at.timestamp())}^{{date_short}}|{at:%-d %b %Y}>"
 
 
 def quote(text: str) -> str:

@@ -238,7 +238,7 @@ class LeaderRaise(Base):
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime())
     needs: Mapped[str] = mapped_column(String(200))  # keys of bot.core.model.NEEDS, comma-separated
     note: Mapped[str | None] = mapped_column(Text)
-    answer: Mapped[str | None] = mapped_column(String(16))  # take up | more info | not now
+    answer: Mapped[str | None] = mapped_column(String(16))  # take_up | more_info | not_now
     answered_by: Mapped[str | None] = mapped_column(String(64))
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     taker_id: Mapped[str | None] = mapped_column(String(64))

@@ -92,6 +92,8 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
             "digest_cadence": (_value(values, "digest_cadence", "choice", "selected_option") or {}).get("value"),
             "digest_channel": _value(values, "digest_channel", "choice", "selected_conversation") or "",
             "managers": _value(values, "managers", "users", "selected_users") or [],
+            "leadership_channel": _value(values, "leadership_channel", "choice", "selected_conversation") or "",
+            "leaders": _value(values, "leaders", "users", "selected_users") or [],
             "experiment": list(modals.EXPERIMENTS.get(experiment.get("value", "none"), ("not offered",))),
             "nudge_guests": bool(_value(values, "guests", "choice", "selected_options")),
         }

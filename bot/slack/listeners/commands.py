@@ -47,7 +47,8 @@ CHANGE_HELP = (
     "• `/smallchange nudges`: how often I check in with you, your days off, snooze or stop.\n"
     "• `/smallchange admin`: workspace settings (admins).\n"
     "• `/smallchange export [since 2026-01-01] [json]`: the team's records as CSV, sent to you in a DM (admins).\n"
-    "On each card: *Back this*, *I'll take this on*, and a status menu (idea → trying → adopted, or parked / dropped)."
+    "On each card: *Back this*, *I'll take this on*, and a status menu (idea → trying → adopted, or parked / dropped). "
+    "An idea that needs someone outside the team has *Raise with leaders* too."
 )
 
 

@@ -17,12 +17,14 @@ from bot.slack.text import conversation_id
 log = logging.getLogger(__name__)
 
 
-def _text(values: dict, block: str) -> str | None:
+def typed(values: dict, block: str) -> str | None:
+    """What was typed in a form's text input (action id "text"); None if it was not a string."""
     value = (values.get(block, {}).get("text") or {}).get("value")
     return value if isinstance(value, str) else None
 
 
-def _choice(values: dict, block: str) -> list[str]:
+def chosen(values: dict, block: str) -> list[str]:
+    """The values chosen in a form's menu, radio buttons or checkboxes (action id "choice")."""
     element = values.get(block, {}).get("choice") or {}
     if element.get("selected_option"):
         return [element["selected_option"].get("value")]
@@ -34,7 +36,7 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
 
     def change_submitted(ack: Ack, body: dict, view: dict, team: Team) -> tuple[str, ...] | None:
         values = view["state"]["values"]
-        text, obstacle = _text(values, "change"), _text(values, "obstacle")
+        text, obstacle = typed(values, "change"), typed(values, "obstacle")
         errors = {}
         if not (text or "").strip():
             errors["change"] = "Describe the change in a few words."
@@ -43,10 +45,10 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
         if errors:
             ack(response_action="errors", errors=errors)
             return None
-        gift = _choice(values, "gift")
-        chosen = (values.get("channel", {}).get("choice") or {}).get("selected_conversation")
+        gift = chosen(values, "gift")
+        picked = (values.get("channel", {}).get("choice") or {}).get("selected_conversation")
         opened_in = (unseal(secret, view.get("private_metadata")) or {}).get("channel")
-        channel_id = conversation_id(opened_in) or conversation_id(chosen)
+        channel_id = conversation_id(opened_in) or conversation_id(picked)
         user_id = body["user"]["id"]
         saved = save_from_modal(
             ack,
@@ -55,7 +57,7 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
                 team,
                 user_id,
                 text or "",
-                anonymous="anon" in _choice(values, "anon"),
+                anonymous="anon" in chosen(values, "anon"),
                 obstacle=obstacle,
                 within_gift=WITHIN_GIFT.get(gift[0], ("", None))[1] if gift else None,
                 channel_id=channel_id,
