@@ -55,6 +55,8 @@ def state(**blocks) -> dict:
             element = {"selected_conversation": value}
         elif kind == "multi_users_select":
             element = {"selected_users": value}
+        elif kind == "users_select":
+            element = {"selected_user": value}
         shaped[block] = {action_id: {"type": kind} | element}
     return shaped
 
