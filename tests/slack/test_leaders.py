@@ -5,18 +5,22 @@ shape; what people see is what the fake Slack received. The clock is fixed: Tues
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from bot.console.fake_slack import Call
 from bot.console.team import ALICE, BOB, CAROL, DANI
+from bot.core.admins import OPERATOR
 from bot.core.model import Team
-from bot.store.models import LeaderRaise, SettingsChange
+from bot.core.ports import is_former_colleague
+from bot.store.models import LeaderRaise, SettingsChange, WorkspaceSettings
 from tests.conftest import make_settings
 from tests.slack.test_digest_actions import admin_values
 from tests.slack.test_nudge_interactions import state
 from tests.slack.test_smallchange import Card, blocks_of, cards, click, newest_card, replies_to
+from tests.test_cli import bot_env, run_bot
 
 TEAM = Team("slack", "T0SAMPLE")
 LEADERS = "C0LEADERS"
@@ -318,3 +322,128 @@ def test_an_admin_chooses_the_leadership_channel_and_the_leaders_over_the_enviro
 def test_cards_of_ideas_nobody_raised_are_as_before(slack):
     slack.smallchange("one shared template for visit notes", ALICE)
     assert set(cards(slack.fake)[-1].buttons) == {"change_back", "change_take"}
+
+
+# == the digest, the export and erasure ============================================================================
+
+
+def raised_at(slack, clock, at: datetime, idea: str, needs=("funding",)):
+    """An idea the team can't do alone, suggested by Alice and raised by her at `at`, through the services."""
+    clock.at = at
+    change = slack.services.changes.suggest(TEAM, ALICE, idea, within_gift=False)
+    return slack.services.leaders.raise_with_leaders(TEAM, change.id, ALICE, needs)
+
+
+def test_the_managers_digest_lists_ideas_waiting_on_leaders_and_flags_one_waiting_over_30_days(slack, store, clock):
+    tuesday = clock.at
+    old = raised_at(slack, clock, tuesday - timedelta(days=41), "a shared diary with the health visitors")
+    answered = raised_at(slack, clock, tuesday - timedelta(days=20), "laptops that work in the car")
+    slack.services.leaders.answer(TEAM, answered.raised.id, DANI, "not_now", "Not this budget year")
+    dropped = raised_at(slack, clock, tuesday - timedelta(days=10), "a second duty phone")
+    slack.services.changes.set_status(TEAM, dropped.id, ALICE, "dropped")
+    recent = raised_at(slack, clock, tuesday - timedelta(days=3), "one referral form with health", ("permission",))
+    slack.services.workspaces.update(TEAM, DANI, {"managers": [ALICE]})
+
+    waiting = slack.services.digests.compute(TEAM, tuesday).waiting
+    assert [(w.id, w.days, w.overdue) for w in waiting] == [(old.id, 41, True), (recent.id, 3, False)]
+    assert dict(slack.services.digests.tick(TEAM, tuesday).counts) == {"sent": 1}
+
+    [digest] = [c for c in dms_to(slack, ALICE) if c.params["text"].startswith("Team digest")]
+    [section] = [b["text"]["text"] for b in blocks_of(digest) if "Waiting on leaders" in str(b.get("text"))]
+    assert section.splitlines() == [
+        "*:raising_hand: Waiting on leaders (2):* raised because the team can't do them alone.",
+        "• *a shared diary with the health visitors*: needs funding; :warning: *waiting 41 days*, more than 30",
+        "• *one referral form with health*: needs permission; waiting 3 days",
+    ]
+
+
+def test_the_export_holds_every_raise_and_answer_and_erasure_replaces_the_people_in_them(slack, store, clock):
+    slack.services.workspaces.update(TEAM, DANI, {"leaders": [DANI, CAROL]})
+    change = raised_at(slack, clock, clock.at, "a shared diary with the health visitors", ("funding", "time"))
+    slack.services.leaders.answer(TEAM, change.raised.id, DANI, "more_info", "Who else would use it?")
+    clock.advance(days=1)
+    slack.services.leaders.raise_with_leaders(TEAM, change.id, ALICE, ["funding"], "The school nurses too")
+    answered_at = clock.at + timedelta(hours=2)
+    clock.at = answered_at
+    slack.services.leaders.answer(TEAM, change.raised.id + 1, DANI, "take_up", taker_id=CAROL)
+
+    exported = slack.services.records.export(TEAM, OPERATOR)
+    [idea] = exported.ideas
+    assert idea["leaders"] == [
+        {
+            "raised_at": "2026-11-24T10:30:00+00:00",
+            "raised_by": ALICE,
+            "needs": ["funding", "time"],
+            "note": None,
+            "answer": "more_info",
+            "answered_at": "2026-11-24T10:30:00+00:00",
+            "answered_by": DANI,
+            "taken_up_by": None,
+            "said": "Who else would use it?",
+        },
+        {
+            "raised_at": "2026-11-25T10:30:00+00:00",
+            "raised_by": ALICE,
+            "needs": ["funding"],
+            "note": "The school nurses too",
+            "answer": "take_up",
+            "answered_at": answered_at.isoformat(),
+            "answered_by": DANI,
+            "taken_up_by": CAROL,
+            "said": None,
+        },
+    ]
+    table = exported.csv_files()["raised_with_leaders.csv"].splitlines()
+    assert table[0] == "idea_id,raised_at,raised_by,needs,note,answer,answered_at,answered_by,taken_up_by,said"
+    assert table[1].endswith(f",more_info,2026-11-24T10:30:00+00:00,{DANI},,Who else would use it?")
+    assert "funding; time" in table[1] and len(table) == 3
+
+    erased = slack.services.records.forget(TEAM, DANI)
+    assert (erased.leader_raises, erased.leader) == (2, True)
+    slack.services.records.forget(TEAM, CAROL)
+    after = raises(store)
+    assert all(is_former_colleague(r.answered_by) for r in after) and is_former_colleague(after[1].taker_id)
+    assert [r.raised_by for r in after] == [ALICE, ALICE] and after[0].answered_by == after[1].answered_by
+    with store.session() as session:
+        assert json.loads(session.scalars(select(WorkspaceSettings.overrides)).one())["leaders"] == []
+
+
+# == the console ===================================================================================================
+
+
+def test_the_console_raises_an_idea_with_leaders_and_dani_answers_it(tmp_path):
+    script = [
+        "/smallchange",  # the form, question by question
+        "a shared diary with the health visitors",
+        "",  # nothing in the way
+        "2",  # no, it needs someone else
+        "",  # not anonymous
+        "as bob",
+        "back",
+        "as alice",
+        "raise",
+        "1 3",  # funding, permission
+        "the health team's lead would need to agree",
+        "as dani",
+        "b1",  # We'll take this up, on the message Dani got
+        "@carol",
+        "I'll call their lead",
+        "quit",
+    ]
+    result = run_bot(tmp_path, "console", env=bot_env(tmp_path), stdin="\n".join(script) + "\n")
+    out = result.stdout
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert "[4] Raise with leaders" in out.split("Alice> /smallchange")[1].split("Bob> back")[0]
+    raised = out.split("Alice> raise")[1].split("Dani> b1")[0]
+    assert (
+        "[#general (updated)]" in raised
+        and "*Raised with leaders*" in raised
+        and "needs: funding, permission" in raised
+    )
+    assert "[DM to Dani]\n    @Alice raised an idea the team can't do alone:" in raised
+    assert "[b1] We'll take this up   [b2] Need more information   [b3] Not now" in raised
+    answered = out.split("Dani> b1")[1]
+    assert "-- form: We'll take this up" in answered and "Who will take it up? [@dani]:" in answered
+    assert "[DM to Dani (updated)]" in answered and "@Carol is on it." in answered
+    for person in ("Alice", "Bob", "Carol"):
+        assert f"[DM to {person}]\n    :raising_hand: Leaders will take up a small change you're part of." in answered
