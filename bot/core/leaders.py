@@ -61,6 +61,9 @@ def day(at: datetime) -> str:
 
 
 class LeaderService:
+    """The platform's directory (who is an admin, people's names) is asked outside any transaction: never while a
+    write holds the database."""
+
     def __init__(
         self,
         store: Store,
@@ -100,12 +103,14 @@ class LeaderService:
         if not chosen or any(need not in NEEDS for need in chosen):
             raise Refused(f"Choose what it needs: {', '.join(NEEDS.values())}.", field="needs")
         note = self._words("Your note", note, "note")
+        self.check_raise(team, change_id, actor_id)  # who may, with names: asked of the platform outside the write
         config = self.workspaces.get(team)
         now = self.now()
         try:
             with self.store.session() as session:
                 row = stored_change(self.store, session, team, change_id)
-                self._may_raise(team, view_of(row), actor_id, config)
+                if not view_of(row).raisable:  # moved on since the check, a moment ago
+                    raise Refused("It can't be raised with leaders just now: its card shows where it stands.")
                 row.raises.append(
                     LeaderRaise(
                         workspace_id=row.workspace_id,
@@ -155,9 +160,10 @@ class LeaderService:
         self._may_answer(team, actor_id, self.workspaces.get(team))
         with self.store.session() as session:
             row = self._raise(session, team, raise_id)
-            if row.answer is not None:
-                raise Refused(self._answered(team, raised_of(row)))
-            return view_of(session.get(Change, row.change_id))
+            raised, change = raised_of(row), view_of(session.get(Change, row.change_id))
+        if raised.answer is not None:
+            raise Refused(self._answered(team, raised))
+        return change
 
     def answer(
         self,
@@ -195,14 +201,15 @@ class LeaderService:
                 .execution_options(synchronize_session=False)
             )
             session.refresh(row)  # as stored now, whoever answered first
-            if written.rowcount != 1:
-                raise Refused(self._answered(team, raised_of(row)))
-            change.updated_at = now
-            session.flush()
-            view = view_of(change)
-            news = LeaderNews(view, None, told(view, actor_id))
-            self.outbox.add(session, change.workspace_id, [*cards(view), *tell(news)])
-            return view
+            if written.rowcount == 1:
+                change.updated_at = now
+                session.flush()
+                view = view_of(change)
+                news = LeaderNews(view, None, told(view, actor_id))
+                self.outbox.add(session, change.workspace_id, [*cards(view), *tell(news)])
+                return view
+            first = raised_of(row)
+        raise Refused(self._answered(team, first))
 
     def _may_answer(self, team: Team, actor_id: str, config: WorkspaceConfig) -> None:
         """The rule: the leaders named in the settings (or LEADER_USER_IDS), and admins. Who is in the leadership

@@ -48,13 +48,21 @@ from bot.core.errors import PlatformUnavailable, Refused, Replayed, StoreUnavail
 from bot.core.experiment import report_lines
 from bot.core.freed import freed_words
 from bot.core.grammar import PersonMention, Token, Words, read_dates, read_smallchange, read_thanks, record_id
-from bot.core.model import ALREADY_REMINDED, REMINDED, WITHIN_GIFT, ChangeView, Team, ThanksRequest
+from bot.core.model import ALREADY_REMINDED, LEADER_ANSWERS, REMINDED, WITHIN_GIFT, ChangeView, Team, ThanksRequest
 from bot.core.records import UnknownWorkspace
 from bot.core.services import Services
 from bot.settings import Settings
 from bot.teams import cards
 from bot.teams.addresses import CONVERSATION, PERSON, TENANT, Addresses
-from bot.teams.delivery import TeamsDelivery, card_message, dm, thanks_messages
+from bot.teams.delivery import (
+    TeamsDelivery,
+    answered_messages,
+    card_message,
+    dm,
+    raised_messages,
+    thanks_messages,
+    updated,
+)
 from bot.teams.export import Exports, file_info
 from bot.teams.text import Mentioned, escape, tokens
 
@@ -170,8 +178,9 @@ def register(
             return FORBIDDEN
         opener = ctx.activity.from_.aad_object_id if ctx.activity.from_ else None
         data = dict(ctx.activity.value.data or {})
+        card = ctx.activity.reply_to_id  # the message the button was on: Teams says so now, not when it is sent
         try:
-            opened = await asyncio.to_thread(dialog, services, delivery, team, opener, data)
+            opened = await asyncio.to_thread(dialog, services, delivery, team, opener, data, card)
         except Refused as refusal:
             return TaskModuleResponse(task=TaskModuleMessageResponse(value=refusal.message))
         except OUTAGES:
@@ -602,19 +611,39 @@ DIALOGS = {
     "admin": "settings",
     "digest_personal_thanks": "personal thanks",
     "change_time_freed": "time freed",
+    "change_raise": "raise",
+    **{f"leaders_{answer}": "answer" for answer in LEADER_ANSWERS},
 }
 
 
 def dialog(
-    services: Services, delivery: TeamsDelivery, team: Team, user_id: str | None, data: dict
+    services: Services,
+    delivery: TeamsDelivery,
+    team: Team,
+    user_id: str | None,
+    data: dict,
+    card: str | None = None,
 ) -> tuple[str, dict] | None:
-    """The form a card's button opens, by its dialog id."""
+    """The form a card's button opens, by its dialog id. `card` is the message the button was on."""
     which = DIALOGS.get(str(data.get("dialog_id")))
     if which == "time freed" and user_id:
         change_id = record_id(data.get("change"))
         if change_id is None:
             raise Refused("That change no longer exists.")
         return "Time freed", cards.time_freed_form(services.changes.time_freed_question(team, change_id, user_id))
+    if which == "raise" and user_id:
+        change_id = record_id(data.get("change"))
+        if change_id is None:
+            raise Refused("I couldn't tell which idea that button belongs to.")
+        change = services.leaders.check_raise(team, change_id, user_id)
+        return "Raise with leaders", cards.raise_form(change, services.settings.defaults.change_max_chars)
+    if which == "answer" and user_id:
+        raise_id, answer = record_id(data.get("raised")), str(data.get("dialog_id")).removeprefix("leaders_")
+        if raise_id is None:
+            raise Refused("I couldn't tell which idea that button belongs to.")
+        change = services.leaders.check_answer(team, raise_id, user_id)
+        names, max_chars = delivery.sender.names(team), services.settings.defaults.change_max_chars
+        return LEADER_ANSWERS[answer], cards.answer_form(answer, change, names, user_id, max_chars, card)
     if which == "personal thanks" and user_id:
         max_chars = services.settings.defaults.reason_max_chars
         person, period = str(data.get("person") or ""), str(data.get("period") or "")
@@ -668,6 +697,10 @@ def submitted(
                 return nudges_from_form(services, delivery, team, user_id, data)
             if data.get("action") == "time_freed_form":
                 return time_freed_from_form(services, delivery, team, user_id, data)
+            if data.get("action") == "raise_form":
+                return raised_from_form(services, delivery, team, user_id, data)
+            if data.get("action") == "leaders_form":
+                return answered_from_form(services, delivery, team, activity, user_id, data)
             return "That form isn't one I know. Nothing was saved."
     except Replayed:
         return "Already done."
@@ -802,6 +835,63 @@ def time_freed_from_form(services: Services, delivery: TeamsDelivery, team: Team
     return f"Saved: {freed_words(change.time_freed)}. It shows on the idea card now."
 
 
+def raised_from_form(services: Services, delivery: TeamsDelivery, team: Team, user_id: str, data: dict) -> str:
+    """An idea raised with leaders, from the form its card's Raise with leaders opened."""
+    change_id = record_id(data.get("change"))
+    if change_id is None:
+        raise Refused("I couldn't tell which idea that form belongs to.")
+    names = delivery.sender.names(team)
+    with services.outbox.claiming() as written:
+        try:
+            services.leaders.raise_with_leaders(
+                team,
+                change_id,
+                user_id,
+                listed(data.get("needs"), ","),
+                str(data.get("note") or ""),
+                posted_card(user_id),
+                lambda news: raised_messages(news, names),
+            )
+        finally:
+            delivery.send_claimed(team, written)
+    return "Raised with leaders. Their answer will show on the idea's card, and everyone behind it will hear."
+
+
+def answered_from_form(
+    services: Services, delivery: TeamsDelivery, team: Team, activity, user_id: str, data: dict
+) -> str:
+    """A leader's answer, from the form a button on the card they got opened: the card shows the answer instead of
+    its buttons, and so does the idea's."""
+    raise_id, answer = record_id(data.get("raised")), str(data.get("answer") or "")
+    if raise_id is None:
+        raise Refused("I couldn't tell which idea that form belongs to.")
+    names = delivery.sender.names(team)
+    card = data.get("card") if isinstance(data.get("card"), str) else None
+    where = {"user": user_id} if personal_chat(activity) else {"conversation": conversation_key(activity)}
+
+    def shown(change: ChangeView) -> list:
+        text = "🙋 Raised with leaders: " + escape(change.text[:200])
+        answered_on = [updated(where, card, text, cards.leaders_card(change, names))] if card else []
+        return answered_on + posted_card(user_id)(change)
+
+    taker = listed(data.get("taker"), ",")
+    with services.outbox.claiming() as written:
+        try:
+            services.leaders.answer(
+                team,
+                raise_id,
+                user_id,
+                answer,
+                str(data.get("said") or ""),
+                taker[0] if taker else None,
+                shown,
+                lambda news: answered_messages(news, names),
+            )
+        finally:
+            delivery.send_claimed(team, written)
+    return f"Sent: {LEADER_ANSWERS[answer]}. Everyone behind the idea hears it in their chat with me."
+
+
 def personal_thanks(services: Services, delivery: TeamsDelivery, team: Team, leader_id: str, data: dict) -> str:
     """A leader's personal thank-you, from a digest: private, from them by name."""
     person_id, message = str(data.get("person") or ""), str(data.get("message") or "")
@@ -842,14 +932,16 @@ def settings_from_form(services: Services, delivery: TeamsDelivery, team: Team, 
         "digest_cadence": data.get("digest_cadence"),
         "managers": listed(data.get("managers"), ","),
         "admins": listed(data.get("admins"), ","),
+        "leaders": listed(data.get("leaders"), ","),
     }
     here = data.get("here")
     if isinstance(here, str) and here:
-        current = services.workspaces.get(team).digest_channel
-        if str(data.get("digest_here")).lower() == "true":
-            changes["digest_channel"] = here
-        elif current == here:
-            changes["digest_channel"] = ""  # no longer here
+        current = services.workspaces.get(team)
+        for toggle, setting in (("digest_here", "digest_channel"), ("leaders_here", "leadership_channel")):
+            if str(data.get(toggle)).lower() == "true":
+                changes[setting] = here
+            elif getattr(current, setting) == here:
+                changes[setting] = ""  # no longer here
     with services.outbox.claiming() as written:
         try:
             action = data.get("experiment_action")

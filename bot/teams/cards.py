@@ -44,18 +44,25 @@ from microsoft_teams.cards import (
 from bot.core.digests import shorten
 from bot.core.freed import NOTE_MAX, freed_words, sum_words
 from bot.core.home import HomePage, ThanksLine, nudge_settings
+from bot.core.leaders import day
 from bot.core.model import (
     BENEFITS,
     CADENCES,
     DAY_NAMES,
     DAYS,
+    LEADER_ANSWERS,
+    LEADERS_WAIT,
     MIN_GROUP,
     MINUTES_MAX,
+    MORE_INFO,
+    NEEDS,
+    NOT_NOW,
     OUTSIDE,
     PEOPLE_MAX,
     SOURCES,
     STATUS_LABELS,
     STATUSES,
+    TAKE_UP,
     WITHIN_GIFT,
     ChangeLine,
     ChangeView,
@@ -64,6 +71,7 @@ from bot.core.model import (
     ManagerDigest,
     PeerThanks,
     PersonState,
+    Raised,
     TimeFreedSum,
     WorkspaceConfig,
     zone,
@@ -86,6 +94,7 @@ CARD_TEXT_MAX = 2000  # characters of one idea or obstacle on its card
 PREVIEW_CHARS = 400  # an idea or a reason in a list or on Home
 LIST_SHOWN = 20
 STUCK_SHOWN = 5
+WAITING_SHOWN = 5  # ideas waiting on leaders, in a digest
 ADOPTED_SHOWN = 5
 PEERS_SHOWN = 10  # people with a "Send a personal thank-you" button
 NAMES_SHOWN = 40  # names in one line before "and N more"
@@ -213,8 +222,9 @@ def _card(body: list, actions: list | None = None) -> Card:
 
 def idea_card(change: ChangeView, names: Names, viewer_id: str | None = None, ask_time: bool = False) -> Card:
     """The idea card: the idea, what gets in the way, who suggested it (nobody, if anonymous), status, owner, the
-    number of backers, whose gift it is, and its buttons: Back this (pressed again, it withdraws the backing), I'll
-    take this on or Hand it back, and the status menu with "Set status".
+    number of backers, whose gift it is, where it stands with leaders, and its buttons: Back this (pressed again, it
+    withdraws the backing), I'll take this on or Hand it back, Raise with leaders (a form) for an idea the team can't
+    do alone, and the status menu with "Set status".
 
     A card in a channel is the same for everyone, as in Slack. Pass `viewer_id` only for a card one person alone
     sees (their 1:1, or the card returned to the person who pressed a button): they see "Unback" if they back it,
@@ -243,6 +253,8 @@ def idea_card(change: ChangeView, names: Names, viewer_id: str | None = None, as
         if ask_time:
             body.append(_para("🎉 Adopted. How much time does it free? It's optional, and you can change it later."))
         body += _time_freed_line(change)
+    if change.raised:
+        body += _with_leaders(change.raised, who)
 
     backs = viewer_id is not None and viewer_id in change.backers
     back = _execute(f"{'Unback' if backs else 'Back this'} ({backers})", "change_back", change=change.id)
@@ -258,8 +270,12 @@ def idea_card(change: ChangeView, names: Names, viewer_id: str | None = None, as
         data={"action": "change_status", "change": change.id},
         associated_inputs="auto",
     )
+    raising = None
+    if change.raisable:  # it needs someone outside the team, and isn't with leaders now
+        label = "Raise again" if change.raised else "Raise with leaders"
+        raising = _opens(label, "change_raise", change=change.id)
     body += [
-        _buttons(back, owner),
+        _buttons(back, owner, raising),
         ChoiceSetInput(
             id=STATUS_INPUT,
             label="Status",
@@ -344,6 +360,168 @@ def change_list(title: str, changes: Sequence[ChangeView], empty: str, names: Na
         body += [_para(_bold(_preview(change.text)), separator=True), _para(about, subtle=True, spacing="None")]
     if len(changes) > LIST_SHOWN:
         body.append(_para(f"…and {len(changes) - LIST_SHOWN} more.", subtle=True))
+    return _card(body)
+
+
+# -- ideas raised with leaders ------------------------------------------------------------------------------------
+
+
+def _needs(raised: Raised) -> str:
+    return ", ".join(NEEDS.get(need, need) for need in raised.needs)
+
+
+def _with_leaders(raised: Raised, who: Names, note: bool = False) -> list:
+    """Where an idea stands with leaders: when it was raised and what it needs (and, for leaders, the note that came
+    with it), then their answer, who gave it and what they said. Dates are UTC: a card in a channel has many readers."""
+    body: list = [_para("🙋 ", _bold("Raised with leaders"), f" {day(raised.at)} · needs: {_needs(raised)}")]
+    if note and raised.note:
+        body.append(_para(_run(_preview(raised.note), italic=True), spacing="None"))
+    if raised.answer is None:
+        return body + [_para("Waiting for their answer.", subtle=True, spacing="None")]
+    answered = f" ({who(raised.answered_by or '')}, {day(raised.answered_at or raised.at)})"
+    if raised.answer == TAKE_UP:
+        said = [_bold("✅ We'll take this up"), answered, f": {who(raised.taker_id or '')} is on it."]
+    elif raised.answer == MORE_INFO:
+        said = [_bold("❓ Leaders need more information"), answered, ":"]
+    else:
+        said = [_bold("⏳ Not now"), answered, ":"]
+    body.append(_para(*said, spacing="None"))
+    if raised.said:
+        body.append(_para(_run(_preview(raised.said), italic=True), spacing="None"))
+    return body
+
+
+def leaders_card(change: ChangeView, names: Names) -> Card:
+    """What leaders get (in the leadership channel and each named leader's chat): the idea, what it needs and the note,
+    with a button for each answer (each opens its form) while it waits; once answered, the answer instead."""
+    raised = change.raised
+    assert raised is not None, "only a raised idea goes to leaders"
+    who = _who(names)
+    body: list = [
+        _para(_bold(who(raised.by)), " raised an idea the team can't do alone:"),
+        _para(_run(_preview(change.text, CARD_TEXT_MAX), size="Medium"), spacing="Small"),
+    ]
+    if change.obstacle:
+        body += [_para(_bold("What gets in the way today:")), _para(_run(_preview(change.obstacle, CARD_TEXT_MAX)))]
+    suggested = who(change.suggester_id) if change.suggester_id else "anonymous"
+    owner = who(change.owner_id) if change.owner_id else "nobody yet"
+    body.append(
+        _para(f"Suggested by {suggested} · Owner: {owner} · {_plural(len(change.backers), 'backer')}", subtle=True)
+    )
+    body += _with_leaders(raised, who, note=True)
+    if raised.answer is None:
+        body.append(
+            _buttons(
+                *(
+                    _opens(
+                        LEADER_ANSWERS[answer],
+                        f"leaders_{answer}",
+                        style="positive" if answer == TAKE_UP else None,
+                        raised=raised.id,
+                    )
+                    for answer in LEADER_ANSWERS
+                )
+            )
+        )
+    return _card(body)
+
+
+def raise_form(change: ChangeView, max_chars: int) -> Card:
+    """Raise an idea with leaders, in a dialog from its card: what it needs, and a note (after leaders asked for more
+    information, their question is shown and the note answers it). Submitted as data {"action": "raise_form",
+    "change": id} plus the inputs "needs" (keys of NEEDS, comma separated) and "note"."""
+    raised = change.raised
+    asked = raised.said if raised and raised.answer == MORE_INFO else None
+    body: list = [_heading("Raise with leaders"), _para(_run(_preview(change.text), italic=True))]
+    if asked:
+        body.append(_para(_bold("Leaders asked: "), _preview(asked)))
+    body += [
+        ChoiceSetInput(
+            id="needs",
+            label="What does it need?",
+            is_multi_select=True,
+            style="expanded",
+            is_required=True,
+            error_message="Choose at least one thing it needs.",
+            choices=[Choice(title=label[0].upper() + label[1:], value=key) for key, label in NEEDS.items()],
+            value=",".join(raised.needs) if raised else None,
+        ),
+        TextInput(
+            id="note",
+            label="Your answer to their question" if asked else "A note for leaders (optional)",
+            is_multiline=True,
+            is_required=bool(asked),
+            error_message="Answer their question.",
+            max_length=max_chars,
+            placeholder="Anything that would help them decide: who else is involved, what it would save.",
+        ),
+    ]
+    return _card(
+        body, [SubmitAction(title="Raise it", style="positive", data={"action": "raise_form", "change": change.id})]
+    )
+
+
+def answer_form(answer: str, change: ChangeView, names: Names, answerer: str, max_chars: int, card: str | None) -> Card:
+    """A leader's answer, in a dialog from the card they got: who takes it up (the answerer unless they pick someone
+    else) and a word if they like; or the question for the owner, or why not now, both required. `card` is the
+    message the button was on (Teams says so when the dialog opens, not when it is sent), to show the answer there.
+    Submitted as data {"action": "leaders_form", "raised": id, "answer": answer, "card": card} plus the inputs
+    "taker" (an Entra object id) and "said"."""
+    raised = change.raised
+    body: list = [
+        _heading(LEADER_ANSWERS[answer]),
+        _para(_run(_preview(change.text), italic=True)),
+        _para(f"Needs: {_needs(raised)}" if raised else "", subtle=True, spacing="None"),
+    ]
+    words = {"id": "said", "is_multiline": True, "max_length": max_chars}
+    if answer == TAKE_UP:
+        body += [
+            ChoiceSetInput(
+                id="taker",
+                label="Who will take it up?",
+                placeholder="Type a name",
+                choices=[Choice(title=names(answerer), value=answerer)],
+                choices_data=QueryData(dataset=PEOPLE_SEARCH),
+                value=answerer,
+            ),
+            TextInput(label="Anything to add? (optional)", **words),
+        ]
+    elif answer == MORE_INFO:
+        body.append(
+            TextInput(
+                label="Your question for the owner", is_required=True, error_message="Write your question.", **words
+            )
+        )
+    else:
+        body += [
+            TextInput(label="Why not now?", is_required=True, error_message="Say why not now.", **words),
+            _para("Everyone behind the idea reads this: closing the loop is the point.", subtle=True, spacing="None"),
+        ]
+    data = {"action": "leaders_form", "raised": raised.id if raised else None, "answer": answer, "card": card}
+    return _card(body, [SubmitAction(title="Send answer", style="positive", data=data)])
+
+
+ANSWERED = {
+    TAKE_UP: "Leaders will take up a small change you're part of.",
+    MORE_INFO: "Leaders need more information about a small change you're part of.",
+    NOT_NOW: "Leaders said not now to a small change you're part of.",
+}
+
+
+def answered_card(change: ChangeView, names: Names) -> Card:
+    """The message that tells the owner, the suggester, the backers (and whoever raised it or takes it up) how
+    leaders answered."""
+    raised = change.raised
+    assert raised is not None and raised.answer is not None, "only an answer is told"
+    body: list = [
+        _para(_bold("🙋 " + ANSWERED[raised.answer])),
+        _para(_run(_preview(change.text), size="Medium"), spacing="Small"),
+        *_with_leaders(raised, _who(names)),
+    ]
+    if raised.answer == MORE_INFO:
+        body.append(
+            _para("Its owner or the person who suggested it answers by pressing Raise again on its card.", subtle=True)
+        )
     return _card(body)
 
 
@@ -493,6 +671,19 @@ def _digest_changes(copy: Figures, period: str, who: Names) -> list:
         more = copy.stuck_total - len(copy.stuck[:STUCK_SHOWN])
         if more > 0:
             body.append(_para(f'…and {more} more: send me "list" to see every open change.', subtle=True))
+    if copy.waiting:
+        body.append(
+            _para(
+                _bold(f"🙋 Waiting on leaders ({copy.waiting_total}): "), "raised because the team can't do them alone."
+            )
+        )
+        for idea in copy.waiting[:WAITING_SHOWN]:
+            waited = f"waiting {_plural(idea.days, 'day')}"
+            flag = [_bold(f"⚠️ {waited}"), f", more than {LEADERS_WAIT.days}"] if idea.overdue else [waited]
+            needs = ", ".join(NEEDS.get(n, n) for n in idea.needs)
+            body.append(_para("• ", _bold(shorten(idea.text, 150)), f": needs {needs}; ", *flag, spacing="None"))
+        if copy.waiting_total > WAITING_SHOWN:
+            body.append(_para(f"…and {copy.waiting_total - WAITING_SHOWN} more waiting on leaders.", subtle=True))
     return body
 
 
@@ -828,10 +1019,10 @@ def admin_form(
     """A workspace's settings for its admins, as Slack's settings form offers them (but the thanks reaction: Teams
     tells bots of no reactions), with who else is an admin and the team's timezone, after how nudges are landing
     (`report`: the experiment's figures and verdict) and the changes adopted this quarter with the time they free
-    (`freed`). `here` is the conversation it was opened in, which can be made the digest channel. Submitted as data
-    {"action": "admin_form", "here": here} plus the inputs named as the settings (days, managers and admins comma
-    separated; values, prompts and holidays one a line) and, while an experiment runs, "experiment_action" (one of
-    experiment_choices)."""
+    (`freed`). `here` is the conversation it was opened in, which can be made the digest channel and the leadership
+    channel. Submitted as data {"action": "admin_form", "here": here} plus the inputs named as the settings (days,
+    managers, admins and leaders comma separated; values, prompts and holidays one a line), the toggles "digest_here"
+    and "leaders_here" and, while an experiment runs, "experiment_action" (one of experiment_choices)."""
     experiment = "-".join(config.experiment) or "none"
     choices = experiment_choices(config)
     body: list = [
@@ -914,9 +1105,12 @@ def admin_form(
         ),
         _people_picker("managers", "Managers who get the digest", config.managers, names),
         _people_picker("admins", "Also admins (besides the bot's operator's list)", config.admins, names),
+        _people_picker(
+            "leaders", "Leaders (get ideas raised with them, and answer with admins)", config.leaders, names
+        ),
     ]
     if here:
-        body.append(
+        body += [
             ToggleInput(
                 id="digest_here",
                 title="Post the team's digest in this conversation",
@@ -924,8 +1118,16 @@ def admin_form(
                 value_on="true",
                 value_off="false",
                 wrap=True,
-            )
-        )
+            ),
+            ToggleInput(
+                id="leaders_here",
+                title="Post ideas raised with leaders in this conversation, for leaders to answer",
+                value="true" if config.leadership_channel == here else "false",
+                value_on="true",
+                value_off="false",
+                wrap=True,
+            ),
+        ]
     return _card(body, [SubmitAction(title="Save", style="positive", data={"action": "admin_form", "here": here})])
 
 

@@ -22,7 +22,7 @@ from microsoft_teams.cards import AdaptiveCard
 
 from bot.core.changes import ChangeService
 from bot.core.errors import PlatformUnavailable, Refused
-from bot.core.model import SOURCES, GivenThanks, Team
+from bot.core.model import SOURCES, GivenThanks, LeaderNews, Team
 from bot.core.outbox import Message, Outbox
 from bot.core.ports import FORMER_COLLEAGUE, SendFailed
 from bot.delivery import Delivery
@@ -39,8 +39,13 @@ SEND_SECONDS = 20
 def post(conversation_id: str, text: str, card: dict | None = None) -> Message:
     """A message (with an Adaptive Card) in a channel or chat; its lane is the conversation, whose id can be long,
     hence the digest."""
-    lane = "conv:" + hashlib.sha256(conversation_id.encode()).hexdigest()[:24]
-    return Message(lane, "post", {"conversation": conversation_id, "text": text, "card": card})
+    return Message(
+        conversation_lane(conversation_id), "post", {"conversation": conversation_id, "text": text, "card": card}
+    )
+
+
+def conversation_lane(conversation_id: str) -> str:
+    return "conv:" + hashlib.sha256(conversation_id.encode()).hexdigest()[:24]
 
 
 def dm(user_id: str, text: str, card: dict | None = None) -> Message:
@@ -54,6 +59,28 @@ def card_message(change_id: int, conversation: str | None, activity_id: str | No
     lane = f"card:{change_id}:{activity_id}" if activity_id else f"card:{change_id}"
     payload = {"change_id": change_id, "conversation": conversation, "activity": activity_id, "to": to}
     return Message(lane, "card", payload, replaces_waiting=activity_id is not None)
+
+
+def updated(where: dict, activity_id: str, text: str, card: dict) -> Message:
+    """Replace a message the bot sent with this card: `where` is {"conversation": key} for a channel or group chat,
+    or {"user": id} for that person's 1:1 chat with the bot."""
+    lane = f"dm:{where['user']}" if "user" in where else conversation_lane(where["conversation"])
+    return Message(lane, "update", where | {"activity": activity_id, "text": text, "card": card})
+
+
+def raised_messages(news: LeaderNews, names: Callable[[str], str]) -> list[Message]:
+    """An idea raised with leaders: the card they answer on, in the leadership channel and each named leader's chat."""
+    card = cards.leaders_card(news.change, names)
+    text = "🙋 Raised with leaders: " + escape(news.change.text[:200])
+    out = [post(news.channel, text, card)] if news.channel else []
+    return out + [dm(leader, text, card) for leader in news.people]
+
+
+def answered_messages(news: LeaderNews, names: Callable[[str], str]) -> list[Message]:
+    """Leaders answered: each person it concerns, as the core decided, hears it in their chat with the bot."""
+    card = cards.answered_card(news.change, names)
+    text = "🙋 " + cards.ANSWERED.get(news.change.raised.answer if news.change.raised else "", "Leaders answered.")
+    return [dm(person, text, card) for person in news.people]
 
 
 def activity(payload: dict) -> MessageActivityInput:
@@ -118,31 +145,30 @@ class TeamsSender:
             raise send_failure(exc) from exc
 
     async def _send(self, team: Team, kind: str, payload: dict) -> str | None:
-        if kind == "dm":
-            person = self.addresses.get(team, PERSON, payload["user"])
-            if person is None or not person.teams_id:
-                raise SendFailed("unknown person", permanent=True)
-            api = self.api_for(person.service_url)
-            chat = person.chat_id
-            if chat is None:
-                members = [Account(id=person.teams_id)]
-                opened = await api.conversations.create(
-                    CreateConversationParams(members=members, tenant_id=team.external_id)
-                )
-                chat = opened.id
-                self.addresses.remember(team, PERSON, person.key, person.service_url, chat_id=chat)
-            sent = await api.conversations.create_activity(chat, activity(payload))
-            return sent.id
-        conversation = self.addresses.get(team, CONVERSATION, payload["conversation"])
-        if conversation is None:
-            raise SendFailed("unknown conversation", permanent=True)
-        api = self.api_for(conversation.service_url)
-        whole = conversation.chat_id or conversation.key
+        if "user" in payload:  # a person's 1:1 chat, opened for a new message if there is none yet
+            api, chat = await self._chat(team, payload["user"], open_one=kind == "dm")
+        else:
+            conversation = self.addresses.get(team, CONVERSATION, payload["conversation"])
+            if conversation is None:
+                raise SendFailed("unknown conversation", permanent=True)
+            api, chat = self.api_for(conversation.service_url), conversation.chat_id or conversation.key
         if kind == "update":
-            await api.conversations.update_activity(whole, payload["activity"], activity(payload))
+            await api.conversations.update_activity(chat, payload["activity"], activity(payload))
             return payload["activity"]
-        sent = await api.conversations.create_activity(whole, activity(payload))
+        sent = await api.conversations.create_activity(chat, activity(payload))
         return sent.id
+
+    async def _chat(self, team: Team, user_id: str, open_one: bool) -> tuple[ApiClient, str]:
+        person = self.addresses.get(team, PERSON, user_id)
+        if person is None or not person.teams_id or (person.chat_id is None and not open_one):
+            raise SendFailed("unknown person", permanent=True)
+        api = self.api_for(person.service_url)
+        if person.chat_id is not None:
+            return api, person.chat_id
+        members = [Account(id=person.teams_id)]
+        opened = await api.conversations.create(CreateConversationParams(members=members, tenant_id=team.external_id))
+        self.addresses.remember(team, PERSON, person.key, person.service_url, chat_id=opened.id)
+        return api, opened.id
 
     def members(self, team: Team, conversation_key: str) -> frozenset[str]:
         """Who is in a conversation now (their Entra object ids), a page at a time; raises PlatformUnavailable if

@@ -200,15 +200,15 @@ def test_an_owned_idea_offers_hand_it_back_and_a_card_for_one_reader_says_unback
     owned = change(owner_id=DANI, status="trying", within_gift=False)
     shared = idea_card(owned, names)
     assert "Owner: Dani Diaz" in text_of(shared) and "needs someone outside the team" in text_of(shared)
-    assert set(buttons(shared)) == {"Back this (2)", "Hand it back", "Set status"}
+    assert set(buttons(shared)) == {"Back this (2)", "Hand it back", "Raise with leaders", "Set status"}
     assert buttons(shared)["Hand it back"]["data"] == {"action": "change_hand_back", "change": 7}
     assert inputs(shared)["status"]["value"] == "trying"
 
     for_bob = idea_card(owned, names, viewer_id=BOB)  # Bob backs it and doesn't own it
-    assert set(buttons(for_bob)) == {"Unback (2)", "Set status"}
+    assert set(buttons(for_bob)) == {"Unback (2)", "Raise with leaders", "Set status"}  # the core says who may
     assert buttons(for_bob)["Unback (2)"]["data"] == {"action": "change_back", "change": 7}  # the same toggle
     for_dani = idea_card(owned, names, viewer_id=DANI)
-    assert set(buttons(for_dani)) == {"Back this (2)", "Hand it back", "Set status"}
+    assert set(buttons(for_dani)) == {"Back this (2)", "Hand it back", "Raise with leaders", "Set status"}
     assert_valid(for_bob)
 
 
