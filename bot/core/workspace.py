@@ -84,8 +84,10 @@ def check_changes(changes: dict) -> None:
                 refuse(key, f"Keep at least one {key.rstrip('s')}.")
         elif key == "thanks_reaction" and not (isinstance(value, str) and EMOJI_NAME.fullmatch(value.strip(": "))):
             refuse(key, "Type an emoji's name, like pray or raised_hands (no spaces).")
-        elif key in ("digest_channel", "leadership_channel") and value and not (
-            isinstance(value, str) and PLATFORM_ID.fullmatch(value)
+        elif (
+            key in ("digest_channel", "leadership_channel")
+            and value
+            and not (isinstance(value, str) and PLATFORM_ID.fullmatch(value))
         ):
             refuse(key, "Choose a channel from the list.")
         elif key == "experiment" and tuple(value or ()) not in EXPERIMENTS:
