@@ -41,7 +41,10 @@ BUTTONS = {  # what is typed -> the buttons (verbs) it may mean on an idea card,
     "3": ("change_status",),
     "status": ("change_status",),
 }
-DIALOGS = {"time": "change_time_freed"}  # what is typed -> a card button that opens a dialog (a task module)
+DIALOGS = {  # what is typed -> a card button that opens a dialog (a task module)
+    "time": "change_time_freed",
+    "raise": "change_raise",
+}
 PRESS = re.compile(r"(?:press\s+)?(?:#(\d+)\s+)?(\w+)(?:\s+(\w+))?(?:\s+#(\d+))?")  # `#1 back` or `back #1`
 INTRO = """Small Changes console, Teams: you are in the #general channel of a sample team. Type what a Teams user types;
 in the channel `@Small Changes` is put in front for you, and `@Bob` becomes a mention of Bob:
@@ -51,8 +54,10 @@ in the channel `@Small Changes` is put in front for you, and `@Bob` becomes a me
   chat                    write in your 1:1 chat with the bot instead; `channel` goes back to #general
 Idea cards are numbered: press a button with `back`, `take`, `handback`, `status trying` (or 1, 2, 3), on the
 latest card or name card N before or after: `back #1`, `#1 back`, `press status adopted #2`. On an adopted change's
-card, `time` opens the dialog asking how much time it frees; answer its questions one by one (Enter keeps what is
-shown in [brackets]).
+card, `time` opens the dialog asking how much time it frees, and on an idea the team can't do alone, `raise` opens
+Raise with leaders; answer a dialog's questions one by one (Enter keeps what is shown in [brackets]). Any button that
+opens a dialog shows as [f1], [f2] …: type `f1` to open it (Home's Suggest a change, the answers leaders get: Dani
+leads here).
   as bob                  act as someone else (people: {people})
   help | quit"""
 
@@ -73,6 +78,7 @@ class TeamsConsole:
         self.user: TeamsPerson = TEAMS_PEOPLE[0]
         self.in_chat = False
         self.cards: dict[int, PostedCard] = {}  # change id -> its card, the most recently shown last
+        self.forms: dict[str, tuple[PostedCard, dict]] = {}  # "f1" -> a button that opens a dialog, and its card
         self.threads: dict[str, str] = {}  # a channel post's id -> who wrote it (the bot answers in its thread)
         # Activity ids as Teams' (milliseconds): the bot ignores an id it has seen, and the database outlives a run.
         self.ids: Iterator[int] = itertools.count(int(datetime.now(UTC).timestamp() * 1000))
@@ -102,6 +108,8 @@ class TeamsConsole:
         elif line.lower() in ("chat", "channel"):
             self.in_chat = line.lower() == "chat"
             self.say(f"(you are in {'your 1:1 chat with Small Changes' if self.in_chat else '#general'})")
+        elif word in self.forms and not rest:
+            self.open_form(word, ask)
         elif self.is_press(line):
             self.press(line, ask)
         else:
@@ -192,11 +200,15 @@ class TeamsConsole:
             owner = self.where(posted.conversation).removesuffix("'s chat")
             self.say(f"Card #{key} is in {owner}'s chat with the bot: only {owner} can see it.")
             return
+        if what in DIALOGS:
+            button = next((a for a in dialog_buttons(posted.card) if a["data"].get("dialog_id") == DIALOGS[what]), None)
+            if button is None:
+                self.say("That button isn't on this card.")
+                return
+            self.dialog(posted, button, ask)
+            return
         personal = posted.conversation.startswith(CHAT_PREFIX)
         conversation = posted.conversation if personal else f"{posted.conversation};messageid={posted.activity_id}"
-        if what in DIALOGS:
-            self.dialog(posted, conversation, "personal" if personal else "channel", DIALOGS[what], ask)
-            return
         verbs = BUTTONS.get(what, ())
         action = next((a for a in executes(posted.card) if a.get("verb") in verbs), None)
         if action is None:
@@ -226,19 +238,22 @@ class TeamsConsole:
             self.say(self.block("only you see this", str(body.get("value", ""))))
         self.show_new()
 
-    def dialog(
-        self, posted: PostedCard, conversation: str, kind: str, dialog_id: str, ask: Callable[[str], str]
-    ) -> None:
+    def open_form(self, key: str, ask: Callable[[str], str]) -> None:
+        """`fN`: press a button shown as [fN], on whichever card it is, if this person can see it."""
+        posted, button = self.forms[key]
+        if not self.sees(posted):
+            self.say(f"That button is in {self.where(posted.conversation)}: only they can see it.")
+            return
+        self.dialog(posted, button, ask)
+
+    def dialog(self, posted: PostedCard, button: dict, ask: Callable[[str], str]) -> None:
         """A button that opens a dialog: Teams asks the bot for it (task/fetch), the person answers its inputs one by
         one, and Teams sends them with the dialog's submit button's data (task/submit)."""
-        opens = next((a for a in dialog_buttons(posted.card) if a["data"].get("dialog_id") == dialog_id), None)
-        if opens is None:
-            self.say("That button isn't on this card.")
-            return
-        fetch = {"data": {k: v for k, v in opens["data"].items() if k != "msteams"}}
-        task = self.invoke(conversation, kind, "task/fetch", fetch)
+        fetch = {"data": {k: v for k, v in button["data"].items() if k != "msteams"}}
+        task = self.invoke(posted, "task/fetch", fetch)
         if task.get("type") != "continue":
             self.say(self.block("only you see this", str(task.get("value", ""))))
+            self.show_new()
             return
         card = task["value"]["card"]["content"]
         self.say(
@@ -252,30 +267,51 @@ class TeamsConsole:
             self.say("-- dialog closed; nothing was sent --")
             return
         submit = next(a for a in card.get("actions") or [] if a.get("type") == "Action.Submit")
-        said = self.invoke(conversation, kind, "task/submit", {"data": submit["data"] | answers})
+        said = self.invoke(posted, "task/submit", {"data": submit["data"] | answers})
         self.say(self.block("only you see this", str(said.get("value", ""))))
         self.show_new()
 
-    @staticmethod
-    def answer(element: dict, ask: Callable[[str], str]) -> str:
-        """One input's value as Teams sends it, from what is typed (a choice by its number), or as it was."""
+    def answer(self, element: dict, ask: Callable[[str], str]) -> str:
+        """One input's value as Teams sends it, from what is typed (choices by their numbers, people by @name), or as
+        it was."""
+        kind, label = element["type"], element.get("label") or element.get("title") or element.get("id", "")
+        initial = "" if element.get("value") is None else str(element["value"])
         choices = element.get("choices") or []
-        label = element.get("label") or element.get("id", "")
+        if kind == "Input.Toggle":
+            on = initial == element.get("valueOn", "true")
+            typed = ask(f"{label} (y/n) [{'y' if on else 'n'}]: ").strip().lower()
+            on = typed.startswith("y") if typed else on
+            return element.get("valueOn", "true") if on else element.get("valueOff", "false")
+        if kind == "Input.ChoiceSet" and "choices.data" in element:  # Teams' people picker: names typed, ids sent
+            ids = {p.aad_object_id: p for p in self.people.values()}
+            shown = " ".join("@" + ids[i].first_name.lower() for i in initial.split(",") if i in ids)
+            typed = ask(f"{label} (@names){f' [{shown}]' if shown else ''}: ").strip()
+            names = (shown if not typed else "" if typed == "-" else typed).replace(",", " ").split()
+            picked = [
+                self.people[n.lstrip("@").lower()].aad_object_id for n in names if n.lstrip("@").lower() in self.people
+            ]
+            return ",".join(picked)
         if choices:
             label += " (" + ", ".join(f"{n}: {c['title']}" for n, c in enumerate(choices, 1)) + ")"
-        shown = next((c["title"] for c in choices if c["value"] == element.get("value")), element.get("value"))
-        typed = ask(f"{label}{f' [{shown}]' if shown not in (None, '') else ''}: ").strip()
+        shown = ", ".join(c["title"] for c in choices if c["value"] in initial.split(",")) if choices else initial
+        typed = ask(f"{label}{f' [{shown}]' if shown else ''}: ").strip()
         if typed == "-":
             return ""
         if not typed:
-            return "" if element.get("value") is None else str(element["value"])
-        if choices and typed.isdigit() and 0 < int(typed) <= len(choices):
-            return choices[int(typed) - 1]["value"]
+            return initial
+        numbers = [int(n) for n in re.findall(r"\d+", typed) if 0 < int(n) <= len(choices)]
+        if choices and numbers:
+            picked = [choices[n - 1]["value"] for n in numbers]
+            return ",".join(picked if element.get("isMultiSelect") else picked[:1])
         return typed
 
-    def invoke(self, conversation: str, kind: str, name: str, value: dict) -> dict:
-        """An invoke activity from the person; the task Teams would show them."""
-        status, body = self.post(self.activity("invoke", conversation, kind, name=name, value=value))
+    def invoke(self, posted: PostedCard, name: str, value: dict) -> dict:
+        """An invoke activity from the person, from a button on `posted`; the task Teams would show them."""
+        personal = posted.conversation.startswith(CHAT_PREFIX)
+        conversation = posted.conversation if personal else f"{posted.conversation};messageid={posted.activity_id}"
+        kind = "personal" if personal else ("channel" if posted.conversation == CHANNEL else "groupChat")
+        more = {"replyToId": posted.activity_id} if name == "task/fetch" else {}  # as Teams: not on submit
+        status, body = self.post(self.activity("invoke", conversation, kind, name=name, value=value, **more))
         if status >= 400 or not isinstance(body, dict):
             return {"type": "message", "value": f"(Teams got HTTP {status} from the bot)"}
         return body.get("task") or {}
@@ -306,14 +342,25 @@ class TeamsConsole:
             return self.block(where, call.body.get("text") or "")
         shown = []
         for card in cards:
+            posted = PostedCard(conversation.split(";messageid=")[0], activity_id, card)
+            text = self.number_forms(posted)
             change = change_of(card)
             if change is not None:
                 self.cards.pop(change, None)
-                self.cards[change] = PostedCard(conversation.split(";messageid=")[0], activity_id, card)
-                shown.append(self.block(f"{where} card #{change}", card_as_text(card)))
+                self.cards[change] = posted
+                shown.append(self.block(f"{where} card #{change}", text))
             else:
-                shown.append(self.block(where, card_as_text(card)))
+                shown.append(self.block(where, text))
         return "\n".join(shown)
+
+    def number_forms(self, posted: PostedCard) -> str:
+        """The card as text, each button that opens a dialog numbered [fN] for `fN` to press."""
+        text = card_as_text(posted.card)
+        for button in dialog_buttons(posted.card):
+            key = f"f{len(self.forms) + 1}"
+            self.forms[key] = (posted, button)
+            text = text.replace(f"[{button['title']}]", f"[{key}] {button['title']}", 1)
+        return text
 
     def where(self, conversation: str) -> str:
         channel, _, thread = conversation.partition(";messageid=")
@@ -419,6 +466,7 @@ def play(settings: Settings, lines: TextIO, out: TextIO) -> None:
         tenant_id=TEAMS_TENANT,
         teams_unauthenticated=True,  # nothing reaches the app but this console: it has no port
         admin_user_ids=settings.admin_user_ids or frozenset({TEAMS_PEOPLE[3].aad_object_id}),  # Dani, as in Slack
+        leader_user_ids=settings.leader_user_ids or (TEAMS_PEOPLE[3].aad_object_id,),  # and Dani leads
     )
     # The warnings about unauthenticated requests are for a bot with a port; this one has none.
     quieted = [logging.getLogger(name) for name in ("bot.app", "microsoft_teams.apps.http.http_server")]

@@ -5,6 +5,7 @@ who hears each one, through the real Teams app and a fake Bot Connector. The clo
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from bot.store.models import Change, LeaderRaise
 from bot.teams.bot import short_key
 from bot.teams.cards import card_as_text
 from tests.teams.conftest import ADMIN, ALICE, BOB, CAROL, GROUP_CHAT, TENANT, button_titles
+from tests.teams.test_console import after, play
 from tests.teams.test_digests import cards_in
 
 TEAM = Team("teams", TENANT)
@@ -28,8 +30,6 @@ NOT_A_LEADER = "Only the leaders named in Small Changes' settings, or an admin, 
 def teams_settings(teams_settings):
     """Lee as the named leader and the leaders' group chat as the leadership conversation (LEADER_USER_IDS and
     LEADERSHIP_CHANNEL)."""
-    from dataclasses import replace
-
     return replace(teams_settings, leader_user_ids=(LEE["aadObjectId"],), leadership_channel=LEADERSHIP)
 
 
@@ -255,3 +255,38 @@ def test_the_teams_digest_lists_ideas_waiting_on_leaders_and_flags_the_long_wait
     text = text_of(digest)
     assert "🙋 Waiting on leaders (1): " in text and "a shared diary with the health visitors" in text
     assert "needs funding, permission; " in text and "⚠️ waiting 41 days" in text and ", more than 30" in text
+
+
+def test_the_teams_console_raises_an_idea_from_its_form_and_dani_answers_in_her_chat(tmp_path):
+    out = play(
+        tmp_path,
+        "home",
+        "f1",  # Home's Suggest a change: its form, question by question
+        "a shared diary with the health visitors",
+        "",  # nothing in the way
+        "2",  # no, it needs someone else
+        "",  # not anonymous
+        "as bob",
+        "back",
+        "as alice",
+        "raise",
+        "1,3",  # funding, permission
+        "their lead would need to agree",
+        "as dani",
+        "chat",
+        "f6",  # We'll take this up, on the card in Dani's chat
+        "@carol",
+        "I'll call their lead",
+        "quit",
+    )
+    raised = after(out, "Alice in #general> raise\n")
+    assert "Raised with leaders. Their answer will show on the idea's card" in raised
+    assert "[#general (updated) card #1]" in raised and "🙋 Raised with leaders" in raised
+    assert "[Dani's chat]\n    Alice Adeyemi raised an idea the team can't do alone:" in raised
+    assert "[f6] We'll take this up [f7] Need more information [f8] Not now" in raised
+    answered = out.split("Dani in chat> f6\n")[1]
+    assert "Who will take it up? (@names) [@dani]:" in answered
+    assert "[Dani's chat (updated)]" in answered and "[f6]" not in answered
+    assert "✅ We'll take this up (Dani Douglas, " in answered and "): Carol Chatterjee is on it." in answered
+    for person in ("Alice", "Bob", "Carol"):
+        assert f"[{person}'s chat]\n    🙋 Leaders will take up a small change you're part of." in answered
