@@ -1008,6 +1008,12 @@ def _people_picker(input_id: str, label: str, ids: Sequence[str], names: Names) 
     )
 
 
+def _toggle(input_id: str, title: str, on: bool) -> ToggleInput:
+    return ToggleInput(
+        id=input_id, title=title, value="true" if on else "false", value_on="true", value_off="false", wrap=True
+    )
+
+
 def admin_form(
     config: WorkspaceConfig,
     names: Names,
@@ -1111,21 +1117,11 @@ def admin_form(
     ]
     if here:
         body += [
-            ToggleInput(
-                id="digest_here",
-                title="Post the team's digest in this conversation",
-                value="true" if config.digest_channel == here else "false",
-                value_on="true",
-                value_off="false",
-                wrap=True,
-            ),
-            ToggleInput(
-                id="leaders_here",
-                title="Post ideas raised with leaders in this conversation, for leaders to answer",
-                value="true" if config.leadership_channel == here else "false",
-                value_on="true",
-                value_off="false",
-                wrap=True,
+            _toggle("digest_here", "Post the team's digest in this conversation", config.digest_channel == here),
+            _toggle(
+                "leaders_here",
+                "Post ideas raised with leaders in this conversation, for leaders to answer",
+                config.leadership_channel == here,
             ),
         ]
     return _card(body, [SubmitAction(title="Save", style="positive", data={"action": "admin_form", "here": here})])
