@@ -272,7 +272,7 @@ def one_team(known: list, given: str | None):
 
 
 def export(settings: Settings, workspace: str | None, since, fmt: str, out: str | None) -> None:
-    """Thanks, ideas with their history, and nudge outcomes: one JSON document, or five CSV files in a folder. The
+    """Thanks, ideas with their history, and nudge outcomes: one JSON document, or six CSV files in a folder. The
     operator on the command line exports as OPERATOR: they hold the database already, so no chat user is checked."""
     from pathlib import Path
 
