@@ -160,12 +160,8 @@ def test_a_csv_export_is_six_files_and_no_cell_can_run_as_a_formula(slack, cli, 
     assert paths[0].parent.name.startswith("export-T0SAMPLE-") and all((tmp_path / p).exists() for p in paths)
     assert paths[0].parts[0] == "exports", "under a folder .gitignore covers, so no one commits people's records"
     assert "exports/" in (ROOT / ".gitignore").read_text().splitlines()
-    by_name = {p.name: tmp_path / p for p in paths}
-
-    def rows(name: str) -> list[dict]:
-        return list(csv.DictReader(io.StringIO(by_name[name].read_text(encoding="utf-8"))))
-
-    thanks = rows("thanks.csv")
+    read = {p.name: list(csv.DictReader(io.StringIO((tmp_path / p).read_text(encoding="utf-8")))) for p in paths}
+    thanks = read["thanks.csv"]
     assert [t["reason"] for t in thanks] == [
         "covering my home visit #supportive",
         "(private: not quoted)",
@@ -173,15 +169,15 @@ def test_a_csv_export_is_six_files_and_no_cell_can_run_as_a_formula(slack, cli, 
         "'-1 problems +2 solutions",
     ]
     assert thanks[0]["recipients"] == BOB and thanks[0]["values"] == "supportive"
-    ideas = rows("ideas.csv")
+    ideas = read["ideas.csv"]
     assert [i["text"] for i in ideas] == ["one shared template for visit notes", "'@here a quiet room on Fridays"]
-    history = rows("idea_history.csv")
+    history = read["idea_history.csv"]
     assert [(h["idea_id"], h["kind"], h["new"]) for h in history][:3] == [
         (ideas[0]["id"], "created", "idea"),
         (ideas[0]["id"], "owner", BOB),
         (ideas[0]["id"], "status", "trying"),
     ]
-    nudges = rows("nudges.csv")
+    nudges = read["nudges.csv"]
     assert sorted(n["responses"].split(" at ")[0] for n in nudges) == ["", "", "snooze"]
 
 
