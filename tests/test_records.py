@@ -395,3 +395,23 @@ def test_forgetting_someone_who_answered_keeps_their_answer_under_a_former_colle
     assert answers[0] == (BOB, None) and answers[1][1] == "safer"
     assert is_former_colleague(answers[1][0])
     assert ALICE not in json.dumps(cli("export", "--format", "json")[1])
+
+
+def test_forgetting_someone_covers_their_answers_about_time_freed_and_their_raises_with_leaders(
+    slack, store, cli, clock
+):
+    adopted_with_time_freed(slack, clock)  # Alice's is the latest answer
+    slack.services.workspaces.update(TEAM, DANI, {"leaders": [DANI]})
+    change = slack.services.changes.suggest(TEAM, ALICE, "a shared diary with the health visitors", within_gift=False)
+    slack.services.leaders.raise_with_leaders(TEAM, change.id, ALICE, ["funding"])
+
+    code, out, _ = cli("forget-user", ALICE, "--dry-run")
+    assert code == 0
+    assert re.search(r"time_freed answers\s+1  kept", out) and re.search(r"leader_raises\s+1  kept", out)
+
+    assert cli("forget-user", ALICE)[0] == 0
+    with store.session() as s:
+        answered = s.scalars(select(models.TimeFreedAnswer.actor_id).order_by(models.TimeFreedAnswer.id)).all()
+        raised_by = s.scalars(select(models.LeaderRaise.raised_by)).all()
+    assert answered[0] == BOB and is_former_colleague(answered[1])
+    assert raised_by == [answered[1]], "one erasure, one placeholder, in both tables"
