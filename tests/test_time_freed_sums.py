@@ -120,3 +120,19 @@ def test_the_admin_view_sums_the_quarter_so_far(slack, clock):
     [freed] = [b["text"]["text"] for b in slack.opened_view()["blocks"] if "Time freed" in json.dumps(b)]
     assert freed.startswith(f"*:hourglass_flowing_sand: Time freed, Q4 2026:* {sentence}\nBiggest:\n")
     assert [line.split("*")[1] for line in freed.split("Biggest:\n")[1].splitlines()] == biggest
+
+
+def test_the_digest_shows_the_time_freed_and_the_ideas_waiting_on_leaders_together(bot):  # noqa: F811
+    seed(bot.services, TEAM, bot.clock, ALICE, BOB)
+    bot.services.workspaces.update(TEAM, DANI, {"leaders": [DANI]})
+    bot.clock.at = at("2026-11-20T10:00")
+    change = bot.services.changes.suggest(TEAM, ALICE, "a shared diary with the health visitors", within_gift=False)
+    bot.services.leaders.raise_with_leaders(TEAM, change.id, ALICE, ["funding"])
+
+    bot.tick(TUESDAY)
+
+    text = bot.digests(ALICE)[0].text()
+    sentence, _ = expected(until=datetime(2026, 11, 23, tzinfo=LONDON))
+    freed = text.index(f"*:hourglass_flowing_sand: Time freed, Q4 2026:* {sentence}")
+    waiting = text.index("*:raising_hand: Waiting on leaders (1):*")
+    assert freed < waiting and "• *a shared diary with the health visitors*: needs funding; waiting" in text

@@ -123,16 +123,23 @@ def test_home_lists_my_adopted_changes_with_the_button(teams, store):
     assert "Change time freed" in button_titles(home)
 
 
-def test_the_admin_dialog_and_the_digest_sum_the_quarter(teams, store, clock):
+def test_the_admin_dialog_and_the_digest_sum_the_quarter_and_the_digest_lists_ideas_waiting_on_leaders_too(
+    teams, store, clock
+):
     teams.connector.members = [ALICE, BOB, CAROL, *OTHERS]
     teams.post(teams.activity("installationUpdate", ALICE, "channel", action="add"))  # learns the team
+    alice = ALICE["aadObjectId"]
     teams.bot.services.workspaces.update(
         TEAM,
         OPERATOR,
-        {"timezone": "Europe/London", "managers": [ALICE["aadObjectId"]], "digest_channel": CHANNEL},
+        {"timezone": "Europe/London", "managers": [alice], "digest_channel": CHANNEL, "leaders": [alice]},
     )
     teams.bot.services.nudges.sync_people(TEAM, force=True)
-    seed(teams.bot.services, TEAM, clock, ALICE["aadObjectId"], BOB["aadObjectId"])
+    seed(teams.bot.services, TEAM, clock, alice, BOB["aadObjectId"])
+    waiting = teams.bot.services.changes.suggest(
+        TEAM, alice, "a shared diary with the health visitors", within_gift=False
+    )
+    teams.bot.services.leaders.raise_with_leaders(TEAM, waiting.id, alice, ["funding"])
     clock.at = TUESDAY
 
     value = {"data": {"dialog_id": "admin", "here": None}}
@@ -145,4 +152,6 @@ def test_the_admin_dialog_and_the_digest_sum_the_quarter(teams, store, clock):
     teams.bot.services.digests.tick(TEAM, TUESDAY)
     [digest] = cards_in(teams, f"a:1on1-{ALICE['id']}")
     sentence, biggest = expected(until=TUESDAY.replace(day=23, hour=0, minute=0))
-    assert sentence in text_of(digest) and all(idea in text_of(digest) for idea in biggest)
+    shown = text_of(digest)
+    assert sentence in shown and all(idea in shown for idea in biggest)
+    assert "🙋 Waiting on leaders (1): " in shown and "a shared diary with the health visitors" in shown
