@@ -102,7 +102,7 @@ class InstalledWorkspaces:
                 bots.c.bot_token.is_not(None),
                 bots.c.is_enterprise_install.is_(False),
             )
-            .order_by(desc(bots.c.installed_at))
+            .order_by(desc(bots.c.installed_at), desc(bots.c.id))  # a reinstall within the same second wins too
             .limit(1)
         )
         with answering(), self.installations.engine.connect() as conn:
