@@ -7,7 +7,6 @@ import logging
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.core.grammar import record_id
 from bot.core.model import ChangeView, Team, ThanksRequest
@@ -15,7 +14,7 @@ from bot.core.services import Services
 from bot.slack import digest_blocks
 from bot.slack.delivery import SlackDelivery, card, dm
 from bot.slack.listeners.lazy import form, lazily
-from bot.slack.listeners.replies import act_or_explain, save_from_modal
+from bot.slack.listeners.replies import act_or_explain, open_form, privately, save_from_modal
 from bot.slack.metadata import seal, unseal
 
 log = logging.getLogger(__name__)
@@ -72,11 +71,7 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
         if thanks is None:
             return
         view = digest_blocks.personal_thanks_modal(thanks, max_chars, seal(secret, {"person": thanks.user_id}))
-        try:
-            client.views_open(trigger_id=body["trigger_id"], view=view)
-        except SlackApiError as exc:
-            log.warning("views.open failed: %s", exc.response.get("error"))
-            respond(text="I couldn't open the form just now; please press the button again.", replace_original=False)
+        open_form(client, privately(respond), body["trigger_id"], view)
 
     app.action("digest_personal_thanks")(**lazily(services, delivery, open_personal_thanks))
 

@@ -8,7 +8,6 @@ import logging
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.core.grammar import record_id
 from bot.core.model import LEADER_ANSWERS, ChangeView, Team
@@ -16,7 +15,7 @@ from bot.core.services import Services
 from bot.slack import leader_blocks
 from bot.slack.delivery import SlackDelivery, answered_messages, card, raised_messages, update
 from bot.slack.listeners.lazy import form, lazily
-from bot.slack.listeners.replies import act_or_explain, save_from_modal
+from bot.slack.listeners.replies import act_or_explain, open_form, privately, save_from_modal
 from bot.slack.listeners.views import chosen, typed
 from bot.slack.metadata import seal, unseal
 from bot.slack.text import conversation_id
@@ -46,13 +45,6 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
     secret = services.settings.slack_signing_secret
     max_chars = services.settings.defaults.change_max_chars
 
-    def open_form(client: WebClient, respond: Respond, trigger: str, view: dict) -> None:
-        try:
-            client.views_open(trigger_id=trigger, view=view)
-        except SlackApiError as exc:
-            log.warning("views.open failed: %s", exc.response.get("error"))
-            respond(text="I couldn't open the form just now; please press the button again.", replace_original=False)
-
     # -- raising -------------------------------------------------------------------------------------------------
     def open_raise(body: dict, action: dict, respond: Respond, client: WebClient, team: Team) -> None:
         change_id = record_id(action.get("value"))
@@ -66,7 +58,8 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
         if change is None:
             return
         metadata = seal(secret, {"change": change.id} | clicked_in(body))
-        open_form(client, respond, body["trigger_id"], leader_blocks.raise_modal(change, max_chars, metadata))
+        view = leader_blocks.raise_modal(change, max_chars, metadata)
+        open_form(client, privately(respond), body["trigger_id"], view)
 
     def raise_submitted(ack: Ack, body: dict, view: dict, team: Team) -> tuple[str, ...] | None:
         sealed = unseal(secret, view.get("private_metadata")) or {}
@@ -113,7 +106,7 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
                 return
             metadata = seal(secret, {"raise": raise_id, "answer": answer} | clicked_in(body))
             view = leader_blocks.answer_modal(answer, change, user_id, max_chars, metadata)
-            open_form(client, respond, body["trigger_id"], view)
+            open_form(client, privately(respond), body["trigger_id"], view)
 
         open_answer.__name__ = f"open_leaders_{answer}"  # Bolt tells lazy functions apart by name
         return open_answer

@@ -6,6 +6,8 @@ from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from slack_bolt import Ack, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.core.errors import PlatformUnavailable, Refused, Replayed, StoreUnavailable
 from bot.slack.text import escape
@@ -78,3 +80,18 @@ def act_or_explain(respond: Respond, not_done: str, act: Callable[[], T]) -> T |
     """Run a button's action. Why it was not done goes to the clicker alone and leaves the clicked message as it was;
     then None is returned."""
     return attempt(lambda text: respond(text=text, replace_original=False), not_done, act)
+
+
+def open_form(client: WebClient, tell: Callable[[str], object], trigger: str, view: dict) -> None:
+    """Open a form from a click; when Slack won't (the trigger expired, Slack is down), the person is told to press
+    again, by `tell`."""
+    try:
+        client.views_open(trigger_id=trigger, view=view)
+    except SlackApiError as exc:
+        log.warning("views.open failed: %s", exc.response.get("error"))
+        tell("I couldn't open the form just now; please press the button again.")
+
+
+def privately(respond: Respond) -> Callable[[str], object]:
+    """`respond` as a `tell`: a reply only the clicker sees, leaving the message they clicked as it was."""
+    return lambda text: respond(text=text, replace_original=False)

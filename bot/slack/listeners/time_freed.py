@@ -17,7 +17,7 @@ from bot.core.services import Services
 from bot.slack import blocks
 from bot.slack.delivery import SlackDelivery, card
 from bot.slack.listeners.lazy import form, lazily
-from bot.slack.listeners.replies import attempt, save_from_modal
+from bot.slack.listeners.replies import attempt, open_form, save_from_modal
 from bot.slack.metadata import seal, unseal
 
 log = logging.getLogger(__name__)
@@ -48,11 +48,7 @@ def register(app: App, services: Services, delivery: SlackDelivery) -> None:
         if change is None:
             return
         view = blocks.time_freed_modal(change, seal(secret, {"change": change.id}))
-        try:
-            client.views_open(trigger_id=body["trigger_id"], view=view)
-        except SlackApiError as exc:
-            log.warning("views.open failed: %s", exc.response.get("error"))
-            tell("I couldn't open the form just now; please press the button again.")
+        open_form(client, tell, body["trigger_id"], view)
 
     app.action("change_time_freed")(**lazily(services, delivery, open_time_freed))
 
