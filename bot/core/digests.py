@@ -41,6 +41,7 @@ from bot.core.model import (
     Digest,
     Figures,
     Highlight,
+    Impact,
     ManagerDigest,
     PeerThanks,
     Reminder,
@@ -48,7 +49,6 @@ from bot.core.model import (
     Thanked,
     ThankedLine,
     TickReport,
-    TimeFreedSum,
     WaitingLine,
     WorkspaceConfig,
     zone,
@@ -56,6 +56,7 @@ from bot.core.model import (
 from bot.core.nudges import NudgeService
 from bot.core.policy import EPOCH_MONDAY, week_number
 from bot.core.ports import Directory, Notifier, utc_now
+from bot.core.trends import monday, trends
 from bot.core.workspace import WorkspaceSettingsService
 from bot.store.db import Store
 from bot.store.models import Backing, Change, ChangeEvent, LeaderRaise, Person, Thanks, ThanksRecipient, ThanksValue
@@ -298,6 +299,7 @@ class DigestService:
             quarter_start, _, label = quarter(end_day - timedelta(days=1))  # the quarter the period ends in, so far
             began = datetime.combine(quarter_start, datetime.min.time(), zone(tz))
             freed = freed_between(db, workspace_id, began, end, label)
+            weekly = trends(db, workspace_id, end_day, tz)
         arms = self.nudges.report(team, since=start, until=end)
         # The experiment so far (to the period's end), not this period alone: a week is rarely enough to tell.
         so_far = verdict(self.nudges.report(team, until=end)) if self.workspaces.get(team).experiment else ""
@@ -334,6 +336,7 @@ class DigestService:
             ),
             **changes,
             freed=freed,
+            trends=weekly,
             nudges=sum(a.nudges for a in arms),
             arms=visible,
             arms_hidden=len(arms) - len(visible),
@@ -471,15 +474,20 @@ class DigestService:
             waiting_total=waiting[0].total if waiting else 0,
         )
 
-    def time_freed(self, team: Team) -> TimeFreedSum:
-        """The changes adopted this quarter so far (the calendar quarter in the team's main timezone) and the time
-        they free, for the admin view."""
+    def impact(self, team: Team) -> Impact:
+        """For the admin view: the changes adopted this quarter so far (the calendar quarter in the team's main
+        timezone) and the time they free, and the twelve weeks up to and including this one."""
         now = self.now()
         workspace_id = self.store.workspace_id(team.platform, team.external_id)
-        tz = zone(main_timezone(self._people(workspace_id)))
-        start, _, label = quarter(now.astimezone(tz).date())
+        tz = main_timezone(self._people(workspace_id))
+        today = now.astimezone(zone(tz)).date()
+        start, _, label = quarter(today)
         with self.store.session() as session:
-            return freed_between(session, workspace_id, datetime.combine(start, datetime.min.time(), tz), now, label)
+            began = datetime.combine(start, datetime.min.time(), zone(tz))
+            return Impact(
+                freed_between(session, workspace_id, began, now, label),
+                trends(session, workspace_id, monday(today) + timedelta(weeks=1), tz),
+            )
 
     def peer_thanks(self, team: Team, user_id: str, period: str, reader: str, max_chars: int) -> PeerThanks:
         """A personal thank-you from the `reader` (a leader) to one person, drafted from colleagues' public thanks to

@@ -113,6 +113,66 @@ class TimeFreedSum:
         return self.adopted - self.timed - sum(n for _, n in self.not_time)
 
 
+TREND_WEEKS = 12  # the weeks a trend covers, up to the end of a digest's period or the current week
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+@dataclass(frozen=True)
+class Series:
+    """One trend's weekly values, oldest first: counts, or hours a week for the time freed."""
+
+    name: str  # e.g. "Thanks given"
+    values: tuple[float, ...]
+    unit: str = ""  # after a value in words, e.g. "hours a week"
+
+    @property
+    def sparkline(self) -> str:
+        """The values as block characters, scaled from zero to the series' highest (a flat line when all are 0)."""
+        top = max(self.values, default=0)
+        if top <= 0:
+            return SPARKS[0] * len(self.values)
+        return "".join(SPARKS[min(len(SPARKS) - 1, int(v / top * (len(SPARKS) - 1) + 0.5))] for v in self.values)
+
+    def number(self, value: float) -> str:
+        return f"{value:,.1f}".removesuffix(".0") if self.unit else f"{value:,.0f}"
+
+    def said(self, value: float) -> str:
+        return f"{self.number(value)} {self.unit}".rstrip()
+
+
+@dataclass(frozen=True)
+class Trends:
+    """Twelve weeks of the team's figures, each week Monday to Sunday in the team's main timezone. Team totals only:
+    nothing in them names anyone, so every copy of a digest may carry them."""
+
+    weeks: tuple[date, ...]  # each week's Monday, oldest first
+    series: tuple[Series, ...]
+
+    @property
+    def quiet(self) -> bool:
+        return not any(any(s.values) for s in self.series)
+
+    @property
+    def span(self) -> str:
+        return f"{self.weeks[0]:%-d %b}–{self.weeks[-1] + timedelta(days=6):%-d %b %Y}" if self.weeks else ""
+
+    def alt_text(self) -> str:
+        """The chart in words, for a screen reader or a workspace without images: every number it shows."""
+        lines = [f"Weekly trends for the {len(self.weeks)} weeks {self.span}, oldest first."]
+        for s in self.series:
+            numbers = ", ".join(s.number(v) for v in s.values)
+            lines.append(f"{s.name}{f' ({s.unit})' if s.unit else ''}: {numbers}.")
+        return " ".join(lines)
+
+
+@dataclass(frozen=True)
+class Impact:
+    """What the admin view shows beside the experiment: the quarter's time freed and the twelve weeks' trends."""
+
+    freed: TimeFreedSum
+    trends: Trends
+
+
 CLOSED_STATUSES = ("adopted", "dropped")  # nothing more to do, nor to raise with leaders
 
 # Ideas that are not within the team's gift, raised with leaders: what one may need, and the leaders' answers
@@ -480,6 +540,7 @@ class Figures:
     arms_hidden: int = 0
     verdict: str = ""  # what the cadence experiment shows so far, in plain words ("" without an experiment)
     freed: TimeFreedSum | None = None  # the quarter so far: changes adopted and the time they free
+    trends: Trends | None = None  # the twelve weeks up to the period's end
 
     @property
     def weeks(self) -> int:

@@ -39,7 +39,9 @@ from bot.core.model import (
     GivenThanks,
     Raised,
     TimeFreedSum,
+    Trends,
 )
+from bot.core.trends import trend_lines
 from bot.core.words import emoji_safe_cut
 from bot.slack.text import date, escape, mention, quote
 
@@ -309,6 +311,11 @@ def time_freed_sum(freed: TimeFreedSum) -> str:
         lines.append("Biggest:")
         lines += [f"• *{escape(shorten(c.text, 150))}*: {escape(freed_words(c.freed))}" for c in freed.biggest]
     return "\n".join(lines)
+
+
+def trends_text(trends: Trends) -> str:
+    """Twelve weeks as sparklines, each line with its numbers in words (the digest, the admin view)."""
+    return f"*:chart_with_upwards_trend: Twelve weeks, {trends.span}:*\n" + "\n".join(trend_lines(trends))
 
 
 def change_list(title: str, changes: Sequence[ChangeView], empty: str) -> tuple[str, Blocks]:

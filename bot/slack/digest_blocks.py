@@ -34,11 +34,11 @@ from bot.core.model import (
     PeerThanks,
     Reminder,
 )
-from bot.slack.blocks import time_freed_sum
+from bot.slack.blocks import time_freed_sum, trends_text
 from bot.slack.text import escape, mention, quote
 
 Blocks = list[dict]
-# At most 38 blocks in all, inside Slack's 50 per message:
+# At most 40 blocks in all, inside Slack's 50 per message:
 STUCK_SHOWN = 5
 WAITING_SHOWN = 5  # ideas waiting on leaders, all in one section
 ADOPTED_SHOWN = 5
@@ -84,6 +84,8 @@ def digest_message(digest: ManagerDigest | ChannelDigest) -> tuple[str, Blocks]:
     blocks += _changes(digest, period, who)
     blocks.append(DividerBlock())
     blocks += _attention(digest)
+    if digest.trends and not digest.trends.quiet:
+        blocks += [DividerBlock(), _section(trends_text(digest.trends))]
     if isinstance(digest, ManagerDigest):
         blocks.append(DividerBlock())
         blocks += _people(digest, who)

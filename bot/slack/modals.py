@@ -21,10 +21,10 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.core.model import CADENCES, DAY_NAMES, DAYS, SOURCES, PersonState, TimeFreedSum, WorkspaceConfig
+from bot.core.model import CADENCES, DAY_NAMES, DAYS, SOURCES, Impact, PersonState, WorkspaceConfig
 from bot.core.policy import chosen_cadence, personal_cadences
 from bot.core.workspace import experiment_choices
-from bot.slack.blocks import time_freed_sum
+from bot.slack.blocks import time_freed_sum, trends_text
 from bot.slack.text import escape
 
 EXPERIMENTS = {
@@ -145,10 +145,10 @@ def my_nudges_modal(person: PersonState, config: WorkspaceConfig) -> dict:
     ).to_dict()
 
 
-def admin_modal(config: WorkspaceConfig, summary: Sequence[str], report: Sequence[str], freed: TimeFreedSum) -> dict:
+def admin_modal(config: WorkspaceConfig, summary: Sequence[str], report: Sequence[str], impact: Impact) -> dict:
     """Workspace settings for admins, with what a tick would do right now, how nudges are landing (the experiment's
     figures and verdict), and, while an experiment runs, what to do with it: stop an arm, or end it adopting one; and
-    the changes adopted this quarter with the time they free."""
+    the changes adopted this quarter with the time they free, and the twelve weeks' trends."""
     experiment = next((k for k, v in EXPERIMENTS.items() if v == tuple(config.experiment)), "none")
     day_options = [_option(DAYS[i], DAY_NAMES[i]) for i in range(7)]
     return View(
@@ -160,7 +160,8 @@ def admin_modal(config: WorkspaceConfig, summary: Sequence[str], report: Sequenc
         blocks=[
             SectionBlock(text=MarkdownTextObject(text="*If the clock ticked now:*\n" + escape("\n".join(summary)))),
             ContextBlock(elements=[MarkdownTextObject(text=escape("\n".join(report)) or "No nudges sent yet.")]),
-            SectionBlock(text=MarkdownTextObject(text=time_freed_sum(freed))),
+            SectionBlock(text=MarkdownTextObject(text=time_freed_sum(impact.freed))),
+            SectionBlock(text=MarkdownTextObject(text=trends_text(impact.trends))),
             InputBlock(
                 block_id="cadence",
                 label="Nudge cadence",

@@ -653,8 +653,8 @@ def dialog(
     if which == "settings" and user_id:
         here = data.get("here") if isinstance(data.get("here"), str) else None
         config = services.workspaces.for_admin(team, user_id)
-        report, freed = report_lines(services.nudges.reading(team)), services.digests.time_freed(team)
-        form = cards.admin_form(config, delivery.sender.names(team), here, report, freed=freed)
+        report, impact = report_lines(services.nudges.reading(team)), services.digests.impact(team)
+        form = cards.admin_form(config, delivery.sender.names(team), here, report, impact=impact)
         return "Small Changes settings", form
     if which == "nudges" and user_id:
         person, config = services.nudges.preferences(team, user_id), services.workspaces.get(team)

@@ -68,16 +68,19 @@ from bot.core.model import (
     ChangeView,
     ChannelDigest,
     Figures,
+    Impact,
     ManagerDigest,
     PeerThanks,
     PersonState,
     Raised,
     TimeFreedSum,
+    Trends,
     WorkspaceConfig,
     zone,
 )
 from bot.core.policy import chosen_cadence, personal_cadences
 from bot.core.ports import FORMER_COLLEAGUE, is_former_colleague
+from bot.core.trends import trend_lines
 from bot.core.words import emoji_safe_cut
 from bot.core.workspace import EXPERIMENTS, experiment_choices
 
@@ -344,6 +347,14 @@ def _time_freed_sum(freed: TimeFreedSum) -> list:
     return body
 
 
+def _trends(trends: Trends) -> list:
+    """Twelve weeks as sparklines, each line with its numbers in words (the digest, the admin view)."""
+    return [
+        _para(_bold(f"📈 Twelve weeks, {trends.span}"), separator=True),
+        *(_para(line, spacing="None") for line in trend_lines(trends)),
+    ]
+
+
 def change_list(title: str, changes: Sequence[ChangeView], empty: str, names: Names | None = None) -> Card:
     """A list of changes (list, mine): each idea, its status, backers and owner; at most LIST_SHOWN of them.
     Without `names` an owner is not named ("has an owner")."""
@@ -587,6 +598,8 @@ def digest_card(copy: ManagerDigest | ChannelDigest, names: Names) -> Card:
     body += _digest_thanks(copy, period, who)
     body += _digest_changes(copy, period, who)
     body += _digest_nudges(copy)
+    if copy.trends and not copy.trends.quiet:
+        body += _trends(copy.trends)
     if isinstance(copy, ManagerDigest):
         body += _digest_people(copy, who)
     body.append(_para("🔒 Private thank-yous are counted here, never quoted or named.", subtle=True, separator=True))
@@ -1020,22 +1033,23 @@ def admin_form(
     here: str | None,
     report: Sequence[str] = (),
     *,
-    freed: TimeFreedSum | None = None,
+    impact: Impact | None = None,
 ) -> Card:
     """A workspace's settings for its admins, as Slack's settings form offers them (but the thanks reaction: Teams
     tells bots of no reactions), with who else is an admin and the team's timezone, after how nudges are landing
-    (`report`: the experiment's figures and verdict) and the changes adopted this quarter with the time they free
-    (`freed`). `here` is the conversation it was opened in, which can be made the digest channel and the leadership
-    channel. Submitted as data {"action": "admin_form", "here": here} plus the inputs named as the settings (days,
-    managers, admins and leaders comma separated; values, prompts and holidays one a line), the toggles "digest_here"
-    and "leaders_here" and, while an experiment runs, "experiment_action" (one of experiment_choices)."""
+    (`report`: the experiment's figures and verdict), the changes adopted this quarter with the time they free and
+    the twelve weeks' trends (`impact`). `here` is the conversation it was opened in, which can be made the digest
+    channel and the leadership channel. Submitted as data {"action": "admin_form", "here": here} plus the inputs
+    named as the settings (days, managers, admins and leaders comma separated; values, prompts and holidays one a
+    line), the toggles "digest_here" and "leaders_here" and, while an experiment runs, "experiment_action" (one of
+    experiment_choices)."""
     experiment = "-".join(config.experiment) or "none"
     choices = experiment_choices(config)
     body: list = [
         _heading("Small Changes settings"),
         _para("How nudges are landing", subtle=True),
         *(_para(line, spacing="None") for line in report or ["No nudges sent yet."]),
-        *(_time_freed_sum(freed) if freed else []),
+        *(_time_freed_sum(impact.freed) + _trends(impact.trends) if impact else []),
         _para("Nudges", subtle=True, separator=True),
         ChoiceSetInput(
             id="cadence",

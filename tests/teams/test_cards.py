@@ -5,7 +5,7 @@ console prints one."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from microsoft_teams.cards import (
@@ -39,12 +39,15 @@ from bot.core.model import (
     Digest,
     FreedChange,
     Highlight,
+    Impact,
     PeerThanks,
     PersonState,
+    Series,
     Team,
     Thanked,
     TimeFreed,
     TimeFreedSum,
+    Trends,
     WorkspaceConfig,
 )
 from bot.core.ports import FORMER_PREFIX
@@ -592,6 +595,13 @@ def a_quarter() -> TimeFreedSum:
     return TimeFreedSum("Q4 2026", adopted=3, weekly=180, timed=1, not_time=(("safer", 1),), biggest=biggest)
 
 
+def an_impact() -> Impact:
+    weeks = tuple(date(2026, 9, 7) + timedelta(weeks=n) for n in range(12))
+    thanks = Series("Thanks given", (0, 2, 4, 6, 8, 10, 12, 14, 14, 14, 14, 14))
+    hours = Series("Time freed", (0,) * 11 + (3,), unit="hours a week")
+    return Impact(a_quarter(), Trends(weeks, (thanks, hours)))
+
+
 def test_an_adopted_card_shows_the_time_it_frees_and_asks_whoever_just_adopted_it():
     plain = idea_card(change(), names)
     assert "Time freed" not in text_of(plain) and "How much time does it free?" not in buttons(plain)
@@ -623,14 +633,19 @@ def test_the_time_freed_form_asks_minutes_people_or_what_else_and_starts_from_th
     assert save["data"] == {"action": "time_freed_form", "change": 7}
 
 
-def test_the_admin_form_and_home_show_time_freed():
-    settings = admin_form(WorkspaceConfig(), names, None, freed=a_quarter())
+def test_the_admin_form_and_home_show_time_freed_and_the_admin_form_the_trends():
+    settings = admin_form(WorkspaceConfig(), names, None, impact=an_impact())
     assert_valid(settings)
     assert (
         "⏳ Time freed, Q4 2026: 3 changes adopted this quarter, about 3 hours a week freed across the team "
         "(1 not about time: safer; 1 not yet said)." in text_of(settings)
     )
     assert "• A shared template for visit notes: 30 minutes a week for each of 6 people" in text_of(settings)
+    assert "📈 Twelve weeks, 7 Sep–29 Nov 2026" in text_of(settings)
+    assert "▁▂▃▄▅▆▇█████  Thanks given: 14 in the last week, 112 in twelve weeks" in text_of(settings)
+    assert "Time freed: 3 hours a week by the last week's adoptions, 3 hours a week by the twelve weeks'" in text_of(
+        settings
+    )
     home = home_card(a_home(adopted=(adopted(),)), names)
     assert_valid(home)
     assert "Your adopted changes: time freed" in text_of(home) and "Change time freed" in buttons(home)
@@ -653,7 +668,7 @@ def every_card() -> list[dict]:
         idea_card(adopted(), names, viewer_id=BOB, ask_time=True),
         time_freed_form(adopted()),
         home_card(a_home(adopted=(adopted(),)), names),
-        admin_form(WorkspaceConfig(), names, "19:here@thread.tacv2", freed=a_quarter()),
+        admin_form(WorkspaceConfig(), names, "19:here@thread.tacv2", impact=an_impact()),
     ]
 
 

@@ -30,7 +30,7 @@ def open_admin(services: Services, client: WebClient, respond: Respond, team: Te
         config = services.workspaces.for_admin(team, user_id)
         counts = Counter(decision.reason for _, decision in services.nudges.plan(team))
         report = report_lines(services.nudges.reading(team))
-        freed = services.digests.time_freed(team)
+        impact = services.digests.impact(team)
     except Refused as refusal:
         respond(f"{told(refusal)} {OWN_NUDGES}")
         return
@@ -41,7 +41,7 @@ def open_admin(services: Services, client: WebClient, respond: Respond, team: Te
         "Nobody known yet: the clock learns the team."
     ]
     try:
-        client.views_open(trigger_id=trigger, view=modals.admin_modal(config, summary, report, freed))
+        client.views_open(trigger_id=trigger, view=modals.admin_modal(config, summary, report, impact))
     except SlackApiError as exc:
         log.warning("views.open failed: %s", exc.response.get("error"))
         respond("I couldn't open the settings just now. Try `/smallchange admin` again.")
