@@ -309,6 +309,9 @@ def test_console_plays_forms_reactions_home_and_a_digest(tmp_path):
     assert "[DM to Dani]" in digest and "2 thank-yous from 1 person to 1 person" in digest
     assert "passed on" in digest.lower() or "famil" in digest.lower()
     assert "[clock] 1 sent" in digest
+    assert "Thanks given: 2 in the last week, 2 in twelve weeks" in digest  # the sparklines' numbers
+    [chart] = re.findall(r"\[image: (charts/trends-1w\d+\.png)\] Weekly trends for the 12 weeks", digest)
+    assert (tmp_path / chart).read_bytes().startswith(b"\x89PNG"), "the chart Dani was sent, saved to open"
     # Five active people (MIN_GROUP): the digest names who colleagues thanked, and who no one has lately.
     assert (
         "*Thanked by colleagues* (in public)" in digest and "@Bob: 1 time\n    [b4] Send a personal thank-you" in digest

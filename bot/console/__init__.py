@@ -23,6 +23,7 @@ from slack_bolt import App
 from slack_bolt.request import BoltRequest
 from sqlalchemy.engine import make_url
 
+from bot.charts import saved
 from bot.console.fake_slack import Call, FakeSlack
 from bot.console.payloads import SlackRequests
 from bot.console.team import ALICE, DANI, SAMPLE_TEAM, SAMPLE_TEAM_ID
@@ -95,6 +96,7 @@ class Console:
         self.buttons: dict[str, tuple[dict, str, dict]] = {}  # "b1" -> (message, channel, element)
         self.messages: list[dict] = []  # what people said in #general (console only: Slack would hold these)
         self.seen = 0
+        self.uploads: dict[str, str | bytes] = {}  # file id: what was uploaded, until it is shared
 
     def say(self, text: str = "") -> None:
         print(text, file=self.out, flush=True)
@@ -468,6 +470,11 @@ class Console:
             channel = params.get("channel", "")
             where = f"DM to {self.names.get(channel, channel)}" if channel[:1] in "UW" else self.channel(channel)
             return self.render_message(where, params, call)
+        if call.method == "file_upload":
+            self.uploads[call.params["file_id"]] = call.params["content"]
+            return None
+        if call.method == "files.completeUploadExternal":
+            return self.render_files(call)
         if call.method == "chat.update":
             channel = params.get("channel", "")
             dm_with = self.names.get("U" + channel[1:]) if channel[:1] == "D" else None
@@ -477,6 +484,24 @@ class Console:
 
     def channel(self, channel_id: str) -> str:
         return "#" + CHANNELS.get(channel_id, channel_id)
+
+    def render_files(self, call: Call) -> str | None:
+        """Images shared in a DM (a digest's chart), saved under charts/ for the console to show as a path, with
+        the alt text Slack would read out."""
+        asked = {c.result.get("file_id"): c.params for c in self.fake.calls_to("files.getUploadURLExternal")}
+        files = call.params.get("files")
+        files = json.loads(files) if isinstance(files, str) else files or []
+        shown = []
+        for file in files:
+            about = asked.get(file["id"], {})
+            content = self.uploads.pop(file["id"], b"")
+            if isinstance(content, bytes) and str(about.get("filename", "")).endswith(".png"):
+                path = saved(about["filename"], content)
+                shown.append(f"[image: {path}] {about.get('alt_txt') or file.get('title', '')}")
+        channel = str(call.params.get("channel_id", ""))
+        dm_with = self.names.get("U" + channel[1:]) if channel[:1] == "D" else None
+        where = f"DM to {dm_with}" if dm_with else self.channel(channel)
+        return self.block(where, "\n".join(shown)) if shown else None
 
     def render_message(self, where: str, params: dict, call: Call) -> str:
         blocks = params.get("blocks") or []

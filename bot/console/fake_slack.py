@@ -144,7 +144,8 @@ class FakeSlack:
             def _handle(self) -> None:
                 url = urlparse(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode() if length else ""
+                body = self.rfile.read(length) if length else b""
+                raw = body.decode(errors="replace")
                 params = dict(parse_qsl(url.query))
                 if "json" in (self.headers.get("Content-Type") or ""):
                     params.update(json.loads(raw or "{}"))
@@ -152,7 +153,7 @@ class FakeSlack:
                     params.update(parse_qsl(raw))
                 token = (self.headers.get("Authorization") or "").removeprefix("Bearer ") or params.get("token")
                 if url.path.startswith("/upload/"):  # the upload URL files.getUploadURLExternal handed out
-                    params = {"content": raw}
+                    params = {"content": raw if raw.encode() == body else body}  # an image stays bytes
                 status, headers, body = fake._answer(url.path, params, token)
                 data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
                 self.send_response(status)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import time
 
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot.charts import chart_png
 from bot.core.errors import PlatformUnavailable
 from bot.core.experiment import overload_text
-from bot.core.model import ChangeView, ChannelDigest, ManagerDigest, Overload, Team
+from bot.core.model import ChangeView, ChannelDigest, ManagerDigest, Overload, Team, Trends
 from bot.core.policy import is_away
 from bot.slack import blocks, digest_blocks
 from bot.slack.delivery import send_failure
@@ -37,6 +38,29 @@ class SlackNotifier:
 
     def digest(self, team: Team, to: str, copy: ManagerDigest | ChannelDigest) -> None:
         self._post(team, to, *digest_blocks.digest_message(copy))
+        if isinstance(copy, ManagerDigest) and copy.trends:
+            self._chart(team, to, copy.trends, copy.period)
+
+    def _chart(self, team: Team, to: str, trends: Trends, period: str) -> None:
+        """The trends as an image under a manager's digest, where the workspace allows files. Best effort: the digest
+        is sent already, and a chart that fails (no files:write scope, uploads turned off) is not worth sending it
+        again for; its numbers are in the sparklines and in the image's alt text."""
+        png = chart_png(trends)
+        if png is None:
+            return
+        try:
+            client = self.workspaces.client_for(team)
+            dm = client.conversations_open(users=to)["channel"]["id"]
+            client.files_upload_v2(
+                channel=dm,
+                content=png,
+                filename=f"trends-{period}.png",
+                title=f"Twelve weeks, {trends.span}",
+                alt_txt=trends.alt_text(),
+            )
+        except (SlackClientError, OSError, NotInstalled) as exc:
+            response = getattr(exc, "response", None)
+            log.info("no trends chart sent: %s", (response.get("error") if response is not None else None) or exc)
 
     def remind(self, team: Team, owner_id: str, change: ChangeView, asker_id: str) -> None:
         self._post(team, owner_id, digest_blocks.reminder(change, asker_id), None)

@@ -9,6 +9,7 @@ again with back-off; a person or conversation that is gone (403, 404) is recorde
 from __future__ import annotations
 
 import asyncio
+import base64
 import functools
 import hashlib
 import logging
@@ -17,7 +18,7 @@ from collections.abc import Callable, Coroutine
 from datetime import datetime
 
 import httpx
-from microsoft_teams.api import Account, ApiClient, CreateConversationParams, MessageActivityInput
+from microsoft_teams.api import Account, ApiClient, Attachment, CreateConversationParams, MessageActivityInput
 from microsoft_teams.cards import AdaptiveCard
 
 from bot.core.changes import ChangeService
@@ -48,9 +49,13 @@ def conversation_lane(conversation_id: str) -> str:
     return "conv:" + hashlib.sha256(conversation_id.encode()).hexdigest()[:24]
 
 
-def dm(user_id: str, text: str, card: dict | None = None) -> Message:
-    """A message in a person's 1:1 chat with the bot, which is opened for it if there is none yet."""
-    return Message(f"dm:{user_id}", "dm", {"user": user_id, "text": text, "card": card})
+def dm(user_id: str, text: str, card: dict | None = None, image: tuple[str, bytes] | None = None) -> Message:
+    """A message in a person's 1:1 chat with the bot, which is opened for it if there is none yet; `image` is a PNG
+    (its file name and bytes), sent inline as a data URI: Teams shows it in the chat and stores no file."""
+    payload = {"user": user_id, "text": text, "card": card}
+    if image:
+        payload["image"] = {"name": image[0], "png": base64.b64encode(image[1]).decode()}
+    return Message(f"dm:{user_id}", "dm", payload)
 
 
 def card_message(change_id: int, conversation: str | None, activity_id: str | None = None, *, to: str) -> Message:
@@ -85,6 +90,9 @@ def answered_messages(news: LeaderNews, names: Callable[[str], str]) -> list[Mes
 
 def activity(payload: dict) -> MessageActivityInput:
     message = MessageActivityInput(text=payload["text"])
+    if image := payload.get("image"):
+        url = "data:image/png;base64," + image["png"]
+        message = message.add_attachments(Attachment(content_type="image/png", content_url=url, name=image["name"]))
     return message.add_card(AdaptiveCard.model_validate(payload["card"])) if payload.get("card") else message
 
 

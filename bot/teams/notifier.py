@@ -4,10 +4,16 @@ sends ledger to record (sent, or SendFailed)."""
 
 from __future__ import annotations
 
+import logging
+
+from bot.charts import chart_png
 from bot.core.experiment import overload_text
-from bot.core.model import ChangeView, ChannelDigest, ManagerDigest, Overload, Team
+from bot.core.model import ChangeView, ChannelDigest, ManagerDigest, Overload, Team, Trends
+from bot.core.ports import SendFailed
 from bot.teams import cards
 from bot.teams.delivery import TeamsSender, dm, post
+
+log = logging.getLogger(__name__)
 
 
 class TeamsNotifier:
@@ -31,6 +37,20 @@ class TeamsNotifier:
         headline = cards.digest_headline(digest)
         message = dm(to, headline, card) if isinstance(digest, ManagerDigest) else post(to, headline, card)
         self._send(team, message)
+        if isinstance(digest, ManagerDigest) and digest.trends:
+            self._chart(team, to, digest.trends, digest.period)
+
+    def _chart(self, team: Team, to: str, trends: Trends, period: str) -> None:
+        """The trends as an image, in a message of its own under a manager's digest, its numbers in the message's
+        text (Teams has no alt text for an inline image). Best effort: the digest is sent already, and is not sent
+        again for a chart that failed."""
+        png = chart_png(trends)
+        if png is None:
+            return
+        try:
+            self._send(team, dm(to, "📈 " + trends.alt_text(), image=(f"trends-{period}.png", png)))
+        except SendFailed as failed:
+            log.info("no trends chart sent: %s", failed)
 
     def remind(self, team: Team, owner_id: str, change: ChangeView, asker_id: str) -> None:
         names = self.sender.names(team)

@@ -3,6 +3,7 @@ cards; their buttons (remind a stuck change's owner, a leader's personal thank-y
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime
 
@@ -43,6 +44,13 @@ def test_a_manager_gets_their_digest_in_their_chat_and_can_thank_and_remind_from
     assert "covering my visit" in json.dumps(mine) and "Send a personal thank-you" in json.dumps(mine)
     [ours] = [c for c in cards_in(teams, CHANNEL) if "digest" in json.dumps(c).lower()]
     assert "covering my visit" in json.dumps(ours) and "Send a personal thank-you" not in json.dumps(ours)
+    assert "📈 Twelve weeks, 31 Aug–22 Nov 2026" in json.dumps(mine, ensure_ascii=False)
+    [(text, chart)] = images_in(teams, f"a:1on1-{ALICE['id']}")  # the trends chart, inline, in her chat only
+    assert chart["name"] == "trends-1w151.png" and chart["contentUrl"].startswith("data:image/png;base64,")
+    assert base64.b64decode(chart["contentUrl"].partition(",")[2]).startswith(b"\x89PNG\r\n\x1a\n")
+    assert "Thanks given: 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1." in text, "its numbers, in words beside it"
+    assert "Ideas: 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0." in text  # suggested on 12 October, the seventh week
+    assert images_in(teams, CHANNEL) == []
 
     asked = teams.press("digest_remind", where="personal", change=change_id)
     assert asked["value"] == "I've asked Carol Example how it's going, and said it was you who asked."
@@ -66,4 +74,16 @@ def cards_in(teams, conversation: str) -> list[dict]:
         for c in teams.connector.sent()
         if c.path == f"/v3/conversations/{conversation}/activities"
         for a in (c.body or {}).get("attachments") or []
+        if a["contentType"] == "application/vnd.microsoft.card.adaptive"
+    ]
+
+
+def images_in(teams, conversation: str) -> list[tuple[str, dict]]:
+    """(the message's text, the image) for each image the bot sent in a conversation."""
+    return [
+        (c.body.get("text", ""), a)
+        for c in teams.connector.sent()
+        if c.path == f"/v3/conversations/{conversation}/activities"
+        for a in (c.body or {}).get("attachments") or []
+        if a["contentType"].startswith("image/")
     ]
