@@ -221,16 +221,20 @@ def run_tick(settings: Settings, store, job: str, when, dry_run: bool, workspace
 
 
 def report(settings: Settings, what: str, workspace: str | None) -> None:
-    """Per experiment arm: people, nudges, answers within 48 h, fewer, opt-outs, thanks and ideas, with 95%
-    intervals (small-changes[stats]), the differences between arms and a verdict. From the database alone: no chat
-    platform is asked, so it works where Slack or Teams cannot be reached."""
+    """nudges: per experiment arm, people, nudges, answers within 48 h, fewer, opt-outs, thanks and ideas, with 95%
+    intervals (small-changes[stats]), the differences between arms and a verdict. quarter: the time freed this
+    quarter, the twelve weeks' trends and the nudges. From the database alone: no chat platform is asked, so it works
+    where Slack or Teams cannot be reached."""
     from bot.app import build_services
     from bot.core.experiment import report_lines
 
     records = records_service(settings)
     team = chosen_team(records, workspace)
     services = build_services(settings, records.store, directory=None, notifier=None)
-    print("\n".join(report_lines(services.nudges.reading(team))))
+    if what == "quarter":
+        print("\n".join(services.digests.quarterly(team)))
+    else:
+        print("\n".join(report_lines(services.nudges.reading(team))))
 
 
 def records_service(settings: Settings):
@@ -376,8 +380,8 @@ def main(argv: list[str] | None = None) -> None:
         help="send nothing; say who would hear and why not (with no SLACK_BOT_TOKEN: the console's sample team)",
     )
     run_parser.add_argument("--workspace", help="the Slack team id; optional if the bot serves only one")
-    report_parser = sub.add_parser("report", help="report on a job: nudges")
-    report_parser.add_argument("what", choices=["nudges"])
+    report_parser = sub.add_parser("report", help="nudges: the experiment; quarter: time freed, trends and nudges")
+    report_parser.add_argument("what", choices=["nudges", "quarter"])
     report_parser.add_argument("--workspace", help="the Slack team or Teams tenant id; optional if only one")
     export_parser = sub.add_parser("export", help="a workspace's thanks, ideas and nudge outcomes, as CSV or JSON")
     export_parser.add_argument("--workspace", help="the Slack team or Teams tenant id; optional if only one")

@@ -16,6 +16,7 @@ import pytest
 from bot.console.team import ALICE, BOB, CAROL, DANI, FEMI
 from bot.core.model import Series, ThanksRequest
 from bot.store.models import NudgeResponse, Send
+from tests.test_cli import bot_env, run_bot
 from tests.test_digests import CHANNEL, FRAN, GEO, TEAM, TUESDAY
 from tests.test_digests import bot as bot  # noqa: F401  (the digest fixture)
 
@@ -217,3 +218,31 @@ def test_the_admin_view_shows_the_twelve_weeks_up_to_and_including_this_one(seed
         if name != "Time freed":
             last, total = numbers(values[-1:]), numbers([sum(values)])
             assert said[name].endswith(f"{name}: {last} in the last week, {total} in twelve weeks"), name
+
+
+def test_the_quarterly_report_sums_the_quarter_shows_the_trends_and_counts_this_quarters_nudges(seeded, tmp_path):
+    bot, _ = seeded
+    bot.clock.at = TUESDAY
+    happened = history()
+    quarter_began = datetime(2026, 10, 1, tzinfo=LONDON)
+    nudged = sum(1 for at in happened["answers"] if quarter_began <= at - timedelta(hours=1) < TUESDAY)
+    adopted = [a for a in happened["adopted"] if a[1] >= quarter_began and not a[3]]
+    figures = expected(happened, first=date(2026, 9, 7))
+    bot.services.nudges.sync_people(TEAM)  # as the clock does each day: the team's timezones, London's the most
+
+    lines = bot.services.digests.quarterly(TEAM)
+
+    assert lines[0].startswith(f"Time freed, Q4 2026: {len(adopted)} changes adopted this quarter")
+    trends = lines.index("Twelve weeks, 7 Sep–29 Nov 2026:")
+    thanks = figures["Thanks given"]
+    assert lines[trends + 1].endswith(f"Thanks given: {thanks[-1]} in the last week, {sum(thanks)} in twelve weeks")
+    nudges = lines.index("Nudges this quarter (Q4 2026):")
+    assert lines[nudges + 1].startswith(f"  Everyone: 7 people, {nudged} nudges,"), lines[nudges + 1]
+
+    # The command line prints the same report, from the database alone, for today's quarter.
+    env = bot_env(tmp_path, DATABASE_URL=bot.store.engine.url.render_as_string(hide_password=False))
+    shown = run_bot(tmp_path, "report", "quarter", env=env)
+    assert shown.returncode == 0, shown.stderr
+    out = shown.stdout.splitlines()
+    assert out[0].startswith("Time freed, Q") and any(line.startswith("Twelve weeks, ") for line in out)
+    assert any(line.startswith("Nudges this quarter (Q") for line in out)

@@ -23,8 +23,8 @@ from sqlalchemy import and_, case, distinct, func, or_, select
 
 from bot.core.changes import view_of
 from bot.core.errors import PlatformUnavailable, Refused
-from bot.core.experiment import verdict
-from bot.core.freed import freed_between, quarter
+from bot.core.experiment import report_lines, verdict
+from bot.core.freed import freed_between, freed_words, quarter, sum_words
 from bot.core.ledger import locked_tick
 from bot.core.model import (
     ALREADY_REMINDED,
@@ -56,7 +56,7 @@ from bot.core.model import (
 from bot.core.nudges import NudgeService
 from bot.core.policy import EPOCH_MONDAY, week_number
 from bot.core.ports import Directory, Notifier, utc_now
-from bot.core.trends import monday, trends
+from bot.core.trends import monday, trend_lines, trends
 from bot.core.workspace import WorkspaceSettingsService
 from bot.store.db import Store
 from bot.store.models import Backing, Change, ChangeEvent, LeaderRaise, Person, Thanks, ThanksRecipient, ThanksValue
@@ -487,7 +487,24 @@ class DigestService:
             return Impact(
                 freed_between(session, workspace_id, began, now, label),
                 trends(session, workspace_id, monday(today) + timedelta(weeks=1), tz),
+                began,
             )
+
+    def quarterly(self, team: Team) -> list[str]:
+        """The quarterly report (`python -m bot report quarter`), in plain lines: the changes adopted this quarter and
+        the time they free, the twelve weeks' trends, and how nudges landed: this quarter, or since the experiment
+        began while one runs (its verdict needs all of it). From the database alone."""
+        impact = self.impact(team)
+        experiment = self.workspaces.get(team).experiment
+        reading = self.nudges.reading(team, since=None if experiment else impact.began)
+        return [
+            f"Time freed, {impact.freed.label}: {sum_words(impact.freed)}",
+            *(f"  {c.text}: {freed_words(c.freed)}" for c in impact.freed.biggest),
+            f"Twelve weeks, {impact.trends.span}:",
+            *(f"  {line}" for line in trend_lines(impact.trends)),
+            "The cadence experiment so far:" if experiment else f"Nudges this quarter ({impact.freed.label}):",
+            *(f"  {line}" for line in report_lines(reading)),
+        ]
 
     def peer_thanks(self, team: Team, user_id: str, period: str, reader: str, max_chars: int) -> PeerThanks:
         """A personal thank-you from the `reader` (a leader) to one person, drafted from colleagues' public thanks to

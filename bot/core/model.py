@@ -171,6 +171,7 @@ class Impact:
 
     freed: TimeFreedSum
     trends: Trends
+    began: datetime  # the quarter's first moment, in the team's main timezone
 
 
 CLOSED_STATUSES = ("adopted", "dropped")  # nothing more to do, nor to raise with leaders

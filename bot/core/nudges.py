@@ -449,9 +449,10 @@ class NudgeService:
             )
         return out
 
-    def reading(self, team: Team) -> Reading:
-        """The experiment so far (or everyone's nudges, without one), with intervals, differences and a verdict."""
-        return read(self.report(team))
+    def reading(self, team: Team, since: datetime | None = None) -> Reading:
+        """The experiment so far (or everyone's nudges, without one, since `since`), with intervals, differences and
+        a verdict."""
+        return read(self.report(team, since=since))
 
     @staticmethod
     def _arms_of_people(session: Session, team: Team, workspace_id: int, config) -> dict[str, str]:
