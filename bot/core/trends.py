@@ -72,7 +72,7 @@ def trends(db, workspace_id: int, end: date, tz: str) -> Trends:
     )
     latest = (
         select(func.max(TimeFreedAnswer.id))
-        .where(TimeFreedAnswer.workspace_id == workspace_id, TimeFreedAnswer.change_id.in_(adopted))
+        .where(TimeFreedAnswer.workspace_id == workspace_id, TimeFreedAnswer.change_id.in_(list(adopted)))
         .group_by(TimeFreedAnswer.change_id)
     )
     hours = [0.0] * TREND_WEEKS
