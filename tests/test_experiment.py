@@ -190,6 +190,22 @@ def test_the_overload_guard_tells_the_admin_once_on_the_clock(bot, arms):
     assert not [c for c in bot.dms() if "looks like too much" in c.text() and c.params["channel"] != DANI]
 
 
+def test_a_stopped_arms_thanks_and_ideas_end_at_its_stop_and_its_nudges_answers_still_count(bot, arms):
+    weekly, fortnightly = arms[WEEKLY], arms[FORTNIGHTLY]
+    thank(bot, [weekly[0], fortnightly[0]], at=TUESDAY + timedelta(hours=1))  # answers, while both arms run
+    bot.clock.at = TUESDAY + timedelta(hours=2)
+    bot.services.workspaces.update(TEAM, DANI, {}, experiment_action="stop:weekly")
+    # After the stop: still answers to nudges sent while the arm ran, but no longer the weekly arm's thanks or ideas.
+    thank(bot, [weekly[1], fortnightly[1]], at=TUESDAY + timedelta(hours=3))
+    bot.services.changes.suggest(TEAM, weekly[2], "one shared visit diary")
+    bot.services.changes.suggest(TEAM, fortnightly[2], "a quiet room on Fridays")
+
+    report = {arm.arm: arm for arm in bot.services.nudges.report(TEAM)}
+
+    figures = {arm: (r.stopped, r.nudges, r.responded, r.thanks, r.ideas) for arm, r in report.items()}
+    assert figures == {WEEKLY: (True, PER_ARM, 3, 1, 0), FORTNIGHTLY: (False, PER_ARM, 3, 2, 1)}
+
+
 def test_ending_the_experiment_adopts_an_arms_cadence_for_everyone_and_is_recorded_once(bot, arms):
     a_week_on = TUESDAY + timedelta(weeks=1, hours=1)
     due = {u for u, _, reason in bot.tick(a_week_on, dry_run=True).outcomes if reason == "would nudge"}

@@ -580,6 +580,26 @@ def test_the_report_counts_nudges_and_answers_per_experiment_arm(bot):
     assert bot.dm_counts() == {ALICE: 1, BOB: 1, CAROL: 2, DANI: 1, FEMI: 2}
 
 
+def test_a_nudge_is_answered_up_to_48_hours_on_both_ends_included_and_not_a_microsecond_later(bot):
+    bot.tick(TUESDAY)
+    sent = {s.user_id: s.sent_at for s in bot.sends()}
+    assert sent == {ALICE: TUESDAY, BOB: TUESDAY, FEMI: TUESDAY}
+    deadline = TUESDAY + timedelta(hours=48)
+    bot.clock.at = deadline
+    bot.services.thanks.give(TEAM, ThanksRequest(ALICE, (BOB,), "for the cover"))  # answers, just
+    bot.services.changes.suggest(TEAM, FEMI, "one shared visit diary")  # answers, just
+    bot.clock.at = deadline + timedelta(microseconds=1)
+    bot.services.thanks.give(TEAM, ThanksRequest(BOB, (ALICE,), "for the lift"))  # too late to answer
+    bot.respond(BOB, "snooze", at=deadline + timedelta(microseconds=1))  # so is his click
+
+    [everyone] = bot.services.nudges.report(TEAM)
+
+    assert (everyone.nudges, everyone.responded, everyone.thanks, everyone.ideas, everyone.snoozes) == (3, 2, 2, 1, 1)
+    # A window ending at the deadline leaves out what came at it: no answers, no thanks, no ideas.
+    [until] = bot.services.nudges.report(TEAM, since=TUESDAY, until=deadline)
+    assert (until.nudges, until.responded, until.thanks, until.ideas) == (3, 0, 0, 0)
+
+
 # -- the command line ------------------------------------------------------------------------------------------
 
 

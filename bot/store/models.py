@@ -17,9 +17,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    literal_column,
     text,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -44,6 +47,32 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class hours_after(FunctionElement):
+    """A moment plus whole hours, computed by the database and exact to the microsecond on every engine, so a
+    query can compare another moment with it (a reply within 48 h of its nudge, both ends included)."""
+
+    type = UTCDateTime()
+    name = "hours_after"
+    inherit_cache = True
+
+    def __init__(self, moment, hours: int):
+        super().__init__(moment, literal_column(str(int(hours))))
+
+
+@compiles(hours_after)
+def _hours_after(element: hours_after, compiler, **kw) -> str:
+    moment, hours = (compiler.process(c, **kw) for c in element.clauses)
+    return f"({moment} + make_interval(hours => {hours}))"
+
+
+@compiles(hours_after, "sqlite")
+def _hours_after_sqlite(element: hours_after, compiler, **kw) -> str:
+    # SQLite keeps UTCDateTime as 'YYYY-MM-DD HH:MM:SS.ffffff' and its date functions round to milliseconds: shift
+    # the whole seconds, then put the microseconds back, so the result compares as text exactly as stored values do.
+    moment, hours = (compiler.process(c, **kw) for c in element.clauses)
+    return f"(datetime(substr({moment}, 1, 19), '+{hours} hours') || substr({moment}, 20))"
 
 
 class Base(DeclarativeBase):
@@ -75,6 +104,8 @@ class Thanks(Base):
         UniqueConstraint("event_id", "workspace_id"),  # a platform event (a reaction) Slack retries counts once
         # With the id alongside, a digest finds a period's thanks without reading the table (benchmarks/README.md).
         Index("ix_thanks_workspace_id_created_at", "workspace_id", "created_at", postgresql_include=["id"]),
+        # A person's thanks in a period: whether they answered a nudge, and the report's counts per person.
+        Index("ix_thanks_workspace_id_giver_id_created_at", "workspace_id", "giver_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -138,6 +169,10 @@ class Change(Base):
     """A small change somebody suggested. A null suggester_id means it was posted anonymously."""
 
     __tablename__ = "changes"
+    # A person's ideas in a period: whether they answered a nudge, and the report's counts per person.
+    __table_args__ = (
+        Index("ix_changes_workspace_id_suggester_id_created_at", "workspace_id", "suggester_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), index=True)
