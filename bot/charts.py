@@ -32,24 +32,28 @@ def chart_png(trends: Trends) -> bytes | None:
     except ImportError:
         log.info("no trends chart: matplotlib is not installed (pip install small-changes[charts])")
         return None
-    figure = Figure(figsize=(9, 5), dpi=DPI, layout="constrained")
-    FigureCanvasAgg(figure)
-    figure.suptitle(f"Twelve weeks, {trends.span}", fontsize=12)
-    labels = [f"{week:%-d %b}" for week in trends.weeks]
-    axes = figure.subplots(2, 3, sharex=True)
-    for ax, series in zip(axes.flat, trends.series, strict=True):
-        ax.bar(range(len(series.values)), series.values, color=COLOUR)
-        ax.set_title(f"{series.name}: {series.said(series.values[-1])} last week", fontsize=10)
-        ax.yaxis.get_major_locator().set_params(integer=True)
-        ax.spines[["top", "right"]].set_visible(False)
-        ax.tick_params(labelsize=7)
-    for ax in axes[-1]:
-        ax.set_xticks(range(0, len(labels), 3), labels[::3], rotation=0)
-    figure.canvas.draw()
-    # A few flat colours: a 32-colour palette (Pillow comes with matplotlib) makes the file a third of the size.
-    image = Image.frombuffer("RGBA", figure.canvas.get_width_height(), figure.canvas.buffer_rgba())
-    out = io.BytesIO()
-    image.convert("RGB").quantize(colors=32).save(out, format="PNG", optimize=True)
+    try:  # best effort: a digest is never held up, nor sent twice, by its chart
+        figure = Figure(figsize=(9, 5), dpi=DPI, layout="constrained")
+        FigureCanvasAgg(figure)
+        figure.suptitle(f"Twelve weeks, {trends.span}", fontsize=12)
+        labels = [f"{week:%-d %b}" for week in trends.weeks]
+        axes = figure.subplots(2, 3, sharex=True)
+        for ax, series in zip(axes.flat, trends.series, strict=True):
+            ax.bar(range(len(series.values)), series.values, color=COLOUR)
+            ax.set_title(f"{series.name}: {series.said(series.values[-1])} last week", fontsize=10)
+            ax.yaxis.get_major_locator().set_params(integer=True)
+            ax.spines[["top", "right"]].set_visible(False)
+            ax.tick_params(labelsize=7)
+        for ax in axes[-1]:
+            ax.set_xticks(range(0, len(labels), 3), labels[::3], rotation=0)
+        figure.canvas.draw()
+        # A few flat colours: a 32-colour palette (Pillow comes with matplotlib) makes the file a third of the size.
+        image = Image.frombuffer("RGBA", figure.canvas.get_width_height(), figure.canvas.buffer_rgba())
+        out = io.BytesIO()
+        image.convert("RGB").quantize(colors=32).save(out, format="PNG", optimize=True)
+    except Exception:
+        log.warning("the trends chart could not be drawn", exc_info=True)
+        return None
     return out.getvalue()
 
 

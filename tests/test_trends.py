@@ -16,6 +16,7 @@ import pytest
 from bot.console.team import ALICE, BOB, CAROL, DANI, FEMI
 from bot.core.model import Series, ThanksRequest
 from bot.store.models import NudgeResponse, Send
+from tests.conftest import BOT_TOKEN
 from tests.test_cli import bot_env, run_bot
 from tests.test_digests import CHANNEL, FRAN, GEO, TEAM, TUESDAY
 from tests.test_digests import bot as bot  # noqa: F401  (the digest fixture)
@@ -246,3 +247,31 @@ def test_the_quarterly_report_sums_the_quarter_shows_the_trends_and_counts_this_
     out = shown.stdout.splitlines()
     assert out[0].startswith("Time freed, Q") and any(line.startswith("Twelve weeks, ") for line in out)
     assert any(line.startswith("Nudges this quarter (Q") for line in out)
+
+
+def test_without_matplotlib_a_manager_still_gets_the_digest_with_its_sparklines_and_no_chart(seeded, tmp_path):
+    bot, _ = seeded
+    hidden = tmp_path / "hidden"  # the optional extra not installed: importing matplotlib fails
+    (hidden / "matplotlib").mkdir(parents=True)
+    (hidden / "matplotlib" / "__init__.py").write_text('raise ImportError("not installed")\n')
+    env = bot_env(
+        tmp_path,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_API_URL=bot.fake.api_url,
+        DATABASE_URL=bot.store.engine.url.render_as_string(hide_password=False),
+    )
+    bot.fake.clear()
+
+    result = run_bot(
+        tmp_path,
+        "run",
+        "digests",
+        "--at",
+        TUESDAY.isoformat(),
+        env=env | {"PYTHONPATH": f"{hidden}:{env['PYTHONPATH']}"},
+    )
+
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert result.stdout.startswith("sent 2, failed 0"), result.stdout
+    assert "Twelve weeks, 31 Aug–22 Nov 2026" in bot.digests(ALICE)[0].text()
+    assert bot.fake.calls_to("files.getUploadURLExternal") == []
