@@ -599,7 +599,7 @@ def an_impact() -> Impact:
     weeks = tuple(date(2026, 9, 7) + timedelta(weeks=n) for n in range(12))
     thanks = Series("Thanks given", (0, 2, 4, 6, 8, 10, 12, 14, 14, 14, 14, 14))
     hours = Series("Time freed", (0,) * 11 + (3,), unit="hours a week")
-    return Impact(a_quarter(), Trends(weeks, (thanks, hours)))
+    return Impact(a_quarter(), Trends(weeks, (thanks, hours)), datetime(2026, 10, 1, tzinfo=UTC))
 
 
 def test_an_adopted_card_shows_the_time_it_frees_and_asks_whoever_just_adopted_it():
