@@ -2,7 +2,7 @@
 
 Revision ID: 0010
 Revises: 0009
-Create Date: 2026-12-12 10:00:00
+Create Date: 2026-12-02 21:00:00
 """
 
 from alembic import op
