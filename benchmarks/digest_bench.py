@@ -146,10 +146,12 @@ def copy_rows(cur, sql: str, rows: list[tuple]) -> None:
             copy.write_row(row)
 
 
-def seed_thanks(cur, rng: random.Random, sizes: list[int], shares: list[int], start: datetime) -> None:
-    """The thank-yous of all workspaces in the order they were given (ids and table pages interleave workspaces, as
-    in a real shared database), each to one to three colleagues, some tagged with values."""
-    seconds = YEAR.total_seconds()
+def seed_thanks(
+    cur, rng: random.Random, sizes: list[int], shares: list[int], start: datetime, span: timedelta = YEAR
+) -> None:
+    """The thank-yous of all workspaces over `span` from `start`, in the order they were given (ids and table pages
+    interleave workspaces, as in a real shared database), each to one to three colleagues, some tagged with values."""
+    seconds = span.total_seconds()
     moments = sorted((rng.random() * seconds, ws) for ws, count in enumerate(shares) for _ in range(count))
     recipients, values = [], []  # loaded after the thanks they belong to
     seq: Counter = Counter()
@@ -179,14 +181,15 @@ def seed_thanks(cur, rng: random.Random, sizes: list[int], shares: list[int], st
     print(f"  thanks: {len(moments):,}, recipients {len(recipients):,}, values {len(values):,}", flush=True)
 
 
-def seed_changes(cur, rng: random.Random, sizes: list[int], start: datetime) -> None:
-    """About two ideas per person a year, each with backings and its history (created, owner, status moves)."""
+def seed_changes(cur, rng: random.Random, sizes: list[int], start: datetime, span: timedelta = YEAR) -> None:
+    """About two ideas per person a year over `span` from `start`, each with backings and its history (created,
+    owner, status moves)."""
     changes, backings, events = [], [], []
     change_id = 0
     for ws, size in enumerate(sizes):
-        for _ in range(size * 2):
+        for _ in range(round(size * 2 * (span / YEAR))):
             change_id += 1
-            created = start + timedelta(seconds=rng.random() * YEAR.total_seconds())
+            created = start + timedelta(seconds=rng.random() * span.total_seconds())
             suggester = person_id(ws, rng.randrange(size)) if rng.random() > 0.1 else None
             status = rng.choices(("idea", "trying", "adopted", "parked", "dropped"), (40, 20, 25, 10, 5))[0]
             owner = person_id(ws, rng.randrange(size)) if status != "idea" or rng.random() < 0.4 else None
