@@ -56,7 +56,7 @@ from bot.core.model import (
 from bot.core.nudges import NudgeService
 from bot.core.policy import EPOCH_MONDAY, week_number
 from bot.core.ports import Directory, Notifier, utc_now
-from bot.core.trends import monday, trend_lines, trends
+from bot.core.trends import monday, thanks_ids, trend_lines, trends
 from bot.core.workspace import WorkspaceSettingsService
 from bot.store.db import Store
 from bot.store.models import Backing, Change, ChangeEvent, LeaderRaise, Person, Thanks, ThanksRecipient, ThanksValue
@@ -272,23 +272,15 @@ class DigestService:
             ).all()
             thanked_lately: set[str] = set()
             if not small:
-                # Thanks are recorded as they happen, so their ids follow their times: the recipients of the last
-                # 8 weeks are those of the ids from its first thanks to its last, read from one index. (Asking for
-                # the count too keeps PostgreSQL from answering min and max by walking the whole primary key.)
-                first, last, _ = db.execute(
-                    select(func.min(Thanks.id), func.max(Thanks.id), func.count()).where(
-                        Thanks.workspace_id == workspace_id,
-                        Thanks.created_at >= now - UNTHANKED,
-                        Thanks.created_at < now,
-                    )
-                ).one()
-                if first is not None:
+                # The recipients of the last 8 weeks: those of the ids from its first thanks to its last.
+                ids = thanks_ids(db, workspace_id, now - UNTHANKED, now)
+                if ids:
                     thanked_lately = set(
                         db.execute(
                             select(ThanksRecipient.recipient_id)
                             .where(
                                 ThanksRecipient.workspace_id == workspace_id,
-                                ThanksRecipient.thanks_id.between(first, last),
+                                ThanksRecipient.thanks_id.between(*ids),
                             )
                             .distinct()
                         )

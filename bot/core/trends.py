@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, distinct, func, select
+from sqlalchemy import case, func, select
 
 from bot.core.model import TREND_WEEKS, Series, Trends, zone
 from bot.store.models import Change, ChangeEvent, NudgeResponse, Thanks, ThanksRecipient, TimeFreedAnswer
@@ -18,6 +18,19 @@ from bot.store.models import Change, ChangeEvent, NudgeResponse, Thanks, ThanksR
 
 def monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
+
+
+def thanks_ids(db, workspace_id: int, start: datetime, end: datetime) -> tuple[int, int] | None:
+    """The first and last id of a workspace's thanks from `start` to `end` (None if there are none). Thanks are
+    recorded as they happen, so their ids follow their times: the window's recipients are those of the ids from its
+    first thanks to its last, one range of `ix_thanks_recipients_workspace_id_thanks_id`. (Asking for the count too
+    keeps PostgreSQL from answering min and max by walking the whole primary key.)"""
+    first, last, _ = db.execute(
+        select(func.min(Thanks.id), func.max(Thanks.id), func.count()).where(
+            Thanks.workspace_id == workspace_id, Thanks.created_at >= start, Thanks.created_at < end
+        )
+    ).one()
+    return None if first is None else (first, last)
 
 
 def trends(db, workspace_id: int, end: date, tz: str) -> Trends:
@@ -40,12 +53,24 @@ def trends(db, workspace_id: int, end: date, tz: str) -> Trends:
     thanks = db.execute(
         select(week, func.count()).where(Thanks.workspace_id == workspace_id, *within(Thanks.created_at)).group_by(week)
     ).all()
-    thanked = db.execute(
-        select(week, func.count(distinct(ThanksRecipient.recipient_id)))
-        .join(Thanks, Thanks.id == ThanksRecipient.thanks_id)
-        .where(Thanks.workspace_id == workspace_id, *within(Thanks.created_at))
-        .group_by(week)
-    ).all()
+    thanked = []
+    ids = thanks_ids(db, workspace_id, bounds[0], bounds[-1])
+    if ids:
+        # The twelve weeks' recipients as one range of one index (their thanks still joined for the week), each person
+        # once a week by grouping, then counted: PostgreSQL may then hash them, where count(DISTINCT) always sorts.
+        thanked_in = (
+            select(week, ThanksRecipient.recipient_id)
+            .join(Thanks, Thanks.id == ThanksRecipient.thanks_id)
+            .where(
+                ThanksRecipient.workspace_id == workspace_id,
+                ThanksRecipient.thanks_id.between(*ids),
+                Thanks.workspace_id == workspace_id,
+                *within(Thanks.created_at),
+            )
+            .group_by(week, ThanksRecipient.recipient_id)
+            .subquery()
+        )
+        thanked = db.execute(select(thanked_in.c.week, func.count()).group_by(thanked_in.c.week)).all()
     week = week_of(Change.created_at).label("week")
     ideas = db.execute(
         select(week, func.count()).where(Change.workspace_id == workspace_id, *within(Change.created_at)).group_by(week)
