@@ -1,7 +1,7 @@
 """How long the quarterly report (`python -m bot report quarter`: DigestService.quarterly) takes for a 500-person
 workspace holding 1,000,000 thank-yous and 200,000 nudges over four years. Target: p95 under 200 ms.
 
-    /tmp/venv/bin/python benchmarks/quarterly_bench.py             # from the repo root; seeds once (a few minutes)
+    /tmp/venv/bin/python benchmarks/quarterly_bench.py             # from the repo root; seeds once (about 80 s)
     /tmp/venv/bin/python benchmarks/quarterly_bench.py --reseed    # drop and seed again
 
 The data (a fixed seed, bulk-loaded with COPY, then VACUUM ANALYZE) is four years up to Tuesday 24 November 2026,
