@@ -56,7 +56,7 @@ from bot.core.model import (
 from bot.core.nudges import NudgeService
 from bot.core.policy import EPOCH_MONDAY, week_number
 from bot.core.ports import Directory, Notifier, utc_now
-from bot.core.trends import monday, thanks_ids, trend_lines, trends
+from bot.core.trends import monday, trend_lines, trends
 from bot.core.workspace import WorkspaceSettingsService
 from bot.store.db import Store
 from bot.store.models import Backing, Change, ChangeEvent, LeaderRaise, Person, Thanks, ThanksRecipient, ThanksValue
@@ -205,6 +205,19 @@ def personal_thanks_draft(name: str, reasons: Sequence[str], weeks: int, max_cha
             break
         lines.append(line)
     return "\n".join(lines) + tail
+
+
+def thanks_ids(db, workspace_id: int, start: datetime, end: datetime) -> tuple[int, int] | None:
+    """The first and last id of a workspace's thanks from `start` to `end` (None if there are none). Thanks are
+    recorded as they happen, so their ids follow their times: the window's recipients are those of the ids from its
+    first thanks to its last, one range of `ix_thanks_recipients_workspace_id_thanks_id`. (Asking for the count too
+    keeps PostgreSQL from answering min and max by walking the whole primary key.)"""
+    first, last, _ = db.execute(
+        select(func.min(Thanks.id), func.max(Thanks.id), func.count()).where(
+            Thanks.workspace_id == workspace_id, Thanks.created_at >= start, Thanks.created_at < end
+        )
+    ).one()
+    return None if first is None else (first, last)
 
 
 class DigestService:

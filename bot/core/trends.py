@@ -21,19 +21,6 @@ def monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def thanks_ids(db, workspace_id: int, start: datetime, end: datetime) -> tuple[int, int] | None:
-    """The first and last id of a workspace's thanks from `start` to `end` (None if there are none). Thanks are
-    recorded as they happen, so their ids follow their times: the window's recipients are those of the ids from its
-    first thanks to its last, one range of `ix_thanks_recipients_workspace_id_thanks_id`. (Asking for the count too
-    keeps PostgreSQL from answering min and max by walking the whole primary key.)"""
-    first, last, _ = db.execute(
-        select(func.min(Thanks.id), func.max(Thanks.id), func.count()).where(
-            Thanks.workspace_id == workspace_id, Thanks.created_at >= start, Thanks.created_at < end
-        )
-    ).one()
-    return None if first is None else (first, last)
-
-
 def trends(db, workspace_id: int, end: date, tz: str) -> Trends:
     """The TREND_WEEKS weeks before `end` (a Monday: the day after the last week). `db` is a session or a
     connection.
@@ -66,24 +53,25 @@ def _trends(db, workspace_id: int, end: date, tz: str) -> Trends:
         return tuple(per_week.get(n, 0) for n in range(TREND_WEEKS))
 
     week = week_of(Thanks.created_at).label("week")
-    thanks = db.execute(
-        select(week, func.count()).where(Thanks.workspace_id == workspace_id, *within(Thanks.created_at)).group_by(week)
+    thanks = db.execute(  # each week's count, and its first and last id, from one index
+        select(week, func.count(), func.min(Thanks.id), func.max(Thanks.id))
+        .where(Thanks.workspace_id == workspace_id, *within(Thanks.created_at))
+        .group_by(week)
     ).all()
     thanked = []
-    ids = thanks_ids(db, workspace_id, bounds[0], bounds[-1])
-    if ids:
-        # The twelve weeks' recipients as one range of one index (their thanks still joined for the week), each person
-        # once a week by grouping, then counted: PostgreSQL may then hash them, where count(DISTINCT) always sorts.
+    if thanks:
+        # Thanks are recorded as they happen, so their ids follow their times: a week's recipients are those of its
+        # ids, and the twelve weeks' are one range of `ix_thanks_recipients_workspace_id_thanks_id`, read without
+        # their thanks. Each person once a week by grouping, then counted: PostgreSQL hashes that, where
+        # count(DISTINCT) sorts.
+        by_id = case(*((ThanksRecipient.thanks_id <= last, n) for n, _, _, last in sorted(thanks)))
         thanked_in = (
-            select(week, ThanksRecipient.recipient_id)
-            .join(Thanks, Thanks.id == ThanksRecipient.thanks_id)
+            select(by_id.label("week"), ThanksRecipient.recipient_id)
             .where(
                 ThanksRecipient.workspace_id == workspace_id,
-                ThanksRecipient.thanks_id.between(*ids),
-                Thanks.workspace_id == workspace_id,
-                *within(Thanks.created_at),
+                ThanksRecipient.thanks_id.between(min(t[2] for t in thanks), max(t[3] for t in thanks)),
             )
-            .group_by(week, ThanksRecipient.recipient_id)
+            .group_by(by_id, ThanksRecipient.recipient_id)
             .subquery()
         )
         thanked = db.execute(select(thanked_in.c.week, func.count()).group_by(thanked_in.c.week)).all()
@@ -129,7 +117,7 @@ def _trends(db, workspace_id: int, end: date, tz: str) -> Trends:
     return Trends(
         weeks=weeks,
         series=(
-            Series("Thanks given", counted(*thanks)),
+            Series("Thanks given", counted(*((n, count) for n, count, _, _ in thanks))),
             Series("People thanked", counted(*thanked)),
             Series("Ideas", counted(*ideas)),
             Series("Adopted", tuple(per_adoption)),
