@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import case, func, select
 
 from bot.core.model import TREND_WEEKS, Series, Trends, zone
 from bot.store.models import Change, ChangeEvent, NudgeResponse, Thanks, ThanksRecipient, TimeFreedAnswer
@@ -23,22 +22,7 @@ def monday(day: date) -> date:
 
 def trends(db, workspace_id: int, end: date, tz: str) -> Trends:
     """The TREND_WEEKS weeks before `end` (a Monday: the day after the last week). `db` is a session or a
-    connection.
-
-    On PostgreSQL each statement is planned with its values: psycopg prepares a statement from its fifth run, and
-    PostgreSQL may then plan it once for any values. Blind to the weeks' boundaries, that generic plan guessed a few
-    dozen of twelve weeks' 80,000 recipients and sorted them on disk: 110 ms a report, against 54 ms planned with the
-    values (benchmarks/README.md). The setting is put back afterwards, for the rest of the caller's transaction."""
-    custom = (db.get_bind() if isinstance(db, Session) else db).dialect.name == "postgresql"
-    if custom:
-        db.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    weekly = _trends(db, workspace_id, end, tz)
-    if custom:
-        db.execute(text("SET LOCAL plan_cache_mode TO DEFAULT"))
-    return weekly
-
-
-def _trends(db, workspace_id: int, end: date, tz: str) -> Trends:
+    connection."""
     weeks = tuple(end - timedelta(weeks=TREND_WEEKS - n) for n in range(TREND_WEEKS))
     bounds = [datetime.combine(day, datetime.min.time(), zone(tz)) for day in (*weeks, end)]
 
