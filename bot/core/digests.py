@@ -16,6 +16,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 
@@ -479,19 +480,23 @@ class DigestService:
             waiting_total=waiting[0].total if waiting else 0,
         )
 
+    def quarter_began(self, team: Team) -> datetime:
+        """This calendar quarter's first moment, in the team's main timezone."""
+        tz = zone(main_timezone(self._people(self.store.workspace_id(team.platform, team.external_id))))
+        start, _, _ = quarter(self.now().astimezone(tz).date())
+        return datetime.combine(start, datetime.min.time(), tz)
+
     def impact(self, team: Team) -> Impact:
         """For the admin view: the changes adopted this quarter so far (the calendar quarter in the team's main
         timezone) and the time they free, and the twelve weeks up to and including this one."""
         now = self.now()
         workspace_id = self.store.workspace_id(team.platform, team.external_id)
-        tz = main_timezone(self._people(workspace_id))
-        today = now.astimezone(zone(tz)).date()
-        start, _, label = quarter(today)
+        began = self.quarter_began(team)
+        today = now.astimezone(began.tzinfo).date()
         with self.store.session() as session:
-            began = datetime.combine(start, datetime.min.time(), zone(tz))
             return Impact(
-                freed_between(session, workspace_id, began, now, label),
-                trends(session, workspace_id, monday(today) + timedelta(weeks=1), tz),
+                freed_between(session, workspace_id, began, now, quarter(today)[2]),
+                trends(session, workspace_id, monday(today) + timedelta(weeks=1), began.tzinfo.key),
                 began,
             )
 
@@ -499,9 +504,14 @@ class DigestService:
         """The quarterly report (`python -m bot report quarter`), in plain lines: the changes adopted this quarter and
         the time they free, the twelve weeks' trends, and how nudges landed: this quarter, or since the experiment
         began while one runs (its verdict needs all of it). From the database alone."""
-        impact = self.impact(team)
         experiment = self.workspaces.get(team).experiment
-        reading = self.nudges.reading(team, since=None if experiment else impact.began)
+        since = None if experiment else self.quarter_began(team)
+        # Two independent reads, each on a connection of its own: on PostgreSQL they run side by side (about a third
+        # of the report's time for 500 people, benchmarks/README.md).
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            reading = pool.submit(self.nudges.reading, team, since=since)
+            impact = self.impact(team)
+            reading = reading.result()
         return [
             f"Time freed, {impact.freed.label}: {sum_words(impact.freed)}",
             *(f"  {c.text}: {freed_words(c.freed)}" for c in impact.freed.biggest),
