@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import and_, case, distinct, func, or_, select
 
@@ -63,6 +64,7 @@ from bot.store.db import Store
 from bot.store.models import Backing, Change, ChangeEvent, LeaderRaise, Person, Thanks, ThanksRecipient, ThanksValue
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 UNTHANKED = timedelta(weeks=8)
 NO_OWNER = timedelta(days=14)  # an open idea nobody has taken on this long after it was suggested is stuck
 QUIET_TRIAL = timedelta(days=30)  # and so is one being tried with no news for this long
@@ -480,6 +482,17 @@ class DigestService:
             waiting_total=waiting[0].total if waiting else 0,
         )
 
+    def _beside(self, read: Callable[[], T]) -> Callable[[], T]:
+        """`read` started now on a thread (and so a connection) of its own where the database runs transactions side by
+        side (PostgreSQL), so a report takes about as long as its slower half (benchmarks/README.md); on SQLite, whose
+        transactions take turns, run when its result is asked for. Returns the way to that result."""
+        if self.store.engine.dialect.name != "postgresql":
+            return read
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="beside")
+        result = pool.submit(read)
+        pool.shutdown(wait=False)  # the thread ends with `read`
+        return result.result
+
     def quarter_began(self, team: Team) -> datetime:
         """This calendar quarter's first moment, in the team's main timezone."""
         tz = zone(main_timezone(self._people(self.store.workspace_id(team.platform, team.external_id))))
@@ -506,12 +519,9 @@ class DigestService:
         began while one runs (its verdict needs all of it). From the database alone."""
         experiment = self.workspaces.get(team).experiment
         since = None if experiment else self.quarter_began(team)
-        # Two independent reads, each on a connection of its own: on PostgreSQL they run side by side (about a third
-        # of the report's time for 500 people, benchmarks/README.md).
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            reading = pool.submit(self.nudges.reading, team, since=since)
-            impact = self.impact(team)
-            reading = reading.result()
+        reading = self._beside(lambda: self.nudges.reading(team, since=since))
+        impact = self.impact(team)
+        reading = reading()
         return [
             f"Time freed, {impact.freed.label}: {sum_words(impact.freed)}",
             *(f"  {c.text}: {freed_words(c.freed)}" for c in impact.freed.biggest),
