@@ -210,19 +210,6 @@ def personal_thanks_draft(name: str, reasons: Sequence[str], weeks: int, max_cha
     return "\n".join(lines) + tail
 
 
-def thanks_ids(db, workspace_id: int, start: datetime, end: datetime) -> tuple[int, int] | None:
-    """The first and last id of a workspace's thanks from `start` to `end` (None if there are none). Thanks are
-    recorded as they happen, so their ids follow their times: the window's recipients are those of the ids from its
-    first thanks to its last, one range of `ix_thanks_recipients_workspace_id_thanks_id`. (Asking for the count too
-    keeps PostgreSQL from answering min and max by walking the whole primary key.)"""
-    first, last, _ = db.execute(
-        select(func.min(Thanks.id), func.max(Thanks.id), func.count()).where(
-            Thanks.workspace_id == workspace_id, Thanks.created_at >= start, Thanks.created_at < end
-        )
-    ).one()
-    return None if first is None else (first, last)
-
-
 class DigestService:
     def __init__(
         self,
@@ -288,15 +275,23 @@ class DigestService:
             ).all()
             thanked_lately: set[str] = set()
             if not small:
-                # The recipients of the last 8 weeks: those of the ids from its first thanks to its last.
-                ids = thanks_ids(db, workspace_id, now - UNTHANKED, now)
-                if ids:
+                # Thanks are recorded as they happen, so their ids follow their times: the recipients of the last
+                # 8 weeks are those of the ids from its first thanks to its last, read from one index. (Asking for
+                # the count too keeps PostgreSQL from answering min and max by walking the whole primary key.)
+                first, last, _ = db.execute(
+                    select(func.min(Thanks.id), func.max(Thanks.id), func.count()).where(
+                        Thanks.workspace_id == workspace_id,
+                        Thanks.created_at >= now - UNTHANKED,
+                        Thanks.created_at < now,
+                    )
+                ).one()
+                if first is not None:
                     thanked_lately = set(
                         db.execute(
                             select(ThanksRecipient.recipient_id)
                             .where(
                                 ThanksRecipient.workspace_id == workspace_id,
-                                ThanksRecipient.thanks_id.between(*ids),
+                                ThanksRecipient.thanks_id.between(first, last),
                             )
                             .distinct()
                         )
