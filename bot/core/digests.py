@@ -494,12 +494,13 @@ class DigestService:
         start, _, _ = quarter(self.now().astimezone(tz).date())
         return datetime.combine(start, datetime.min.time(), tz)
 
-    def impact(self, team: Team) -> Impact:
+    def impact(self, team: Team, began: datetime | None = None) -> Impact:
         """For the admin view: the changes adopted this quarter so far (the calendar quarter in the team's main
-        timezone) and the time they free, and the twelve weeks up to and including this one."""
+        timezone, which began at `began` if the caller knows it) and the time they free, and the twelve weeks up to
+        and including this one."""
         now = self.now()
         workspace_id = self.store.workspace_id(team.platform, team.external_id)
-        began = self.quarter_began(team)
+        began = began or self.quarter_began(team)
         today = now.astimezone(began.tzinfo).date()
         with self.store.session() as session:
             return Impact(
@@ -513,9 +514,9 @@ class DigestService:
         the time they free, the twelve weeks' trends, and how nudges landed: this quarter, or since the experiment
         began while one runs (its verdict needs all of it). From the database alone."""
         experiment = self.workspaces.get(team).experiment
-        since = None if experiment else self.quarter_began(team)
-        reading = self._beside(lambda: self.nudges.reading(team, since=since))
-        impact = self.impact(team)
+        began = self.quarter_began(team)
+        reading = self._beside(lambda: self.nudges.reading(team, since=None if experiment else began))
+        impact = self.impact(team, began)
         reading = reading()
         return [
             f"Time freed, {impact.freed.label}: {sum_words(impact.freed)}",
