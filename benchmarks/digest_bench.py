@@ -379,28 +379,40 @@ def report(result: dict, info: dict, seeded_in: float | None, url: str) -> list[
     return lines
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def arguments(database: str, doc: str = __doc__) -> argparse.ArgumentParser:
+    """The options every database benchmark here takes; a script adds its own."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432")
-    parser.add_argument("--database", default="smallchanges_digest_bench")
+    parser.add_argument("--database", default=database)
     parser.add_argument("--reseed", action="store_true", help="drop the data and seed again")
     parser.add_argument("--repeats", type=int, default=200)
-    parser.add_argument("--cadence", default="weekly", choices=("weekly", "fortnightly", "monthly"))
     parser.add_argument("--seed", type=int, default=4)
     parser.add_argument("--json", type=Path, help="also save the figures here")
-    args = parser.parse_args()
-    info = machine()
+    return parser
+
+
+def prepared(args: argparse.Namespace, seeded, seed) -> tuple[str, float | None]:
+    """The benchmark's database URL, seeded by `seed` if asked or if `seeded` says it is not (with the seconds that
+    took), or else its kept data brought up to date: the migrations (and their indexes), then VACUUM ANALYZE, as
+    autovacuum would have by now (index-only scans need it)."""
     url = ensure_database(args.postgres, args.database)
-    seeded_in = None
     if args.reseed or not seeded(url):
         print(f"seeding {args.database} ...", flush=True)
-        seeded_in = seed(url, random.Random(args.seed))
-    else:  # kept data: bring its schema (and indexes) up to date
-        store = Store.from_url(url)
-        store.migrate()
-        store.engine.dispose()
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute("VACUUM ANALYZE")  # as autovacuum would have by now: index-only scans need it
+        return url, seed(url, random.Random(args.seed))
+    store = Store.from_url(url)
+    store.migrate()
+    store.engine.dispose()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+    return url, None
+
+
+def main() -> None:
+    parser = arguments("smallchanges_digest_bench")
+    parser.add_argument("--cadence", default="weekly", choices=("weekly", "fortnightly", "monthly"))
+    args = parser.parse_args()
+    info = machine()
+    url, seeded_in = prepared(args, seeded, seed)
     result = measure(url, args.repeats, args.cadence)
     print("\n".join(report(result, info, seeded_in, url)))
     if args.json:

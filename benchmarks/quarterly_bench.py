@@ -16,7 +16,6 @@ query plan.
 
 from __future__ import annotations
 
-import argparse
 import gc
 import json
 import random
@@ -25,7 +24,6 @@ import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import psycopg
 from digest_bench import (
@@ -33,11 +31,12 @@ from digest_bench import (
     YEAR,
     NoPlatform,
     Statements,
+    arguments,
     copy_rows,
-    ensure_database,
     percentile,
     person_id,
     plans,
+    prepared,
     seed_changes,
     seed_thanks,
     team_id,
@@ -287,27 +286,11 @@ def report(results: list[dict], info: dict, seeded_in: float | None, url: str) -
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432")
-    parser.add_argument("--database", default="smallchanges_quarterly_bench")
-    parser.add_argument("--reseed", action="store_true", help="drop the data and seed again")
-    parser.add_argument("--repeats", type=int, default=200)
+    parser = arguments("smallchanges_quarterly_bench", __doc__)
     parser.add_argument("--scenario", default="both", choices=("both", "quarter", "experiment"))
-    parser.add_argument("--seed", type=int, default=4)
-    parser.add_argument("--json", type=Path, help="also save the figures here")
     args = parser.parse_args()
     info = machine()
-    url = ensure_database(args.postgres, args.database)
-    seeded_in = None
-    if args.reseed or not seeded(url):
-        print(f"seeding {args.database} ...", flush=True)
-        seeded_in = seed(url, random.Random(args.seed))
-    else:  # kept data: bring its schema (and indexes) up to date
-        store = Store.from_url(url)
-        store.migrate()
-        store.engine.dispose()
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute("VACUUM ANALYZE")  # as autovacuum would have by now: index-only scans need it
+    url, seeded_in = prepared(args, seeded, seed)
     experiments = {"both": (False, True), "quarter": (False,), "experiment": (True,)}[args.scenario]
     results = [measure(url, args.repeats, experiment) for experiment in experiments]
     print("\n".join(report(results, info, seeded_in, url)))
