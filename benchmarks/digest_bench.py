@@ -97,14 +97,19 @@ def seeded(url: str) -> bool:
         return conn.execute("SELECT count(*) FROM thanks").fetchone()[0] == THANKS
 
 
-def seed(url: str, rng: random.Random) -> float:
-    started = time.perf_counter()
+def fresh_schema(url: str) -> None:
+    """An empty database at the migrations' head, for a seed."""
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("DROP SCHEMA public CASCADE")
         conn.execute("CREATE SCHEMA public")
     store = Store.from_url(url)
     store.migrate()
     store.engine.dispose()
+
+
+def seed(url: str, rng: random.Random) -> float:
+    started = time.perf_counter()
+    fresh_schema(url)
     sizes = [BIG] + [rng.randint(20, 300) for _ in range(WORKSPACES - 1)]
     shares = [round(THANKS * s / sum(sizes)) for s in sizes]
     shares[0] += THANKS - sum(shares)

@@ -33,6 +33,7 @@ from digest_bench import (
     Statements,
     arguments,
     copy_rows,
+    fresh_schema,
     percentile,
     person_id,
     plans,
@@ -88,12 +89,7 @@ def seeded(url: str) -> bool:
 
 def seed(url: str, rng: random.Random) -> float:
     started = time.perf_counter()
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("DROP SCHEMA public CASCADE")
-        conn.execute("CREATE SCHEMA public")
-    store = Store.from_url(url)
-    store.migrate()
-    store.engine.dispose()
+    fresh_schema(url)
     start = AT - SPAN
     with psycopg.connect(url) as conn, conn.cursor() as cur:
         copy_rows(
